@@ -1,0 +1,110 @@
+"""Audio values and wav writing.
+
+Audio travels between stages as plain float32 samples in [-1, 1] plus a sample rate. Wavs are written
+as 16-bit PCM mono, atomically: a temporary file in the target directory, fsync, then rename, so a
+failure or Ctrl-C never leaves a half-written wav behind.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import wave
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import numpy.typing as npt
+
+DEFAULT_PAUSE_S = 0.25
+
+
+@dataclass(frozen=True)
+class Audio:
+    """Mono float32 samples in [-1, 1] at `sample_rate` Hz."""
+
+    samples: npt.NDArray[np.float32]
+    sample_rate: int
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return len(self.samples) / float(self.sample_rate)
+
+
+def concat(chunks: Sequence[Audio], pause_s: float = DEFAULT_PAUSE_S) -> Audio:
+    """Join sentence clips with `pause_s` seconds of silence between them."""
+    if not chunks:
+        raise ValueError("concat needs at least one chunk")
+    rate = chunks[0].sample_rate
+    if any(c.sample_rate != rate for c in chunks):
+        raise ValueError("cannot join clips of different sample rates")
+    gap = np.zeros(round(pause_s * rate), dtype=np.float32)
+    parts: list[npt.NDArray[np.float32]] = []
+    for i, chunk in enumerate(chunks):
+        if i:
+            parts.append(gap)
+        parts.append(np.asarray(chunk.samples, dtype=np.float32))
+    return Audio(np.concatenate(parts), rate)
+
+
+def to_pcm16(samples: npt.NDArray[np.floating]) -> bytes:
+    """Float samples to little-endian 16-bit PCM, clipped (never wrapped) at full scale."""
+    clipped = np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0)
+    return (np.round(clipped * 32767.0)).astype("<i2").tobytes()
+
+
+def write_wav_to(audio: Audio, stream: BinaryIO) -> None:
+    """Write a complete 16-bit mono wav to a binary stream."""
+    with wave.open(stream, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(int(audio.sample_rate))
+        w.writeframes(to_pcm16(audio.samples))
+
+
+def wav_bytes(audio: Audio) -> bytes:
+    """The wav file as bytes (for stdout and uploads)."""
+    buf = io.BytesIO()
+    write_wav_to(audio, buf)
+    return buf.getvalue()
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> Path:
+    """Write `data` to `path` via a temporary sibling and rename; parents are created."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        # BaseException: Ctrl-C must not leave the .part file either.
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
+
+
+def write_wav(audio: Audio, path: Path) -> Path:
+    """Atomically write `audio` as a 16-bit wav at `path`."""
+    return atomic_write_bytes(Path(path), wav_bytes(audio))
+
+
+def read_wav(path: Path) -> Audio:
+    """Read a 16-bit mono wav written by `write_wav` (used by tests and batch resume)."""
+    with wave.open(str(path), "rb") as w:
+        if w.getsampwidth() != 2 or w.getnchannels() != 1:
+            raise ValueError(f"{path}: expected 16-bit mono wav")
+        frames = w.readframes(w.getnframes())
+        rate = w.getframerate()
+    samples = np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32767.0
+    return Audio(samples, rate)
