@@ -1,0 +1,274 @@
+"""The `forv-tts` command line: a thin Typer layer over the library.
+
+Rules this module keeps: data goes to stdout, messages to stderr; library errors (`forv_tts.errors`) are
+turned into one line and an exit code in exactly one place (`_ForvGroup.invoke`); nothing prompts; and
+nothing heavy (torch, coqui-tts, g2pk, google.cloud) is imported until a command needs it, so
+`forv-tts --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from forv_tts import __version__
+from forv_tts.errors import EXIT_FAILURE, EXIT_USAGE, ForvError, InvalidInputError
+
+log = logging.getLogger("forv_tts")
+
+
+class _State:
+    debug: bool = False
+
+
+_state = _State()
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"forv-tts: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+class _ForvGroup(TyperGroup):
+    """Maps library errors to one stderr line and an exit code, for the console script and CliRunner alike."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except ForvError as err:
+            if _state.debug:
+                traceback.print_exc()
+            _fail(str(err), err.exit_code)
+        except KeyboardInterrupt:
+            click.echo("forv-tts: interrupted", err=True)
+            raise typer.Exit(130) from None
+        except BrokenPipeError:
+            # The reader went away (e.g. `| head`); nothing useful can be printed.
+            sys.stderr.close()
+            raise typer.Exit(EXIT_FAILURE) from None
+        except Exception as err:
+            if _state.debug:
+                traceback.print_exc()
+            _fail(
+                f"unexpected {type(err).__name__}: {err} (rerun with --debug for the traceback)",
+                EXIT_FAILURE,
+            )
+
+
+app = typer.Typer(
+    cls=_ForvGroup,
+    name="forv-tts",
+    help="Korean text-to-speech with your team's own Glow-TTS + HiFi-GAN voices.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _setup_logging(verbose: bool, debug: bool) -> None:
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("forv-tts: %(levelname)s: %(message)s"))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if getattr(old, "_forv_tts", False):
+            root.removeHandler(old)
+    handler._forv_tts = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    logging.getLogger("forv_tts").setLevel(level)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"forv-tts {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress (model loading, timings).")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks and debug logs.", envvar="FORV_TTS_DEBUG")
+    ] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Korean text-to-speech with your team's own Glow-TTS + HiFi-GAN voices."""
+    _state.debug = debug
+    _setup_logging(verbose, debug)
+
+
+def _read_text(text: str | None) -> str:
+    """TEXT argument, or stdin when it is omitted or `-`; never waits on an interactive terminal."""
+    if text is not None and text != "-":
+        return text
+    if sys.stdin is None or sys.stdin.isatty():
+        raise InvalidInputError("no text given: pass TEXT as an argument or pipe it on stdin")
+    data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInputError("stdin is not UTF-8 text: convert it (e.g. iconv -f cp949 -t utf-8)") from None
+
+
+def _print_json(obj: Any) -> None:
+    typer.echo(json.dumps(obj, ensure_ascii=False))
+
+
+VoiceDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--voice-dir",
+        help="Directory with glow-tts/ and hifigan-v2/ (default: $FORV_TTS_VOICE_DIR, else ./voice_model).",
+        show_default=False,
+    ),
+]
+MemberOption = Annotated[
+    str | None,
+    typer.Option("--member", "-m", help="Member id whose voice to use (default: the built-in voice).", show_default=False),
+]
+StepOption = Annotated[
+    int | None,
+    typer.Option("--step", help="Checkpoint step to load (default: the highest present).", show_default=False),
+]
+
+
+@app.command()
+def say(
+    text: Annotated[str | None, typer.Argument(help="Korean text; omit or '-' to read stdin.", show_default=False)] = None,
+    member: MemberOption = None,
+    voice_dir: VoiceDirOption = None,
+    step: StepOption = None,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Wav path, or '-' for wav bytes on stdout (default: wav_files/<member>/<uuid>_<created_at>_voice.wav).",
+            show_default=False,
+        ),
+    ] = None,
+    uuid: Annotated[str | None, typer.Option("--uuid", help="Clip uuid (default: a new uuid4).", show_default=False)] = None,
+    created_at: Annotated[
+        str | None, typer.Option("--created-at", help="Clip date, YYYY-MM-DD (default: today).", show_default=False)
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed for reproducible output.", show_default=False)] = None,
+    length_scale: Annotated[
+        float | None,
+        typer.Option("--length-scale", help="Speaking rate: >1 slower, <1 faster (default: the voice's).", show_default=False),
+    ] = None,
+    no_normalize: Annotated[
+        bool, typer.Option("--no-normalize", help="Hand the text to the voice as is (no number reading, no g2pk).")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object describing the clip.")] = False,
+) -> None:
+    """Speak TEXT and write a wav (its path is printed on stdout)."""
+    from forv_tts.audio import write_wav_to
+    from forv_tts.pipeline import say as run_say
+
+    to_stdout = output == "-"
+    if to_stdout and as_json:
+        raise InvalidInputError("--json prints to stdout, which '-o -' uses for the wav: pick one")
+    if to_stdout and sys.stdout.isatty():
+        raise InvalidInputError("refusing to write wav bytes to a terminal: pipe '-o -' into a player or file")
+    result = run_say(
+        _read_text(text),
+        member=member,
+        voice_dir=voice_dir,
+        step=step,
+        output=None if output is None or to_stdout else Path(output),
+        write=not to_stdout,
+        uuid=uuid,
+        created_at=created_at,
+        seed=seed,
+        length_scale=length_scale,
+        normalize=not no_normalize,
+    )
+    if to_stdout:
+        stream = sys.stdout.buffer
+        write_wav_to(result.audio, stream)
+        stream.flush()
+    elif as_json:
+        _print_json(result.to_dict())
+    else:
+        typer.echo(str(result.path))
+
+
+@app.command()
+def members(
+    voice_dir: VoiceDirOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """List the voices: the built-in one and every member found in the voice directory."""
+    from forv_tts.models import list_voices
+    from forv_tts.paths import voice_dir as resolve_voice_dir
+
+    root = resolve_voice_dir(voice_dir)
+    voices = list_voices(root)
+    if as_json:
+        _print_json([v.to_dict() for v in voices])
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("id", "engine", "format", "step", "rate", "checkpoint", "status", box=None)
+    for v in voices:
+        status = "ok" if v.usable else "missing: " + ", ".join(v.missing)
+        table.add_row(
+            v.id,
+            v.engine,
+            v.format,
+            "" if v.step is None else str(v.step),
+            "" if v.sample_rate is None else str(v.sample_rate),
+            "" if v.checkpoint is None else str(v.checkpoint),
+            status,
+        )
+    Console(soft_wrap=True).print(table)
+    if len(voices) == 1:
+        typer.echo(f"no members in {root}: put checkpoints there (see voice_model/README.md)", err=True)
+
+
+@app.command()
+def normalize(
+    text: Annotated[str | None, typer.Argument(help="Korean text; omit or '-' to read stdin.", show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print each sentence's stages as JSON.")] = False,
+) -> None:
+    """Print exactly the text handed to the voice (after g2pk), one line per sentence."""
+    from forv_tts import normalize as norm
+
+    raw = _read_text(text)
+    if as_json:
+        _print_json(norm.normalize_stages(raw))
+        return
+    sentences = norm.normalize(raw)
+    if not sentences:
+        raise InvalidInputError("nothing speakable in the text: give Korean text")
+    for sentence in sentences:
+        typer.echo(sentence)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    if os.environ.get("FORV_TTS_DEBUG"):
+        _state.debug = True
+    try:
+        app()
+    except BrokenPipeError:
+        sys.exit(EXIT_FAILURE)
+
+
+__all__ = ["EXIT_USAGE", "app", "main"]
