@@ -56,9 +56,14 @@ _TRIM_PAD_S = 0.02
 
 _SynthCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
 
-# Punctuation espeak uses for phrasing and intonation. Anything else that is not Hangul is dropped:
+# Punctuation espeak uses only for phrasing and intonation (checked: none of these is read aloud; `~`, for
+# one, is read as English "tilde" and is therefore not here). Anything else that is not Hangul is dropped:
 # espeak would read Latin letters and digits with its Korean letter rules (badly) or not at all.
-_PUNCTUATION = frozenset(".,?!;:'\"()[]{}-~…·、。，．？！「」『』《》〈〉“”‘’")
+_PUNCTUATION = frozenset(".,?!;:'\"()[]{}-…·、。，．？！「」『』《》〈〉“”‘’")
+
+# Hangul that the `ko` voice actually pronounces: syllables, modern compatibility jamo (ㄱ..ㅣ), conjoining
+# jamo and half-width jamo. Fillers and archaic compatibility jamo are read as English "Chinese letter".
+_HANGUL_RANGES = ((0xAC00, 0xD7A3), (0x3131, 0x3163), (0x1100, 0x115E), (0x1161, 0x11FF), (0xFFA1, 0xFFDC))
 
 
 _lock = threading.Lock()
@@ -211,11 +216,14 @@ def _session() -> Iterator[tuple[ctypes.CDLL, int]]:
         _unload(lib, lib_path)
 
 
+def _is_hangul(ch: str) -> bool:
+    cp = ord(ch)
+    return any(lo <= cp <= hi for lo, hi in _HANGUL_RANGES)
+
+
 def _speakable(ch: str) -> bool:
-    """Hangul (syllables and jamo), whitespace and phrasing punctuation."""
-    if ch.isspace() or ch in _PUNCTUATION:
-        return True
-    return unicodedata.name(ch, "").startswith("HANGUL")
+    """Hangul the voice pronounces, whitespace and phrasing punctuation."""
+    return ch.isspace() or ch in _PUNCTUATION or _is_hangul(ch)
 
 
 def clean_text(text: str) -> str:
@@ -226,7 +234,7 @@ def clean_text(text: str) -> str:
     if dropped:
         log.warning("built-in voice: dropping characters it cannot speak: %s", " ".join(map(repr, dropped)))
     kept = " ".join(kept.split())
-    if not any(unicodedata.name(ch, "").startswith("HANGUL") for ch in kept):
+    if not any(_is_hangul(ch) for ch in kept):
         raise NothingToSayError(f"nothing speakable (Hangul) in {text!r}")
     return kept
 

@@ -102,7 +102,7 @@ def test_rejects_nonsense_length_scale(voice: EspeakVoice, bad: float) -> None:
         voice.synthesize(HELLO, length_scale=bad)
 
 
-@pytest.mark.parametrize("text", ["", "   ", "hello world 123", "...!?", "🙂 ✓ #"])
+@pytest.mark.parametrize("text", ["", "   ", "hello world 123", "...!?", "🙂 ✓ #", "\u3164", "ㆆ ㆍ"])
 def test_nothing_speakable_raises(voice: EspeakVoice, text: str) -> None:
     with pytest.raises(NothingToSayError):
         voice.synthesize(text)
@@ -115,6 +115,13 @@ def test_unspeakable_characters_are_dropped_with_a_warning(
         mixed = voice.synthesize("hello 안녕하세요 🙂")
     assert "dropping" in caplog.text and "'h'" in caplog.text
     np.testing.assert_array_equal(mixed.samples, voice.synthesize(HELLO).samples)
+
+
+@pytest.mark.parametrize("extra", ["~", "\u3164", "ㆆ", "\ua960"])
+def test_characters_espeak_reads_in_english_are_dropped(voice: EspeakVoice, extra: str) -> None:
+    # Passed through, espeak says "tilde" / "Chinese letter" in English, or nothing at all.
+    with_extra = voice.synthesize(f"안녕{extra}하세요{extra}")
+    np.testing.assert_array_equal(with_extra.samples, voice.synthesize("안녕 하세요").samples)
 
 
 def test_nothing_reaches_stdout() -> None:
