@@ -145,6 +145,42 @@ StepOption = Annotated[
     int | None,
     typer.Option("--step", help="Checkpoint step to load (default: the highest present).", show_default=False),
 ]
+# Upload options, shared by `say --upload` and `upload` (see forv_tts.upload).
+BucketOption = Annotated[
+    str | None,
+    typer.Option(
+        "--bucket", envvar="FORV_TTS_BUCKET", help="GCS bucket ($FORV_TTS_BUCKET).", show_default=False
+    ),
+]
+KeepLocalOption = Annotated[
+    bool,
+    typer.Option(
+        "--keep-local/--no-keep-local",
+        help="Keep the local wav; with --no-keep-local it is deleted only once uploaded.",
+    ),
+]
+UploadTimeoutOption = Annotated[
+    float | None,
+    typer.Option(
+        "--upload-timeout",
+        help="Give up retrying an upload after this many seconds (default: 30).",
+        metavar="SECONDS",
+        show_default=False,
+    ),
+]
+OverwriteOption = Annotated[
+    bool,
+    typer.Option("--overwrite", help="Replace an existing object holding different bytes (default: error)."),
+]
+SignedUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--signed-url",
+        help="Also print a V4 signed GET URL valid this long (e.g. 15m, 1h, 7d max); needs a service-account key.",
+        metavar="DURATION",
+        show_default=False,
+    ),
+]
 
 
 @app.command()
@@ -175,14 +211,53 @@ def say(
         bool, typer.Option("--no-normalize", help="Hand the text to the voice as is (no number reading, no g2pk).")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object describing the clip.")] = False,
+    upload: Annotated[
+        bool,
+        typer.Option(
+            "--upload", help="Upload the clip to GCS under the team naming; print its gs:// URI and URL."
+        ),
+    ] = False,
+    bucket: BucketOption = None,
+    keep_local: KeepLocalOption = True,
+    upload_timeout: UploadTimeoutOption = None,
+    overwrite: OverwriteOption = False,
+    signed_url: SignedUrlOption = None,
 ) -> None:
-    """Speak TEXT and write a wav (its path is printed on stdout)."""
+    """Speak TEXT and write a wav (its path is printed on stdout).
+
+    With --upload stdout holds one line instead, "<gs:// URI> TAB <URL>[ TAB <signed URL>]"; with --json the
+    record gains an "upload" object (uri, url, bucket, object, size, md5, path, ...). '-o -' cannot be
+    combined with --upload: the upload needs a file that is kept until the object is confirmed.
+    """
     from forv_tts.audio import write_wav_to
+    from forv_tts.pipeline import resolve_voice
     from forv_tts.pipeline import say as run_say
 
     to_stdout = output == "-"
     if to_stdout and as_json:
         raise InvalidInputError("--json prints to stdout, which '-o -' uses for the wav: pick one")
+    if upload:
+        from forv_tts import naming
+        from forv_tts import upload as gcs
+
+        if to_stdout:
+            raise InvalidInputError("--upload needs a file: drop '-o -' (or give -o PATH) to upload the clip")
+        # Usage errors first (exit 2), then credentials (exit 1): all before any synthesis or writing.
+        if uuid is not None:
+            naming.validate_uuid(uuid)
+        if created_at is not None:
+            naming.validate_created_at(created_at)
+        resolve_voice(member, voice_dir, step)  # a malformed or unknown member is a usage error
+        target_bucket = gcs.resolve_bucket(bucket)
+        timeout = gcs.check_timeout(gcs.DEFAULT_TIMEOUT_S if upload_timeout is None else upload_timeout)
+        expiry = gcs.parse_duration(signed_url) if signed_url is not None else None
+        gcs.get_client()
+        if expiry is not None:
+            gcs.check_can_sign()
+    elif signed_url is not None or overwrite or not keep_local or upload_timeout is not None:
+        raise InvalidInputError(
+            "--signed-url, --overwrite, --no-keep-local and --upload-timeout only apply with --upload"
+        )
     if to_stdout and sys.stdout.isatty():
         raise InvalidInputError("refusing to write wav bytes to a terminal: pipe '-o -' into a player or file")
     result = run_say(
@@ -198,14 +273,120 @@ def say(
         length_scale=length_scale,
         normalize=not no_normalize,
     )
+    if upload:
+        assert result.path is not None
+        uploaded = gcs.upload_file(
+            result.path,
+            bucket=target_bucket,
+            object_name=naming.clip_name(result.member, result.uuid, result.created_at),
+            timeout=timeout,
+            overwrite=overwrite,
+            signed_url=expiry,
+            keep_local=keep_local,
+        )
+        result.extra["upload"] = uploaded.to_dict()
     if to_stdout:
         stream = sys.stdout.buffer
         write_wav_to(result.audio, stream)
         stream.flush()
     elif as_json:
         _print_json(result.to_dict())
+    elif upload:
+        typer.echo(uploaded.line())
     else:
         typer.echo(str(result.path))
+
+
+@app.command("upload")
+def upload_cmd(
+    files: Annotated[list[Path], typer.Argument(help="Wav clips to upload.", show_default=False)],
+    member: Annotated[
+        str,
+        typer.Option("--member", "-m", help="Member id the clips belong to (built-in or in the voice dir)."),
+    ],
+    bucket: BucketOption = None,
+    uuid: Annotated[
+        str | None,
+        typer.Option(
+            "--uuid",
+            help="Clip uuid, when the file name does not carry it (one file only).",
+            show_default=False,
+        ),
+    ] = None,
+    created_at: Annotated[
+        str | None,
+        typer.Option(
+            "--created-at",
+            help="Clip date, when the file name does not carry it (one file only).",
+            show_default=False,
+        ),
+    ] = None,
+    voice_dir: VoiceDirOption = None,
+    keep_local: KeepLocalOption = True,
+    upload_timeout: UploadTimeoutOption = None,
+    overwrite: OverwriteOption = False,
+    signed_url: SignedUrlOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array, one record per file.")] = False,
+) -> None:
+    """Upload wav clips made earlier as wav_files/<member>/<uuid>_<created_at>_voice.wav.
+
+    uuid and created_at come from each name "<uuid>_<created_at>_voice.wav", else from --uuid/--created-at.
+    The member must be the built-in voice or have a directory in the voice dir. Every file is checked
+    (name, wav header) before the first upload; then each gets one stdout line "<gs:// URI> TAB <URL>"
+    (or a JSON record) and each failure one stderr line; the exit code is 1 if any failed.
+    """
+    from forv_tts import upload as gcs
+    from forv_tts.errors import UploadError
+    from forv_tts.paths import voice_dir as resolve_voice_dir
+
+    if (uuid is not None or created_at is not None) and len(files) != 1:
+        raise InvalidInputError("--uuid/--created-at name a single clip: give exactly one file with them")
+    member = gcs.validate_known_member(member, resolve_voice_dir(voice_dir))
+    target_bucket = gcs.resolve_bucket(bucket)
+    timeout = gcs.check_timeout(gcs.DEFAULT_TIMEOUT_S if upload_timeout is None else upload_timeout)
+    expiry = gcs.parse_duration(signed_url) if signed_url is not None else None
+    plan: list[tuple[Path, str]] = []
+    seen: dict[str, Path] = {}
+    for path in files:
+        gcs.check_local_wav(path)
+        name = gcs.object_name_for(path, member, uuid=uuid, created_at=created_at)
+        if name in seen:
+            raise InvalidInputError(f"{path} and {seen[name]} would both upload as {name}")
+        seen[name] = path
+        plan.append((path, name))
+    gcs.get_client()
+    if expiry is not None:
+        gcs.check_can_sign()
+
+    records: list[dict[str, Any]] = []
+    errors: list[ForvError] = []
+    for path, name in plan:
+        try:
+            result = gcs.upload_file(
+                path,
+                bucket=target_bucket,
+                object_name=name,
+                timeout=timeout,
+                overwrite=overwrite,
+                signed_url=expiry,
+                keep_local=keep_local,
+            )
+        except ForvError as err:
+            errors.append(err)
+            if len(plan) > 1:
+                click.echo(f"forv-tts: error: {err}", err=True)
+            records.append({"path": str(path), "object": name, "error": str(err)})
+            continue
+        records.append(result.to_dict())
+        if not as_json:
+            typer.echo(result.line())
+    if as_json:
+        _print_json(records)
+    if len(errors) == 1 and len(plan) == 1:
+        raise errors[0]
+    if errors:
+        # Exit code 1 through the one error-mapping point, after every file was tried.
+        raise UploadError(f"{len(errors)} of {len(plan)} uploads failed; their local files are kept")
 
 
 @app.command()

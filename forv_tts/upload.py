@@ -380,7 +380,9 @@ def _reason(err: BaseException) -> str:
     return type(causes[-1]).__name__
 
 
-def _describe(err: BaseException, *, client: Client, bucket: str, object_name: str, timeout: float) -> str:
+def _describe(
+    err: BaseException, *, client: Client, bucket: str, object_name: str, timeout: float, elapsed: float
+) -> str:
     """One line a user can act on, for any failure the client raises."""
     from google.api_core import exceptions as gexc
     from google.auth import exceptions as aexc
@@ -388,8 +390,8 @@ def _describe(err: BaseException, *, client: Client, bucket: str, object_name: s
     uri = f"gs://{bucket}/{object_name}"
     if isinstance(err, gexc.RetryError):
         return (
-            f"could not reach {_endpoint(client)} within {timeout:g} s ({_reason(err)}): check the network "
-            f"or {EMULATOR_ENV}, or raise --upload-timeout"
+            f"could not reach {_endpoint(client)} ({_reason(err)}), gave up after {elapsed:.1f} s of retries "
+            f"(--upload-timeout {timeout:g}): check the network or {EMULATOR_ENV}"
         )
     if isinstance(err, gexc.NotFound):
         return (
@@ -495,7 +497,14 @@ def upload_file(
         raise UploadError(f"{uri} changed while it was being replaced: try again; {kept}") from None
     except Exception as err:
         log.debug("upload of %s failed", uri, exc_info=True)
-        message = _describe(err, client=client, bucket=bucket, object_name=object_name, timeout=timeout)
+        message = _describe(
+            err,
+            client=client,
+            bucket=bucket,
+            object_name=object_name,
+            timeout=timeout,
+            elapsed=time.perf_counter() - t0,
+        )
         raise UploadError(f"{message}; {kept}") from None
 
     remote_md5 = _b64_to_hex(blob.md5_hash)
