@@ -1,8 +1,8 @@
 """The built-in Korean voice: libespeak-ng (shipped in the `espeakng-loader` wheel) through ctypes.
 
 It exists so that `forv-tts say` speaks Korean on a fresh install with no trained member, no download
-and no apt. The quality is that of formant synthesis (robotic, but intelligible); see
-docs/builtin-voice.md.
+and no apt. The quality is that of formant synthesis (robotic; not yet judged by a Korean listener); see
+docs/builtin-voice.md, which also explains why the pipeline should feed it g2pk output.
 
 libespeak-ng keeps its state in process globals, some of which no API resets (pitch-flutter phase, noise
 generator), so the same text spoken twice in one process comes out slightly different. To make output a
