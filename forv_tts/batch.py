@@ -1,0 +1,995 @@
+"""`forv-tts batch`: many utterances, all cores, one manifest record per input line, resumable.
+
+Why it is shaped this way:
+
+- The manifest is the source of truth. Every input line gets one JSON Lines record (`ok`, `failed` or
+  `skipped`), appended as items finish, flushed and fsynced, so a crash loses at most the items in
+  flight; a torn last line (kill -9 mid-write) is ignored when the manifest is read back.
+- Resume needs stable names. A clip's uuid, when the input does not give one, is uuid5(input sha256,
+  line number); its default `created_at` is the run's date, kept in the manifest (`run_date`); and without
+  `--seed` each item's seed is derived from its uuid. So a redone item is written to the same path with
+  the same bytes, and its upload (generation precondition, idempotent on identical bytes) cannot clash.
+- `--resume` keeps the records whose file is present with the recorded sha256, rewrites the manifest
+  atomically with only those, and redoes every other line. A plain rerun on an existing manifest is
+  refused (`ManifestExistsError`): it would otherwise mix two runs in one manifest.
+- Workers are spawned (torch and fork do not mix), ignore SIGINT (the parent decides: stop dispatching,
+  let in-flight items finish), load each member's voice once on first need (`load_voice` caches per
+  process) and size torch's thread pool so jobs × threads matches the cores. Workers exit on their own
+  when the parent dies. `jobs == 1` runs in-process.
+- This module never prints: progress goes to a callback, messages to `logging`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import re
+import resource
+import signal
+import sys
+import threading
+import time
+import uuid as _uuid
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from forv_tts import naming
+from forv_tts.errors import ForvError, InvalidInputError, UsageError
+from forv_tts.models import ENGINE_ESPEAK, VoiceInfo
+
+log = logging.getLogger(__name__)
+
+FORMAT_TEXT = "text"
+FORMAT_JSONL = "jsonl"
+FORMATS = (FORMAT_TEXT, FORMAT_JSONL)
+STATUS_OK = "ok"
+STATUS_FAILED = "failed"
+STATUS_SKIPPED = "skipped"
+MANIFEST_NAME = "manifest.jsonl"
+EXIT_INTERRUPTED = 130
+
+# Fixed namespace for derived uuids: uuid5(_NAMESPACE, "<input sha256>:<line>").
+_NAMESPACE = _uuid.UUID("6f0c8a52-3b1e-5d7a-9c41-2e8f7b6d4a10")
+_MAX_POOL_RESTARTS = 3
+_TICK_S = 0.25
+_MAX_FAILURES_LISTED = 50
+
+
+class ManifestExistsError(UsageError):
+    """A plain run would append to the manifest of an earlier run."""
+
+
+class ManifestMismatchError(UsageError):
+    """`--resume` was given a manifest written for different input."""
+
+
+# --- input ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Item:
+    """One input line, parsed but not yet resolved against the voice directory."""
+
+    line: int
+    text: str = ""
+    member: str | None = None
+    uuid: str | None = None
+    created_at: str | None = None
+    blank: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class BatchInput:
+    """The whole input: its items, the detected format and the sha256 that derived uuids hang on."""
+
+    items: list[Item]
+    format: str
+    sha256: str
+    name: str
+
+
+def read_source(source: str | os.PathLike[str]) -> tuple[bytes, str]:
+    """The input's bytes and a display name; `-` reads stdin (never an interactive terminal)."""
+    if str(source) == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise InvalidInputError("no input: pass a file, or pipe lines into 'forv-tts batch -'")
+        return sys.stdin.buffer.read(), "<stdin>"
+    path = Path(source)
+    try:
+        return path.read_bytes(), str(path)
+    except OSError as err:
+        raise InvalidInputError(f"cannot read {path}: {err.strerror or err}") from None
+
+
+def detect_format(data: bytes, name: str = "") -> str:
+    """`.jsonl`/`.ndjson` → jsonl, `.txt` → text; otherwise jsonl when the first non-blank line is `{`."""
+    suffix = Path(name).suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        return FORMAT_JSONL
+    if suffix == ".txt":
+        return FORMAT_TEXT
+    for raw in data.splitlines():
+        stripped = raw.strip().lstrip(b"\xef\xbb\xbf")
+        if stripped:
+            return FORMAT_JSONL if stripped.startswith(b"{") else FORMAT_TEXT
+    return FORMAT_TEXT
+
+
+def _split_lines(data: bytes) -> list[bytes]:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()  # the final newline ends the last line; it does not start an empty one
+    return [line.rstrip(b"\r") for line in lines]
+
+
+def _parse_jsonl(line: int, text: str) -> Item:
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as err:
+        return Item(line, text=text, error=f"not valid JSON ({err.msg} at column {err.colno})")
+    if not isinstance(record, dict):
+        return Item(line, text=text, error=f"expected a JSON object, got {type(record).__name__}")
+    utterance = record.get("text")
+    if not isinstance(utterance, str):
+        return Item(line, text=text, error='no "text" string in the record')
+    fields: dict[str, str | None] = {}
+    for key in ("member_id", "uuid", "created_at"):
+        value = record.get(key)
+        if value is None:
+            fields[key] = None
+        elif isinstance(value, bool) or not isinstance(value, str | int):
+            return Item(line, text=utterance, error=f'"{key}" must be a string or an integer, not {value!r}')
+        else:
+            fields[key] = str(value)
+    item = Item(line, text=utterance, member=fields["member_id"], uuid=fields["uuid"])
+    try:
+        if not utterance.strip():
+            raise InvalidInputError('empty "text"')
+        if item.member is not None:
+            naming.validate_member_id(item.member)
+        uuid = naming.validate_uuid(item.uuid) if item.uuid is not None else None
+        created_at = fields["created_at"]
+        if created_at is not None:
+            created_at = naming.validate_created_at(created_at)
+    except InvalidInputError as err:
+        return dataclasses.replace(item, error=str(err))
+    return dataclasses.replace(item, uuid=uuid, created_at=created_at)
+
+
+def parse_input(data: bytes, *, fmt: str | None = None, name: str = "<input>") -> BatchInput:
+    """Parse text (one utterance per line) or the old server's JSONL requests into items.
+
+    A malformed line becomes an item with `error` set (it is recorded as failed, the others go on); blank
+    lines become `blank` items (recorded as skipped). Line numbers are 1-based, as editors show them.
+    """
+    if fmt is not None and fmt not in FORMATS:
+        raise InvalidInputError(f"invalid --format {fmt!r}: use text or jsonl")
+    fmt = fmt or detect_format(data, name)
+    items: list[Item] = []
+    for number, raw in enumerate(_split_lines(data), start=1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            items.append(Item(number, error="not UTF-8 (convert the file, e.g. iconv -f cp949 -t utf-8)"))
+            continue
+        if not text.strip():
+            items.append(Item(number, blank=True))
+        elif fmt == FORMAT_JSONL:
+            items.append(_parse_jsonl(number, text))
+        else:
+            items.append(Item(number, text=text.strip()))
+    if not items:
+        raise InvalidInputError(f"{name} has no lines: give one utterance (or JSON request) per line")
+    return BatchInput(items, fmt, hashlib.sha256(data).hexdigest(), name)
+
+
+def derived_uuid(input_sha256: str, line: int) -> str:
+    """The uuid of a line that names none: stable for the same input, so a resumed run reuses it."""
+    return str(_uuid.uuid5(_NAMESPACE, f"{input_sha256}:{line}"))
+
+
+def derived_seed(uuid: str) -> int:
+    """The seed of an item when `--seed` is not given: stable per clip, so redoing it gives the same bytes."""
+    return _uuid.UUID(uuid).int % (2**31)
+
+
+# --- manifest -------------------------------------------------------------------------------------
+
+
+def read_manifest(path: Path) -> list[dict[str, Any]]:
+    """Records of a manifest; lines that do not parse (a torn write after kill -9) are skipped."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    records: list[dict[str, Any]] = []
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            log.warning("%s: ignoring unreadable line %d (a write cut short by a crash?)", path, number)
+            continue
+        if isinstance(record, dict) and isinstance(record.get("line"), int):
+            records.append(record)
+    return records
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+class ManifestWriter:
+    """Appends one record per call with a single write + fsync; holds an exclusive lock on the file."""
+
+    def __init__(self, path: Path, keep: list[dict[str, Any]] | None = None) -> None:
+        self.path = path
+        self._fd = -1
+        path.parent.mkdir(parents=True, exist_ok=True)
+        guard = -1
+        if keep is not None:
+            # Lock the old file before replacing it, so a run still writing to it is noticed.
+            guard = self._locked(os.open(path, os.O_RDONLY))
+            self._rewrite(keep)
+        try:
+            self._fd = self._locked(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
+        finally:
+            if guard >= 0:
+                os.close(guard)
+
+    def _locked(self, fd: int) -> int:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise UsageError(
+                f"{self.path} is in use by another forv-tts batch: wait for it or pick another --manifest"
+            ) from None
+        return fd
+
+    def _rewrite(self, records: list[dict[str, Any]]) -> None:
+        """Replace the manifest atomically (temp file, fsync, rename): a crash leaves the old or the new."""
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.part")
+        data = b"".join(_encode(r) for r in records)
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+        _fsync_dir(self.path.parent)
+
+    def write(self, record: dict[str, Any]) -> None:
+        """Append one record durably."""
+        os.write(self._fd, _encode(record))
+        os.fsync(self._fd)
+
+    def close(self) -> None:
+        """Release the lock."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+RECORD_KEYS = (
+    "line",
+    "status",
+    "error",
+    "member",
+    "uuid",
+    "created_at",
+    "text",
+    "normalized",
+    "path",
+    "duration",
+    "sample_rate",
+    "sha256",
+    "uri",
+    "seed",
+    "length_scale",
+    "normalize",
+    "seconds",
+    "warnings",
+    "input_sha256",
+    "run_date",
+)
+
+
+def _encode(record: dict[str, Any]) -> bytes:
+    """One manifest line: every record has the same keys, in the same order (null when not known)."""
+    ordered = {key: record.get(key) for key in RECORD_KEYS}
+    ordered.update((k, v) for k, v in record.items() if k not in ordered)
+    return (json.dumps(ordered, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+def file_sha256(path: Path) -> str | None:
+    """sha256 of a file, or None when it cannot be read."""
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError:
+        return None
+    return h.hexdigest()
+
+
+# --- options, progress, summary ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UploadSpec:
+    """Where finished clips go (`upload_file` arguments)."""
+
+    bucket: str
+    timeout: float
+    overwrite: bool = False
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """Everything a run needs besides the input."""
+
+    out_dir: Path = Path(".")
+    manifest: Path | None = None
+    member: str | None = None
+    voice_dir: Path | None = None
+    step: int | None = None
+    jobs: int | None = None
+    seed: int | None = None
+    length_scale: float | None = None
+    normalize: bool = True
+    upload: UploadSpec | None = None
+    resume: bool = False
+    fail_fast: bool = False
+
+    @property
+    def manifest_path(self) -> Path:
+        """`--manifest`, else `<out-dir>/manifest.jsonl`."""
+        return self.manifest if self.manifest is not None else self.out_dir / MANIFEST_NAME
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """A snapshot handed to the progress callback after each record (and on a timer)."""
+
+    total: int
+    done: int
+    ok: int
+    failed: int
+    skipped: int
+    resumed: int
+    audio_seconds: float
+    elapsed: float
+    stopping: bool
+
+
+@dataclass
+class WorkerStats:
+    """What one process did: items and peak resident memory (ru_maxrss)."""
+
+    pid: int
+    items: int = 0
+    peak_rss_kb: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready view."""
+        return {"pid": self.pid, "items": self.items, "peak_rss_mb": round(self.peak_rss_kb / 1024, 1)}
+
+
+@dataclass
+class BatchSummary:
+    """The outcome of a run; `to_dict` is `--json`, `exit_code` what the CLI exits with."""
+
+    manifest: Path
+    input: str
+    format: str
+    lines: int
+    jobs: int
+    threads_per_worker: int
+    ok: int = 0
+    failed: int = 0
+    skipped: int = 0
+    resumed: int = 0
+    audio_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    interrupted: bool = False
+    workers: list[WorkerStats] = field(default_factory=list)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def pending(self) -> int:
+        """Lines with no record yet (interrupted, --fail-fast, or a crashed worker pool)."""
+        return self.lines - self.ok - self.failed - self.skipped - self.resumed
+
+    @property
+    def processed(self) -> int:
+        """Items this run attempted (ok + failed)."""
+        return self.ok + self.failed
+
+    @property
+    def exit_code(self) -> int:
+        """0 all done, 1 any failure or line left undone, 130 interrupted."""
+        if self.interrupted:
+            return EXIT_INTERRUPTED
+        return 1 if self.failed or self.pending else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary."""
+        wall = max(self.wall_seconds, 1e-9)
+        return {
+            "manifest": str(self.manifest),
+            "input": self.input,
+            "format": self.format,
+            "lines": self.lines,
+            "ok": self.ok,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "resumed": self.resumed,
+            "pending": self.pending,
+            "audio_seconds": round(self.audio_seconds, 3),
+            "wall_seconds": round(self.wall_seconds, 3),
+            "items_per_s": round(self.processed / wall, 3),
+            "audio_s_per_wall_s": round(self.audio_seconds / wall, 3),
+            "jobs": self.jobs,
+            "threads_per_worker": self.threads_per_worker,
+            "workers": [w.to_dict() for w in self.workers],
+            "peak_rss_mb": max((w.to_dict()["peak_rss_mb"] for w in self.workers), default=0.0),
+            "interrupted": self.interrupted,
+            "exit_code": self.exit_code,
+            "failures": self.failures,
+        }
+
+
+ProgressCallback = Callable[[BatchProgress], None]
+
+
+def available_cores() -> int:
+    """Cores this process may run on (the cpuset, not the machine)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def threads_for(jobs: int, cores: int | None = None) -> int:
+    """torch threads per worker so that jobs × threads does not exceed the cores."""
+    cores = cores or available_cores()
+    return max(1, cores // max(1, jobs))
+
+
+# --- the work of one item (runs in a worker, or in-process for --jobs 1) ------------------------------
+
+
+@dataclass(frozen=True)
+class Task:
+    """One item, resolved: everything a worker needs, picklable."""
+
+    record: dict[str, Any]
+    info: VoiceInfo
+    text: str
+    path: str
+    object_name: str
+    seed: int
+    length_scale: float | None
+    normalize: bool
+    upload: UploadSpec | None
+    previous: dict[str, Any] | None = None  # verified clip on disk that only needs uploading
+
+
+_threads_wanted: int | None = None
+_threads_set = False
+_work_lock = threading.Lock()
+
+
+def _ensure_torch_threads() -> None:
+    """Size torch's pools before the first model runs (later changes to interop threads are refused)."""
+    global _threads_set
+    if _threads_set or _threads_wanted is None:
+        return
+    import torch
+
+    torch.set_num_threads(_threads_wanted)
+    with contextlib.suppress(RuntimeError):
+        torch.set_num_interop_threads(1)
+    _threads_set = True
+
+
+class _WarningCapture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def process_task(task: Task) -> dict[str, Any]:
+    """Synthesise (or, for a verified clip, only upload) one item; failures become a failed record.
+
+    Returns `{"record": ..., "pid": ..., "maxrss_kb": ...}`. Never raises for a bad item: the run goes on.
+    """
+    from forv_tts.audio import atomic_write_bytes, wav_bytes
+    from forv_tts.models import load_voice
+    from forv_tts.pipeline import prepare_text, synthesize_sentences
+
+    t0 = time.perf_counter()
+    record = dict(task.record)
+    capture = _WarningCapture()
+    pkg_log = logging.getLogger("forv_tts")
+    pkg_log.addHandler(capture)
+    path = Path(task.path)
+    try:
+        if task.previous is not None and file_sha256(path) == task.previous.get("sha256"):
+            for key in ("normalized", "duration", "sample_rate", "sha256"):
+                record[key] = task.previous.get(key)
+        else:
+            if task.info.engine != ENGINE_ESPEAK:
+                _ensure_torch_threads()
+            sentences = prepare_text(task.text, normalize=task.normalize)
+            voice = load_voice(task.info)
+            audio = synthesize_sentences(voice, sentences, seed=task.seed, length_scale=task.length_scale)
+            data = wav_bytes(audio)
+            atomic_write_bytes(path, data)
+            record.update(
+                normalized=" ".join(sentences),
+                duration=round(audio.duration, 3),
+                sample_rate=audio.sample_rate,
+                sha256=hashlib.sha256(data).hexdigest(),
+            )
+        if task.upload is not None:
+            from forv_tts.upload import upload_file
+
+            result = upload_file(
+                path,
+                bucket=task.upload.bucket,
+                object_name=task.object_name,
+                timeout=task.upload.timeout,
+                overwrite=task.upload.overwrite,
+            )
+            record["uri"] = result.uri
+        record["status"] = STATUS_OK
+    except ForvError as err:
+        record.update(status=STATUS_FAILED, error=str(err))
+    except Exception as err:
+        log.debug("line %s failed", record.get("line"), exc_info=True)
+        record.update(status=STATUS_FAILED, error=f"unexpected {type(err).__name__}: {err}")
+    finally:
+        pkg_log.removeHandler(capture)
+    if capture.messages:
+        record["warnings"] = capture.messages
+    record["seconds"] = round(time.perf_counter() - t0, 3)
+    return {
+        "record": record,
+        "pid": os.getpid(),
+        "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    }
+
+
+def _worker_task(task: Task) -> dict[str, Any]:
+    # The lock lets the parent-death watcher exit only between items, never mid-write.
+    with _work_lock:
+        return process_task(task)
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent_pid:
+            with _work_lock:
+                os._exit(0)
+
+
+def _init_worker(threads: int, log_level: int, parent_pid: int) -> None:
+    """Worker set-up: SIGINT is the parent's business, stdout is the parent's data channel."""
+    global _threads_wanted
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    os.dup2(2, 1)  # anything a library prints goes to stderr, never into the manifest path / JSON
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    _threads_wanted = threads
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("forv-tts: %(levelname)s: %(message)s"))
+    pkg = logging.getLogger("forv_tts")
+    pkg.addHandler(handler)
+    pkg.setLevel(log_level)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True, name="parent-watch").start()
+
+
+# --- planning ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Entry:
+    """An item's fate in this run: a record to write now, a task to run, or already done."""
+
+    line: int
+    record: dict[str, Any] | None = None
+    task: Task | None = None
+    done: dict[str, Any] | None = None
+
+
+def _same_settings(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    keys = ("member", "uuid", "created_at", "text", "seed", "length_scale", "normalize")
+    return all(old.get(k) == new.get(k) for k in keys)
+
+
+class BatchRun:
+    """One `forv-tts batch` run. `request_stop()` (e.g. from a SIGINT handler) stops dispatching."""
+
+    def __init__(self, source: BatchInput, options: BatchOptions, progress: ProgressCallback | None = None):
+        self.source = source
+        self.options = options
+        self.progress = progress
+        self._stopping = False
+        self._interrupted = False
+        self._t0 = time.perf_counter()
+        self._voices: dict[str | None, VoiceInfo | str] = {}
+
+    @property
+    def stopping(self) -> bool:
+        """True once a stop was requested."""
+        return self._stopping
+
+    def request_stop(self) -> None:
+        """Dispatch nothing more; items in flight finish and are recorded. Safe in a signal handler."""
+        self._stopping = True
+        self._interrupted = True
+
+    # -- planning
+
+    def _voice(self, member: str | None) -> VoiceInfo | str:
+        """The voice for a member id (cached), or the error message that fails its lines."""
+        if member not in self._voices:
+            from forv_tts.pipeline import resolve_voice
+
+            try:
+                self._voices[member] = resolve_voice(member, self.options.voice_dir, self.options.step)
+            except ForvError as err:
+                self._voices[member] = str(err)
+        return self._voices[member]
+
+    def _plan(self, previous: dict[int, dict[str, Any]], run_date: str) -> list[_Entry]:
+        opts = self.options
+        base = {"input_sha256": self.source.sha256, "run_date": run_date}
+        claimed: dict[str, int] = {}
+        entries: list[_Entry] = []
+        for item in self.source.items:
+            old = previous.get(item.line)
+            if item.blank:
+                if old is not None and old.get("status") == STATUS_SKIPPED:
+                    entries.append(_Entry(item.line, done=old))
+                else:
+                    entries.append(
+                        _Entry(item.line, record={"line": item.line, "status": STATUS_SKIPPED, **base})
+                    )
+                continue
+            record: dict[str, Any] = {"line": item.line, "status": STATUS_FAILED, "text": item.text}
+            if item.error is not None:
+                entries.append(_Entry(item.line, record={**record, "error": item.error, **base}))
+                continue
+            voice = self._voice(item.member if item.member is not None else opts.member)
+            if isinstance(voice, str):
+                entries.append(_Entry(item.line, record={**record, "error": voice, **base}))
+                continue
+            uuid = item.uuid or derived_uuid(self.source.sha256, item.line)
+            created_at = item.created_at or run_date
+            name = naming.clip_name(voice.id, uuid, created_at)
+            path = opts.out_dir / name
+            record.update(
+                member=voice.id,
+                uuid=uuid,
+                created_at=created_at,
+                seed=opts.seed if opts.seed is not None else derived_seed(uuid),
+                length_scale=opts.length_scale,
+                normalize=opts.normalize,
+                path=str(path),
+            )
+            if name in claimed:
+                record["error"] = (
+                    f"same clip name as line {claimed[name]} ({name}): give each request its own uuid"
+                )
+                entries.append(_Entry(item.line, record={**record, **base}))
+                continue
+            claimed[name] = item.line
+            reuse: dict[str, Any] | None = None
+            verified = (
+                old is not None
+                and old.get("status") == STATUS_OK
+                and _same_settings(old, record)
+                and bool(old.get("sha256"))
+                and file_sha256(path) == old["sha256"]
+            )
+            if verified and old is not None:
+                if opts.upload is None or old.get("uri"):
+                    entries.append(_Entry(item.line, done=old))
+                    continue
+                reuse = old  # the clip is good; it only needs uploading
+            task = Task(
+                record={**record, **base, "status": None, "error": None},
+                info=voice,
+                text=item.text,
+                path=str(path),
+                object_name=name,
+                seed=record["seed"],
+                length_scale=opts.length_scale,
+                normalize=opts.normalize,
+                upload=opts.upload,
+                previous=reuse,
+            )
+            entries.append(_Entry(item.line, task=task))
+        return entries
+
+    def _previous(self, path: Path) -> tuple[dict[int, dict[str, Any]], str | None]:
+        """Last record per line of an existing manifest, and the run date it used."""
+        previous: dict[int, dict[str, Any]] = {}
+        run_date: str | None = None
+        for record in read_manifest(path):
+            sha = record.get("input_sha256")
+            if sha is not None and sha != self.source.sha256:
+                raise ManifestMismatchError(
+                    f"{path} was written for different input (sha256 {str(sha)[:12]}…, this input "
+                    f"{self.source.sha256[:12]}…): pass --manifest NEW for this input, or remove {path}"
+                )
+            previous[record["line"]] = record
+            run_date = run_date or record.get("run_date")
+        return previous, run_date
+
+    def _remove_stale_parts(self, entries: list[_Entry]) -> None:
+        """Drop `.part` files a killed writer left for clips this run will write."""
+        by_dir: dict[Path, set[str]] = {}
+        for entry in entries:
+            if entry.task is not None:
+                p = Path(entry.task.path)
+                by_dir.setdefault(p.parent, set()).add(p.name)
+        for directory, names in by_dir.items():
+            if not directory.is_dir():
+                continue
+            for leftover in directory.glob(".*.part"):
+                match = re.fullmatch(r"\.(.+_voice\.wav)\.[^.]+\.part", leftover.name)
+                if match and match.group(1) in names:
+                    log.info("removing %s left by an interrupted write", leftover)
+                    with contextlib.suppress(OSError):
+                        leftover.unlink()
+
+    # -- running
+
+    def _check_upload(self) -> None:
+        """A bad bucket or missing credentials fail the run before any work, not every line."""
+        spec = self.options.upload
+        if spec is None:
+            return
+        from forv_tts.upload import check_timeout, get_client, validate_bucket
+
+        validate_bucket(spec.bucket)
+        check_timeout(spec.timeout)
+        get_client()
+
+    def run(self) -> BatchSummary:
+        """Run to the end (or to a stop request); the manifest is consistent whenever this returns."""
+        opts = self.options
+        self._t0 = time.perf_counter()
+        manifest_path = opts.manifest_path
+        if opts.length_scale is not None and not (0.1 <= opts.length_scale <= 10.0):
+            raise InvalidInputError(
+                f"invalid --length-scale {opts.length_scale}: use a value between 0.1 and 10"
+            )
+        exists = manifest_path.exists()
+        if exists and not opts.resume:
+            raise ManifestExistsError(
+                f"{manifest_path} exists from an earlier run: add --resume to finish it, "
+                "or pass --manifest NEW (or remove it) to start over"
+            )
+        self._check_upload()
+        previous, run_date = self._previous(manifest_path) if exists else ({}, None)
+        entries = self._plan(previous, run_date or naming.today())
+        keep = [e.done for e in entries if e.done is not None]
+        writer = ManifestWriter(manifest_path, keep=keep if exists else None)
+        n_tasks = sum(1 for e in entries if e.task is not None)
+        cores = available_cores()
+        jobs = max(1, min(opts.jobs or cores, n_tasks or 1))
+        threads = cores if jobs == 1 else threads_for(jobs, cores)
+        summary = BatchSummary(
+            manifest=manifest_path,
+            input=self.source.name,
+            format=self.source.format,
+            lines=len(self.source.items),
+            jobs=jobs,
+            threads_per_worker=threads,
+        )
+        for record in keep:
+            if record.get("status") == STATUS_SKIPPED:
+                summary.skipped += 1
+            else:
+                summary.resumed += 1
+        if keep:
+            log.info("resuming: %d of %d lines already done", len(keep), summary.lines)
+        self._remove_stale_parts(entries)
+        try:
+            pending = deque(e for e in entries if e.done is None)
+            if jobs == 1:
+                self._run_inline(pending, writer, summary, threads)
+            else:
+                self._run_pool(pending, writer, summary, jobs, threads)
+        finally:
+            writer.close()
+            summary.wall_seconds = time.perf_counter() - self._t0
+        if self._interrupted and summary.pending:
+            summary.interrupted = True
+        self._report(summary)
+        return summary
+
+    def _report(self, summary: BatchSummary) -> None:
+        if self.progress is None:
+            return
+        self.progress(
+            BatchProgress(
+                total=summary.lines,
+                done=summary.lines - summary.pending,
+                ok=summary.ok,
+                failed=summary.failed,
+                skipped=summary.skipped,
+                resumed=summary.resumed,
+                audio_seconds=summary.audio_seconds,
+                elapsed=time.perf_counter() - self._t0,
+                stopping=self._stopping,
+            )
+        )
+
+    def _record(self, writer: ManifestWriter, summary: BatchSummary, record: dict[str, Any]) -> None:
+        writer.write(record)
+        status = record.get("status")
+        if status == STATUS_OK:
+            summary.ok += 1
+            summary.audio_seconds += float(record.get("duration") or 0.0)
+        elif status == STATUS_SKIPPED:
+            summary.skipped += 1
+        else:
+            summary.failed += 1
+            if len(summary.failures) < _MAX_FAILURES_LISTED:
+                summary.failures.append({"line": record["line"], "error": record.get("error")})
+            log.warning("line %d failed: %s", record["line"], record.get("error"))
+            if self.options.fail_fast and not self._stopping:
+                log.warning("--fail-fast: stopping after the items in flight")
+                self._stopping = True
+        self._report(summary)
+
+    def _count(self, result: dict[str, Any], summary: BatchSummary, stats: dict[int, WorkerStats]) -> None:
+        pid = int(result["pid"])
+        if pid not in stats:
+            stats[pid] = WorkerStats(pid)
+            summary.workers.append(stats[pid])
+        stats[pid].items += 1
+        stats[pid].peak_rss_kb = max(stats[pid].peak_rss_kb, int(result["maxrss_kb"]))
+
+    def _run_inline(
+        self, pending: deque[_Entry], writer: ManifestWriter, summary: BatchSummary, threads: int
+    ) -> None:
+        global _threads_wanted
+        _threads_wanted = threads
+        stats: dict[int, WorkerStats] = {}
+        try:
+            while pending and not self._stopping:
+                entry = pending.popleft()
+                if entry.task is None:
+                    assert entry.record is not None
+                    self._record(writer, summary, entry.record)
+                    continue
+                # Libraries that print (coqui) must not reach stdout, which carries the manifest path.
+                with contextlib.redirect_stdout(sys.stderr):
+                    result = process_task(entry.task)
+                self._count(result, summary, stats)
+                self._record(writer, summary, result["record"])
+        except KeyboardInterrupt:
+            self._interrupted = True
+            log.warning("interrupted: the item in progress was abandoned")
+
+    def _start_pool(self, jobs: int, threads: int) -> ProcessPoolExecutor:
+        ctx = multiprocessing.get_context("spawn")
+        level = logging.getLogger("forv_tts").getEffectiveLevel()
+        return ProcessPoolExecutor(
+            max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(threads, level, os.getpid())
+        )
+
+    @staticmethod
+    def _submit(pool: ProcessPoolExecutor, task: Task) -> Future[dict[str, Any]]:
+        # Children are spawned inside submit(); with SIGINT blocked they start life deaf to the Ctrl-C a
+        # terminal sends to the whole process group, before their initializer has even run.
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            return pool.submit(_worker_task, task)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+    def _run_pool(
+        self, pending: deque[_Entry], writer: ManifestWriter, summary: BatchSummary, jobs: int, threads: int
+    ) -> None:
+        stats: dict[int, WorkerStats] = {}
+        before = {p.pid for p in multiprocessing.active_children()}
+        pool = self._start_pool(jobs, threads)
+        in_flight: dict[Future[dict[str, Any]], _Entry] = {}
+        restarts = 0
+        broken = False
+        abandoned = False
+        try:
+            while True:
+                while pending and not broken and not self._stopping and len(in_flight) < 2 * jobs:
+                    entry = pending[0]
+                    if entry.task is None:
+                        assert entry.record is not None
+                        pending.popleft()
+                        self._record(writer, summary, entry.record)
+                        continue
+                    try:
+                        in_flight[self._submit(pool, entry.task)] = entry
+                    except BrokenProcessPool:
+                        broken = True
+                        break
+                    pending.popleft()
+                if broken and not in_flight:
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    restarts += 1
+                    if restarts > _MAX_POOL_RESTARTS or self._stopping:
+                        log.error("worker processes keep dying; stopping (rerun with --resume to finish)")
+                        break
+                    log.warning("a worker process died; starting new workers")
+                    pool = self._start_pool(jobs, threads)
+                    broken = False
+                    continue
+                if not in_flight:
+                    break
+                finished, _ = wait(in_flight, timeout=_TICK_S, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    entry = in_flight.pop(fut)
+                    assert entry.task is not None
+                    try:
+                        result = fut.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        record = {**entry.task.record, "status": STATUS_FAILED}
+                        record["error"] = (
+                            "its worker process died (out of memory? see stderr); rerun with --resume"
+                        )
+                        self._record(writer, summary, record)
+                        continue
+                    self._count(result, summary, stats)
+                    self._record(writer, summary, result["record"])
+                if not finished:
+                    self._report(summary)
+        except KeyboardInterrupt:
+            # A second Ctrl-C: abandon the items in flight. Their clips may be written (atomically) but are
+            # not recorded, so --resume redoes them under the same name with the same bytes.
+            self._interrupted = True
+            abandoned = True
+            for child in multiprocessing.active_children():
+                if child.pid not in before:
+                    child.kill()
+            log.warning("interrupted: abandoned %d item(s) in flight", len(in_flight))
+        finally:
+            pool.shutdown(wait=not abandoned, cancel_futures=True)
+
+
+def run_batch(
+    source: BatchInput, options: BatchOptions, progress: ProgressCallback | None = None
+) -> BatchSummary:
+    """Run a batch to the end; see `BatchRun` for stopping it from a signal handler."""
+    return BatchRun(source, options, progress).run()
