@@ -1,0 +1,101 @@
+"""Make coqui-tts importable without torchaudio and torchcodec.
+
+coqui-tts 0.28's `TTS/__init__.py` refuses to import unless `importlib.util.find_spec("torchaudio")` and,
+for torch >= 2.9, `find_spec("torchcodec")` succeed. PyPI's torchaudio cannot be installed beside our
+pinned CPU torch, and Glow-TTS + HiFi-GAN inference never calls either package (only audio file IO and
+some training/encoder code does, which we never run).
+
+`ensure_coqui_importable()` therefore appends an in-process meta-path finder that serves a placeholder
+module for each of those packages *that is genuinely absent* (a real installation always wins: the check
+runs before the finder is added, and the finder sits last on `sys.meta_path`). Nothing on disk or
+outside this process changes. Any attribute access on a placeholder raises an `ImportError` that says
+what is missing, so code that really needs torchaudio fails loudly instead of silently misbehaving.
+Dunder lookups raise `AttributeError`, so introspection (`hasattr(m, "__file__")`, pickling, pytest)
+behaves as for an ordinary module.
+
+Import cost (measured on the team CPU box, torch already imported): `import TTS` ~0.34 s, almost all
+of it two `importlib.metadata.packages_distributions()` scans (one in `TTS/__init__`, one in
+`TTS.utils.import_utils`); `TTS.tts.models.glow_tts` +0.2 s; `TTS.vocoder.models.hifigan_generator`
++0.04 s. We import only those submodules (never `TTS.api`, which pulls in every model).
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import logging
+import sys
+import threading
+import types
+from collections.abc import Sequence
+
+log = logging.getLogger(__name__)
+
+#: Packages coqui-tts insists on at import time but Glow-TTS/HiFi-GAN inference never uses.
+PLACEHOLDER_PACKAGES: tuple[str, ...] = ("torchaudio", "torchcodec")
+
+_lock = threading.Lock()
+_installed: _PlaceholderFinder | None = None
+
+
+class _PlaceholderModule(types.ModuleType):
+    """Stands in for a missing optional package; any real use raises a clear ImportError."""
+
+    def __getattr__(self, name: str) -> object:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        root = self.__name__.split(".")[0]
+        raise ImportError(
+            f"{self.__name__}.{name} is unavailable: {root} is not installed. forv-tts only provides a "
+            f"placeholder so that coqui-tts can be imported; this code path needs the real {root}."
+        )
+
+
+class _PlaceholderFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Serves `_PlaceholderModule`s for the given top-level packages and their submodules."""
+
+    def __init__(self, packages: Sequence[str]) -> None:
+        self.packages = frozenset(packages)
+
+    def find_spec(
+        self,
+        fullname: str,
+        path: Sequence[str] | None,
+        target: types.ModuleType | None = None,
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname.split(".")[0] not in self.packages:
+            return None
+        spec = importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+        spec.submodule_search_locations = []
+        return spec
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        return _PlaceholderModule(spec.name, f"forv-tts placeholder: {spec.name} is not installed")
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        """Nothing to execute: the placeholder has no contents."""
+
+
+def ensure_coqui_importable() -> tuple[str, ...]:
+    """Install placeholders for the absent packages coqui-tts requires; idempotent and thread-safe.
+
+    Returns the names that are served by placeholders (empty when all are really installed).
+    """
+    global _installed
+    with _lock:
+        if _installed is not None:
+            return tuple(sorted(_installed.packages))
+        missing = [name for name in PLACEHOLDER_PACKAGES if importlib.util.find_spec(name) is None]
+        if not missing:
+            return ()
+        finder = _PlaceholderFinder(missing)
+        sys.meta_path.append(finder)
+        _installed = finder
+        log.debug("serving placeholder modules for %s so coqui-tts can be imported", ", ".join(missing))
+        return tuple(sorted(missing))
+
+
+def is_placeholder(module: types.ModuleType) -> bool:
+    """True if `module` is one of our placeholders (for tests and diagnostics)."""
+    return isinstance(module, _PlaceholderModule)

@@ -1,0 +1,129 @@
+"""Safe checkpoint loading and conversion of state dicts written by old Coqui TTS 0.x releases.
+
+A checkpoint is untrusted input: it is a pickle, and a full `torch.load` would run whatever code the
+pickle names. We always load with `weights_only=True`, which only rebuilds tensors and plain
+containers, and allow-list (inside a `torch.serialization.safe_globals` context, never globally) the
+two numpy types real Coqui checkpoints contain: numpy scalars (`model_loss` and friends, pickled by
+numpy 1.x as `numpy.core.multiarray.scalar`, by numpy 2 as `numpy._core.multiarray.scalar`) and
+`numpy.dtype`. Anything else makes loading fail with a one-line `VoiceLoadError`.
+
+Files are memory-mapped (`mmap=True`) when they use torch's zip format, so tensors we never use (the
+~70 M-parameter GAN discriminator of a vocoder training checkpoint, the optimizer moments) are never
+read from disk: we pick out the generator's tensors, copy them into the model, and drop the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from forv_tts.errors import VoiceLoadError
+
+log = logging.getLogger(__name__)
+
+StateDict = dict[str, torch.Tensor]
+
+_UNSAFE_GLOBAL = re.compile(r"Unsupported global: GLOBAL (\S+)")
+_WN_KEY = re.compile(r"^(?P<prefix>.*)\.weight_(?P<kind>[gv])$")
+
+
+def _numpy_safe_globals() -> list[Any]:
+    """The plain numpy types real checkpoints need, under both their numpy 1.x and 2.x names."""
+    scalar = np._core.multiarray.scalar  # type: ignore[attr-defined]
+    dtype_classes = [type(np.dtype(code)) for code in ("f2", "f4", "f8", "i4", "i8", "u1", "b1")]
+    return [
+        scalar,
+        (scalar, "numpy.core.multiarray.scalar"),
+        np.dtype,
+        *dtype_classes,
+    ]
+
+
+def load_checkpoint(path: Path, *, mmap: bool = True) -> dict[str, Any]:
+    """Load a checkpoint safely on CPU; memory-mapped when the file format allows it.
+
+    Raises `VoiceLoadError` (one line, naming the file) when the file is missing, corrupt, truncated or
+    needs anything beyond tensors, plain containers and numpy scalars.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise VoiceLoadError(f"checkpoint not found: {path}")
+    try:
+        with torch.serialization.safe_globals(_numpy_safe_globals()):
+            try:
+                obj = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
+            except RuntimeError as exc:
+                if not (mmap and "mmap can only be used" in str(exc)):
+                    raise
+                # Legacy (pre torch 1.6) serialisation: no mmap, read it whole.
+                log.debug("%s is not in torch's zip format; loading without mmap", path)
+                obj = torch.load(path, map_location="cpu", weights_only=True)
+    except VoiceLoadError:
+        raise
+    except Exception as exc:
+        message = str(exc)
+        unsafe = _UNSAFE_GLOBAL.search(message)
+        if unsafe:
+            raise VoiceLoadError(
+                f"refusing to load {path}: it contains {unsafe.group(1)}, which is not plain weights "
+                "(checkpoints are loaded with weights_only=True; re-save it with tensors only)"
+            ) from None
+        reason = " ".join(message.split())[:160] or type(exc).__name__
+        raise VoiceLoadError(f"cannot read checkpoint {path}: corrupt or truncated ({reason})") from None
+    if not isinstance(obj, dict):
+        raise VoiceLoadError(f"cannot read checkpoint {path}: expected a dict, found {type(obj).__name__}")
+    return obj
+
+
+def _tensor_dict(obj: object, path: Path, what: str) -> StateDict:
+    if not isinstance(obj, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items()
+    ):
+        raise VoiceLoadError(f"checkpoint {path} has no usable {what} state dict")
+    return dict(obj)
+
+
+def model_state_dict(ckpt: Mapping[str, Any], path: Path) -> StateDict:
+    """The acoustic model's weights (`ckpt["model"]`), with weight-norm keys converted."""
+    return convert_weight_norm_keys(_tensor_dict(ckpt.get("model"), path, "model"))
+
+
+def generator_state_dict(ckpt: Mapping[str, Any], path: Path) -> StateDict:
+    """The vocoder generator's weights only; the GAN discriminator is never kept.
+
+    Three layouts exist: GAN-class checkpoints (Coqui >= 0.0.15, also coqui-tts today) hold one
+    `model` dict with `model_g.*` generator and `model_d.*` discriminator keys; older ones hold the
+    generator as `model` and the discriminator as `model_disc`; a bare generator has plain keys.
+    """
+    model = ckpt.get("model")
+    if not isinstance(model, Mapping):
+        raise VoiceLoadError(f"checkpoint {path} has no usable vocoder state dict")
+    if "model_disc" not in ckpt and any(str(k).startswith("model_g.") for k in model):
+        gen = {k[len("model_g.") :]: v for k, v in model.items() if k.startswith("model_g.")}
+    else:
+        gen = {k: v for k, v in model.items() if not str(k).startswith("model_d.")}
+    return convert_weight_norm_keys(_tensor_dict(gen, path, "vocoder generator"))
+
+
+def convert_weight_norm_keys(state: StateDict) -> StateDict:
+    """Rename old `torch.nn.utils.weight_norm` keys to torch parametrization keys.
+
+    Coqui 0.x (and coqui-tts < 0.24) used `weight_norm`, saving `<m>.weight_g` / `<m>.weight_v`;
+    coqui-tts 0.28 uses `torch.nn.utils.parametrizations.weight_norm`, whose state dict holds
+    `<m>.parametrizations.weight.original0` (g) and `.original1` (v). The tensors are identical.
+    """
+    out: StateDict = {}
+    for key, value in state.items():
+        m = _WN_KEY.match(key)
+        if m:
+            index = "0" if m.group("kind") == "g" else "1"
+            out[f"{m.group('prefix')}.parametrizations.weight.original{index}"] = value
+        else:
+            out[key] = value
+    return out

@@ -1,0 +1,558 @@
+"""A member's voice: a Coqui Glow-TTS acoustic model plus a HiFi-GAN v2 vocoder.
+
+The networks are coqui-tts 0.28's own classes (`GlowTTS`, `HifiganGenerator`) built from the member's
+config files. Around them we do what coqui's `Synthesizer` does, with three deliberate differences:
+
+* Tokenisation is ours, because coqui 0.28 mis-reads the team's checkpoints: it builds the symbol
+  table of a Coqui TTS 0.x config the new way (sorted, punctuation appended: shuffled ids or a
+  "duplicate characters" crash), and its `basic_cleaners` apply Unicode NFC, which recomposes
+  conjoining jamo into syllables that are all out of vocabulary. We rebuild the exact 0.x table for
+  legacy configs, the exact 0.28 table for modern ones, and never run coqui's cleaners.
+* Mel (de)normalisation, sample-rate interpolation and silence trimming are small numpy/torch copies
+  of `AudioProcessor` (constructing the real one imports librosa/numba, about a second); tests prove
+  them equal to coqui's.
+* The sampling noise comes from a per-call `torch.Generator`, so a seed reproduces a clip regardless of
+  what ran before, and the global RNG is left alone.
+
+Output level: coqui's `save_wav`, which produced every wav the old system delivered, scales each clip
+so its peak is full scale (`wav * 32767 / max(0.01, max|wav|)`). `synthesize` returns samples scaled
+the same way (`wav / max(0.01, max|wav|)`), so our 16-bit wavs match the old ones to within one LSB
+(coqui truncates to int16, `forv_tts.audio` rounds).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+import time
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from forv_tts import checkpoint as ckpt_io
+from forv_tts._compat import ensure_coqui_importable
+from forv_tts.audio import Audio
+from forv_tts.errors import InvalidInputError, NothingToSayError, SynthesisError, VoiceLoadError
+from forv_tts.models import FORMAT_LEGACY, VoiceInfo, config_format, read_config_json
+
+if TYPE_CHECKING:
+    from torch import nn
+
+log = logging.getLogger(__name__)
+
+TEXT_SYLLABLE = "syllable"  # precomposed Hangul syllables U+AC00..U+D7A3
+TEXT_JAMO = "jamo"  # conjoining jamo U+1100..U+11FF (what jamo.h2j produces)
+TEXT_COMPAT = "compat"  # compatibility jamo U+3131..U+318E
+TEXT_OTHER = "other"  # no Hangul in the character set: text is used as is
+
+
+def _hangul_class(ch: str) -> str | None:
+    cp = ord(ch)
+    if 0xAC00 <= cp <= 0xD7A3:
+        return TEXT_SYLLABLE
+    if 0x1100 <= cp <= 0x11FF or 0xA960 <= cp <= 0xA97F or 0xD7B0 <= cp <= 0xD7FF:
+        return TEXT_JAMO
+    if 0x3131 <= cp <= 0x318E:
+        return TEXT_COMPAT
+    return None
+
+
+def detect_text_form(symbols: list[str] | tuple[str, ...]) -> str:
+    """Which Hangul form the model was trained on, decided by its own character set (majority)."""
+    counts = {TEXT_SYLLABLE: 0, TEXT_JAMO: 0, TEXT_COMPAT: 0}
+    for sym in symbols:
+        if len(sym) == 1 and (cls := _hangul_class(sym)) is not None:
+            counts[cls] += 1
+    best = max(counts, key=lambda k: counts[k])
+    return best if counts[best] else TEXT_OTHER
+
+
+def to_text_form(text: str, form: str) -> str:
+    """Hangul text in the form the model reads; never NFC-composes jamo."""
+    if form == TEXT_SYLLABLE:
+        return unicodedata.normalize("NFC", text)
+    if form in (TEXT_JAMO, TEXT_COMPAT):
+        import jamo
+
+        # h2j decomposes each syllable on its own; everything else passes through unchanged.
+        out = "".join(jamo.h2j(ch) if _hangul_class(ch) == TEXT_SYLLABLE else ch for ch in text)
+        return "".join(jamo.j2hcj(ch) for ch in out) if form == TEXT_COMPAT else out
+    return text
+
+
+@dataclass(frozen=True)
+class Tokenizer:
+    """Text → token ids for one voice, faithful to the Coqui release that trained it."""
+
+    symbols: tuple[str, ...]
+    char_to_id: Mapping[str, int]
+    num_chars: int
+    text_form: str
+    blank_id: int | None = None  # intersperse between tokens (config add_blank)
+    bos_id: int | None = None  # wrap the sequence (modern enable_eos_bos_chars)
+    eos_id: int | None = None
+    never_keep: frozenset[str] = frozenset()
+
+    def encode(self, text: str) -> tuple[list[int], list[str]]:
+        """Token ids for `text` plus the input characters that had to be dropped (in order, unique).
+
+        Raises `NothingToSayError` when no letter or digit survives.
+        """
+        text = " ".join(text.split())
+        if self.text_form == TEXT_SYLLABLE:
+            text = unicodedata.normalize("NFC", text)
+        ids: list[int] = []
+        dropped: list[str] = []
+        speakable = False
+        for ch in text:
+            pieces = to_text_form(ch, self.text_form)
+            for piece in pieces:
+                idx = self.char_to_id.get(piece)
+                if idx is None or piece in self.never_keep:
+                    if ch not in dropped:
+                        dropped.append(ch)
+                    continue
+                ids.append(idx)
+                speakable = speakable or piece.isalpha() or piece.isdigit()
+        if not speakable:
+            raise NothingToSayError(f"nothing speakable left in {text!r} for this voice")
+        if self.blank_id is not None:
+            spaced = [self.blank_id] * (len(ids) * 2 + 1)
+            spaced[1::2] = ids
+            ids = spaced
+        if self.bos_id is not None and self.eos_id is not None:
+            ids = [self.bos_id, *ids, self.eos_id]
+        return ids, dropped
+
+
+def legacy_tokenizer(characters: Mapping[str, Any], *, add_blank: bool) -> Tokenizer:
+    """Coqui TTS 0.x (v0.1-v0.5) grapheme tokenisation, reproduced exactly.
+
+    Copied from coqui-ai/TTS `TTS/tts/utils/text/symbols.py::make_symbols` (symbols are
+    `[pad, eos, bos] + list(characters)`; no sort, no dedupe, punctuation NOT appended; note the
+    original tests `len(bos) > 0` for all three specials) and `TTS/tts/utils/text/__init__.py`
+    (`_symbol_to_id = {s: i for i, s in enumerate(symbols)}` so a duplicated character maps to its last
+    index; `_should_keep_symbol` drops "~", "^", "_" whatever the specials are; with `add_blank` the
+    blank token is id `len(symbols)` interspersed by `intersperse`; graphemes never get eos/bos). The
+    model's `num_chars` was `len(symbols) + add_blank` (`BaseTTS.get_characters`).
+    """
+    chars = characters.get("characters")
+    if not isinstance(chars, str) or not chars:
+        raise ValueError("legacy config has no characters string")
+    pad = characters.get("pad", "_")
+    eos = characters.get("eos", "~")
+    bos = characters.get("bos", "^")
+    symbols = list(chars)
+    if bos is not None and len(bos) > 0:
+        symbols = [bos, *symbols]
+        if eos is not None:
+            symbols = [eos, *symbols]
+        if pad is not None:
+            symbols = [pad, *symbols]
+    table = {s: i for i, s in enumerate(symbols)}
+    return Tokenizer(
+        symbols=tuple(symbols),
+        char_to_id=table,
+        num_chars=len(symbols) + int(add_blank),
+        text_form=detect_text_form(symbols),
+        blank_id=len(symbols) if add_blank else None,
+        never_keep=frozenset({"~", "^", "_"}),
+    )
+
+
+# coqui-tts 0.28 `TTS/tts/utils/text/characters.py` defaults, used when a modern config omits a field.
+_GRAPHEME_DEFAULTS: dict[str, Any] = {
+    "characters": "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+    "punctuations": "!'(),-.:;? ",
+    "pad": "<PAD>",
+    "eos": "<EOS>",
+    "bos": "<BOS>",
+    "blank": "<BLNK>",
+    "is_unique": False,
+    "is_sorted": True,
+}
+
+
+def modern_vocab(characters: Mapping[str, Any] | None) -> tuple[list[str], dict[str, str | None]]:
+    """coqui-tts 0.28's vocabulary for a `CharactersConfig` (`BaseCharacters._create_vocab`).
+
+    Order: `[pad, eos, bos, blank] + sorted(characters) + list(punctuations)`, each special only when
+    set; or `vocab_dict` verbatim when given (`BaseVocabulary`).
+    """
+    cfg = dict(_GRAPHEME_DEFAULTS)
+    if characters is not None:
+        cfg.update({k: characters[k] for k in _GRAPHEME_DEFAULTS if k in characters})
+    specials: dict[str, str | None] = {k: cfg[k] for k in ("pad", "eos", "bos", "blank")}
+    vocab_dict = characters.get("vocab_dict") if characters is not None else None
+    if vocab_dict:
+        return [str(s) for s in vocab_dict], specials
+    vocab: list[str] = list(cfg["characters"] or "")
+    if cfg["is_unique"]:
+        vocab = list(set(vocab))
+    if cfg["is_sorted"]:
+        vocab = sorted(vocab)
+    for key in ("blank", "bos", "eos", "pad"):
+        special = cfg[key]
+        if special is not None and len(special) > 0:
+            vocab = [special, *vocab]
+    return vocab + list(cfg["punctuations"] or ""), specials
+
+
+def modern_tokenizer(config: Mapping[str, Any]) -> Tokenizer:
+    """coqui-tts 0.28 `TTSTokenizer.text_to_ids` for graphemes, minus the text cleaner."""
+    characters = config.get("characters")
+    vocab, specials = modern_vocab(characters if isinstance(characters, Mapping) else None)
+    table = {s: i for i, s in enumerate(vocab)}
+
+    def special_id(name: str) -> int:
+        # BaseVocabulary.{blank,bos,eos}_id: the symbol's id, or len(vocab) when unset.
+        sym = specials[name]
+        return table[sym] if sym else len(vocab)
+
+    use_eos_bos = bool(config.get("enable_eos_bos_chars", False))
+    return Tokenizer(
+        symbols=tuple(vocab),
+        char_to_id=table,
+        num_chars=len(vocab),
+        text_form=detect_text_form(vocab),
+        blank_id=special_id("blank") if config.get("add_blank", False) else None,
+        bos_id=special_id("bos") if use_eos_bos else None,
+        eos_id=special_id("eos") if use_eos_bos else None,
+    )
+
+
+def tokenizer_for(config: Mapping[str, Any], fmt: str | None = None) -> Tokenizer:
+    """The tokenizer a Glow-TTS config was trained with ("legacy" or "modern", detected if not given)."""
+    if config.get("use_phonemes"):
+        raise ValueError("phoneme-based models are not supported (use_phonemes is true)")
+    fmt = fmt or config_format(dict(config))
+    if fmt == FORMAT_LEGACY:
+        chars = config.get("characters")
+        if not isinstance(chars, Mapping):
+            raise ValueError("legacy config has no characters section")
+        return legacy_tokenizer(chars, add_blank=bool(config.get("add_blank", False)))
+    return modern_tokenizer(config)
+
+
+@dataclass(frozen=True)
+class AudioSettings:
+    """The part of a Coqui `audio` config that touches synthesis (BaseAudioConfig defaults)."""
+
+    sample_rate: int = 22050
+    num_mels: int = 80
+    signal_norm: bool = True
+    symmetric_norm: bool = True
+    max_norm: float = 4.0
+    clip_norm: bool = True
+    min_level_db: float = -100
+    ref_level_db: float = 20
+    do_trim_silence: bool = True
+    trim_db: float = 45
+    spec_gain: float = 20
+    log_func: str = "np.log10"
+    stats_path: str | None = None
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> AudioSettings:
+        audio = config.get("audio") or {}
+        fields = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in audio.items() if k in fields})
+
+    def normalize(self, spec: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """dB mel → model range; same float32 arithmetic as `AudioProcessor.normalize`."""
+        s = spec.copy()
+        if not self.signal_norm:
+            return s
+        max_norm = float(self.max_norm)
+        s -= self.ref_level_db
+        s_norm = (s - self.min_level_db) / (-self.min_level_db)
+        if self.symmetric_norm:
+            s_norm = ((2 * max_norm) * s_norm) - max_norm
+            if self.clip_norm:
+                s_norm = np.clip(s_norm, -max_norm, max_norm)
+            return s_norm
+        s_norm = max_norm * s_norm
+        if self.clip_norm:
+            s_norm = np.clip(s_norm, 0, max_norm)
+        return s_norm
+
+    def denormalize(self, spec: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """Model range → dB mel; same float32 arithmetic as `AudioProcessor.denormalize`."""
+        s = spec.copy()
+        if not self.signal_norm:
+            return s
+        max_norm = float(self.max_norm)
+        if self.symmetric_norm:
+            if self.clip_norm:
+                s = np.clip(s, -max_norm, max_norm)
+            s = ((s + max_norm) * -self.min_level_db / (2 * max_norm)) + self.min_level_db
+            return s + self.ref_level_db
+        if self.clip_norm:
+            s = np.clip(s, 0, max_norm)
+        s = (s * -self.min_level_db / max_norm) + self.min_level_db
+        return s + self.ref_level_db
+
+    def find_endpoint(self, wav: npt.NDArray[np.float32], min_silence_sec: float = 0.8) -> int:
+        """End of speech before trailing silence, as `AudioProcessor.find_endpoint`."""
+        window_length = int(self.sample_rate * min_silence_sec)
+        hop_length = int(window_length / 4)
+        exponent = -self.trim_db / self.spec_gain
+        threshold = np.power(10, exponent) if self.log_func == "np.log10" else np.exp(exponent)
+        for x in range(hop_length, len(wav) - window_length, hop_length):
+            if np.max(wav[x : x + window_length]) < threshold:
+                return x + hop_length
+        return len(wav)
+
+
+def interpolate_mel(mel: torch.Tensor, scale: float) -> torch.Tensor:
+    """[C, T] → [1, C, T*scale]: `TTS.vocoder.utils.generic_utils.interpolate_vocoder_input`."""
+    spec = mel.unsqueeze(0).unsqueeze(0)
+    out = torch.nn.functional.interpolate(
+        spec, scale_factor=[1.0, scale], recompute_scale_factor=True, mode="bilinear", align_corners=False
+    )
+    return out.squeeze(0)
+
+
+def peak_normalize(wav: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Scale like coqui's `save_wav`: peak to full scale, never amplifying by more than 100x."""
+    peak = float(np.max(np.abs(wav))) if wav.size else 0.0
+    return (wav * (1.0 / max(0.01, peak))).astype(np.float32)
+
+
+# Config fields that define the Glow-TTS network (and its inference defaults); the rest is training.
+_GLOW_ARCH_KEYS = (
+    "use_encoder_prenet",
+    "hidden_channels_enc",
+    "hidden_channels_dec",
+    "hidden_channels_dp",
+    "dropout_p_dp",
+    "dropout_p_dec",
+    "mean_only",
+    "out_channels",
+    "num_flow_blocks_dec",
+    "kernel_size_dec",
+    "dilation_rate",
+    "num_block_layers",
+    "c_in_channels",
+    "num_splits",
+    "num_squeeze",
+    "sigmoid_scale",
+    "encoder_type",
+    "encoder_params",
+    "inference_noise_scale",
+    "length_scale",
+)
+_LEGACY_NOISE_SCALE = 0.33  # GlowTTSConfig.inference_noise_scale default in Coqui TTS 0.x
+
+
+def build_glow(config: Mapping[str, Any], num_chars: int) -> Any:
+    """coqui-tts 0.28 `GlowTTS` for `config`, without its tokenizer or AudioProcessor."""
+    ensure_coqui_importable()
+    from TTS.tts.configs.glow_tts_config import GlowTTSConfig
+    from TTS.tts.models.glow_tts import GlowTTS
+
+    class _InferenceGlowTTS(GlowTTS):
+        # BaseTTS.__init__ builds a TTSTokenizer unless `tokenizer` exists (ours replaces it).
+        tokenizer = None
+
+    if config.get("use_speaker_embedding") or config.get("use_d_vector_file"):
+        raise ValueError("multi-speaker Glow-TTS models are not supported")
+    gcfg = GlowTTSConfig()
+    for key in _GLOW_ARCH_KEYS:
+        if key in config:
+            setattr(gcfg, key, config[key])
+    gcfg.num_chars = num_chars
+    gcfg.languages = ["ko"]  # silences the "initializing with English" warning; text is ours anyway
+    gcfg.audio = None  # BaseTTS only builds an AudioProcessor (librosa, ~1 s) for a BaseAudioConfig
+    return _InferenceGlowTTS(gcfg)
+
+
+def build_hifigan(config: Mapping[str, Any]) -> Any:
+    """coqui-tts 0.28 `HifiganGenerator` as `TTS.vocoder.models.setup_generator` builds it."""
+    ensure_coqui_importable()
+    from TTS.vocoder.models.hifigan_generator import HifiganGenerator
+
+    name = str(config.get("generator_model", "hifigan_generator")).lower()
+    if name != "hifigan_generator":
+        raise ValueError(f"vocoder generator {name!r} is not supported (expected hifigan_generator)")
+    params = dict(config.get("generator_model_params") or {})
+    audio = config.get("audio") or {}
+    params.setdefault("in_channels", audio.get("num_mels", 80))
+    return HifiganGenerator(out_channels=1, **params)
+
+
+def _load_into(model: nn.Module, state: ckpt_io.StateDict, path: Path) -> None:
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        detail = " ".join(str(exc).split())[:200]
+        raise VoiceLoadError(f"{path} does not match its config ({first}: {detail})") from None
+
+
+def glow_infer(
+    glow: Any,
+    ids: list[int],
+    *,
+    noise_scale: float,
+    length_scale: float,
+    generator: torch.Generator,
+    zero_length_tokens: bool,
+) -> torch.Tensor:
+    """Glow-TTS inference → mel [1, C, T]; `GlowTTS.inference` with our noise source.
+
+    `zero_length_tokens=True` keeps Coqui TTS 0.x's `w_ceil = torch.ceil(w)`, where a token whose
+    predicted duration is <= 0 gets no frames; coqui-tts 0.28 forces at least one frame per token
+    (`torch.clamp_min(torch.ceil(w), 1)`), which would change the audio of legacy voices.
+    """
+    from TTS.tts.utils.helpers import generate_path, sequence_mask
+
+    x = torch.tensor([ids], dtype=torch.long)
+    x_lengths = torch.tensor([len(ids)], dtype=torch.long)
+    o_mean, o_log_scale, o_dur_log, x_mask = glow.encoder(x, x_lengths, g=None)
+    w = (torch.exp(o_dur_log) - 1) * x_mask * length_scale
+    w_ceil = torch.ceil(w) if zero_length_tokens else torch.clamp_min(torch.ceil(w), 1)
+    y_lengths = torch.clamp_min(torch.sum(w_ceil, [1, 2]), 1).long()
+    y_mask = torch.unsqueeze(sequence_mask(y_lengths, None), 1).to(x_mask.dtype)
+    attn_mask = torch.unsqueeze(x_mask, -1) * torch.unsqueeze(y_mask, 2)
+    attn = generate_path(w_ceil.squeeze(1), attn_mask.squeeze(1)).unsqueeze(1)
+    y_mean, y_log_scale, _ = glow.compute_outputs(attn, o_mean, o_log_scale, x_mask)
+    noise = torch.randn(y_mean.shape, generator=generator, dtype=y_mean.dtype)
+    z = (y_mean + torch.exp(y_log_scale) * noise * noise_scale) * y_mask
+    y, _ = glow.decoder(z, y_mask, g=None, reverse=True)
+    mel: torch.Tensor = y
+    return mel
+
+
+class CoquiVoice:
+    """A loaded member voice (implements `forv_tts.models.Voice`)."""
+
+    info: VoiceInfo
+    sample_rate: int
+
+    def __init__(self, info: VoiceInfo, *, remove_weight_norm: bool = True) -> None:
+        """Load both networks now (this is what `load_voice` times and caches).
+
+        `remove_weight_norm` folds weight norm into plain weights as coqui does at eval time (faster;
+        tests show the output is unchanged to float precision).
+        """
+        if info.missing:
+            raise VoiceLoadError(f"member {info.id} is incomplete: missing {', '.join(info.missing)}")
+        paths = (info.checkpoint, info.config, info.vocoder_checkpoint, info.vocoder_config)
+        if any(p is None for p in paths):
+            raise VoiceLoadError(f"member {info.id}: descriptor lacks checkpoint or config paths")
+        assert info.checkpoint and info.config and info.vocoder_checkpoint and info.vocoder_config
+        self.info = info
+        t0 = time.perf_counter()
+        glow_cfg = self._read_config(info.config)
+        voc_cfg = self._read_config(info.vocoder_config)
+        self.format = config_format(glow_cfg)
+        try:
+            self.tokenizer = tokenizer_for(glow_cfg, self.format)
+        except (ValueError, TypeError) as exc:
+            raise VoiceLoadError(f"{info.config}: {exc}") from None
+        self.tts_audio = AudioSettings.from_config(glow_cfg)
+        self.vocoder_audio = AudioSettings.from_config(voc_cfg)
+        for cfg_path, audio in ((info.config, self.tts_audio), (info.vocoder_config, self.vocoder_audio)):
+            if audio.stats_path:
+                raise VoiceLoadError(
+                    f"{cfg_path}: mean-variance mel statistics (audio.stats_path) are not supported"
+                )
+        default_noise = _LEGACY_NOISE_SCALE if self.format == FORMAT_LEGACY else 0.0
+        self.noise_scale = float(glow_cfg.get("inference_noise_scale", default_noise))
+        self.length_scale = float(glow_cfg.get("length_scale", 1.0))
+        self.sample_rate = int(self.vocoder_audio.sample_rate)
+
+        try:
+            # Both are coqui's (untyped) classes, hence Any: we call their own methods on them.
+            self.glow = build_glow(glow_cfg, self.tokenizer.num_chars)
+            self.vocoder = build_hifigan(voc_cfg)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise VoiceLoadError(f"member {info.id}: cannot build the networks from config ({exc})") from None
+
+        state = ckpt_io.model_state_dict(ckpt_io.load_checkpoint(info.checkpoint), info.checkpoint)
+        _load_into(self.glow, state, info.checkpoint)
+        del state
+        voc_state = ckpt_io.generator_state_dict(
+            ckpt_io.load_checkpoint(info.vocoder_checkpoint), info.vocoder_checkpoint
+        )
+        _load_into(self.vocoder, voc_state, info.vocoder_checkpoint)
+        del voc_state
+
+        self.glow.eval()
+        self.vocoder.eval()
+        for p in (*self.glow.parameters(), *self.vocoder.parameters()):
+            p.requires_grad_(False)
+        if remove_weight_norm:
+            # What coqui's load_checkpoint(eval=True) does: GlowTTS.store_inverse (inverts the 1x1
+            # convs, removes the coupling WaveNets' weight norm) and the vocoder's remove_weight_norm.
+            self.glow.store_inverse()
+            self.vocoder.remove_weight_norm()
+        log.debug("member %s (%s) ready in %.2f s", info.id, self.format, time.perf_counter() - t0)
+
+    @staticmethod
+    def _read_config(path: Path) -> dict[str, Any]:
+        try:
+            return read_config_json(path)
+        except (OSError, ValueError) as exc:
+            raise VoiceLoadError(f"cannot read config {path}: {exc}") from None
+
+    def tokenize(self, text: str) -> list[int]:
+        """Token ids for `text`; unspeakable characters are dropped with one logged warning."""
+        ids, dropped = self.tokenizer.encode(text)
+        if dropped:
+            log.warning(
+                "voice %s cannot speak %s; dropped",
+                self.info.id,
+                " ".join(f"{c!r}(U+{ord(c):04X})" for c in dropped),
+            )
+        return ids
+
+    def synthesize(self, text: str, *, seed: int | None = None, length_scale: float | None = None) -> Audio:
+        """Speak one normalised sentence; `seed` makes it reproducible, `length_scale` > 1 is slower."""
+        ids = self.tokenize(text)
+        scale = self.length_scale if length_scale is None else float(length_scale)
+        if not math.isfinite(scale) or scale <= 0:
+            raise InvalidInputError(f"length scale must be a positive number, got {length_scale!r}")
+        generator = torch.Generator().manual_seed(secrets.randbits(63) if seed is None else int(seed))
+        try:
+            with torch.inference_mode():
+                mel = glow_infer(
+                    self.glow,
+                    ids,
+                    noise_scale=self.noise_scale,
+                    length_scale=scale,
+                    generator=generator,
+                    zero_length_tokens=self.format == FORMAT_LEGACY,
+                )
+                wav = self.vocode(mel[0])
+        except RuntimeError as exc:
+            raise SynthesisError(f"voice {self.info.id} failed on {text!r}: {exc}") from None
+        if self.tts_audio.do_trim_silence:
+            wav = wav[: self.tts_audio.find_endpoint(wav)]
+        return Audio(peak_normalize(wav), self.sample_rate)
+
+    def vocode(self, mel: torch.Tensor) -> npt.NDArray[np.float32]:
+        """Model mel [C, T] → waveform, as coqui's `Synthesizer._run_vocoder` (no peak scaling)."""
+        spec = mel.detach().cpu().numpy()
+        spec = self.tts_audio.denormalize(spec)
+        voc_in = self.vocoder_audio.normalize(spec)
+        scale = self.vocoder_audio.sample_rate / self.tts_audio.sample_rate
+        tensor = torch.from_numpy(np.ascontiguousarray(voc_in))
+        batch = interpolate_mel(tensor, scale) if scale != 1 else tensor.unsqueeze(0)
+        with torch.inference_mode():
+            out = self.vocoder.inference(batch)
+        wav: npt.NDArray[np.float32] = out.detach().cpu().numpy().squeeze().astype(np.float32, copy=False)
+        return np.atleast_1d(wav)
+
+    def parameter_count(self) -> int:
+        """Numbers held by both networks (parameters and buffers), for memory checks."""
+        tensors = [*self.glow.state_dict().values(), *self.vocoder.state_dict().values()]
+        return sum(t.numel() for t in tensors)
