@@ -50,6 +50,8 @@ from forv_tts.models import ENGINE_ESPEAK, VoiceInfo
 
 log = logging.getLogger(__name__)
 
+EXIT_INTERRUPTED = 130
+
 FORMAT_TEXT = "text"
 FORMAT_JSONL = "jsonl"
 FORMATS = (FORMAT_TEXT, FORMAT_JSONL)
@@ -57,7 +59,6 @@ STATUS_OK = "ok"
 STATUS_FAILED = "failed"
 STATUS_SKIPPED = "skipped"
 MANIFEST_NAME = "manifest.jsonl"
-EXIT_INTERRUPTED = 130
 
 # Fixed namespace for derived uuids: uuid5(_NAMESPACE, "<input sha256>:<line>").
 _NAMESPACE = _uuid.UUID("6f0c8a52-3b1e-5d7a-9c41-2e8f7b6d4a10")
@@ -72,6 +73,16 @@ class ManifestExistsError(UsageError):
 
 class ManifestMismatchError(UsageError):
     """`--resume` was given a manifest written for different input."""
+
+
+class BatchFailedError(ForvError):
+    """The run finished but some lines failed or were not reached (exit 1); the manifest says which."""
+
+
+class BatchInterruptedError(ForvError):
+    """The run was stopped (Ctrl-C) before every line was done (exit 130); `--resume` finishes it."""
+
+    exit_code = EXIT_INTERRUPTED
 
 
 # --- input ----------------------------------------------------------------------------------------
@@ -413,6 +424,7 @@ class BatchSummary:
     audio_seconds: float = 0.0
     wall_seconds: float = 0.0
     interrupted: bool = False
+    warned: int = 0
     workers: list[WorkerStats] = field(default_factory=list)
     failures: list[dict[str, Any]] = field(default_factory=list)
 
@@ -425,6 +437,22 @@ class BatchSummary:
     def processed(self) -> int:
         """Items this run attempted (ok + failed)."""
         return self.ok + self.failed
+
+    def error(self) -> ForvError | None:
+        """The error a CLI should end with (message + exit code), or None when every line is done."""
+        if self.interrupted:
+            return BatchInterruptedError(
+                f"interrupted with {self.pending} of {self.lines} lines not done; "
+                f"rerun with --resume to finish ({self.manifest})"
+            )
+        if self.failed or self.pending:
+            first = self.failures[0] if self.failures else None
+            detail = f" (first: line {first['line']}: {first['error']})" if first else ""
+            return BatchFailedError(
+                f"{self.failed} of {self.lines} lines failed, {self.pending} not reached{detail}; "
+                f"see {self.manifest}, then rerun with --resume"
+            )
+        return None
 
     @property
     def exit_code(self) -> int:
@@ -454,6 +482,7 @@ class BatchSummary:
             "threads_per_worker": self.threads_per_worker,
             "workers": [w.to_dict() for w in self.workers],
             "peak_rss_mb": max((w.to_dict()["peak_rss_mb"] for w in self.workers), default=0.0),
+            "with_warnings": self.warned,
             "interrupted": self.interrupted,
             "exit_code": self.exit_code,
             "failures": self.failures,
@@ -537,6 +566,10 @@ def process_task(task: Task) -> dict[str, Any]:
     capture = _WarningCapture()
     pkg_log = logging.getLogger("forv_tts")
     pkg_log.addHandler(capture)
+    # An item's warnings (e.g. dropped characters) go to its manifest record; thousands of them on stderr
+    # would bury the failures. With -v (INFO) they are shown as well.
+    propagate = pkg_log.propagate
+    pkg_log.propagate = pkg_log.getEffectiveLevel() <= logging.INFO
     path = Path(task.path)
     try:
         if task.previous is not None and file_sha256(path) == task.previous.get("sha256"):
@@ -575,6 +608,7 @@ def process_task(task: Task) -> dict[str, Any]:
         record.update(status=STATUS_FAILED, error=f"unexpected {type(err).__name__}: {err}")
     finally:
         pkg_log.removeHandler(capture)
+        pkg_log.propagate = propagate
     if capture.messages:
         record["warnings"] = capture.messages
     record["seconds"] = round(time.perf_counter() - t0, 3)
@@ -609,9 +643,8 @@ def _init_worker(threads: int, log_level: int, parent_pid: int) -> None:
     _threads_wanted = threads
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("forv-tts: %(levelname)s: %(message)s"))
-    pkg = logging.getLogger("forv_tts")
-    pkg.addHandler(handler)
-    pkg.setLevel(log_level)
+    logging.getLogger().addHandler(handler)
+    logging.getLogger("forv_tts").setLevel(log_level)
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True, name="parent-watch").start()
 
 
@@ -857,6 +890,8 @@ class BatchRun:
 
     def _record(self, writer: ManifestWriter, summary: BatchSummary, record: dict[str, Any]) -> None:
         writer.write(record)
+        if record.get("warnings"):
+            summary.warned += 1
         status = record.get("status")
         if status == STATUS_OK:
             summary.ok += 1

@@ -669,24 +669,13 @@ def batch(
             f"{info['audio_seconds']:.1f} s of audio in {info['wall_seconds']:.1f} s "
             f"({info['items_per_s']:.2f} items/s, {info['audio_s_per_wall_s']:.2f} audio s per s); "
             f"{summary.jobs} job(s) × {summary.threads_per_worker} thread(s), "
-            f"peak RSS per worker {max((w['peak_rss_mb'] for w in workers), default=0):.0f} MB",
+            f"peak RSS per worker {max((w['peak_rss_mb'] for w in workers), default=0):.0f} MB"
+            + (f"; {summary.warned} with warnings (see the manifest)" if summary.warned else ""),
             err=True,
         )
-    if summary.interrupted:
-        typer.echo(
-            f"forv-tts: interrupted with {summary.pending} of {summary.lines} lines not done; "
-            f"rerun with --resume to finish ({summary.manifest})",
-            err=True,
-        )
-    elif summary.failed:
-        first = summary.failures[0] if summary.failures else {}
-        typer.echo(
-            f"forv-tts: {summary.failed} of {summary.lines} lines failed (first: line {first.get('line')}: "
-            f"{first.get('error')}); see {summary.manifest}, fix them and rerun with --resume",
-            err=True,
-        )
-    if summary.exit_code:
-        raise typer.Exit(summary.exit_code)
+    error = summary.error()
+    if error is not None:
+        raise error
 
 def main() -> None:
     """Console-script entry point."""
