@@ -44,6 +44,7 @@ MAX_SENTENCE_CHARS = 120
 # Cleaning: Unicode that cannot be spoken, full-width forms, whitespace.
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
+_ANSI_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
 _NEWLINES = re.compile("\r\n|[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 # NFKC would turn compatibility jamo (ㅋ, U+3131..) into conjoining jamo (U+1100..): keep them as is.
 _NO_NFKC = re.compile("([\u3130-\u318f\uffa0-\uffdc]+)")
@@ -57,8 +58,8 @@ _CHAR_MAP = str.maketrans(
         "„": '"',
         "«": '"',
         "»": '"',
-        "。": ".",
-        "、": ",",
+        "。": ". ",
+        "、": ", ",
         "‐": "-",
         "‑": "-",
         "−": "-",
@@ -66,7 +67,6 @@ _CHAR_MAP = str.maketrans(
         "ㆍ": "·",
         "∼": "~",
         "〜": "~",
-        "\t": " ",
     }
 )
 _KEEP_SYMBOLS = frozenset("°")
@@ -76,7 +76,7 @@ def _clean_char(ch: str) -> str:
     category = unicodedata.category(ch)
     if ch == "\n" or ch in _KEEP_SYMBOLS:
         return ch
-    if category == "Zs":
+    if category == "Zs" or ch == "\t":
         return " "
     if category[0] == "C" or category in ("Mn", "Me", "So"):
         # Controls, format characters (ZWJ, BOM, bidi marks), private use, unassigned; combining
@@ -95,7 +95,7 @@ def _clean(text: str) -> str:
     """Remove what cannot be spoken, NFKC the rest where safe; newlines are kept as hard breaks."""
     if not isinstance(text, str):
         raise TypeError(f"text must be str, not {type(text).__name__}")
-    text = _SURROGATES.sub("", text)
+    text = _ANSI_ESCAPES.sub("", _SURROGATES.sub("", text))  # terminal colour codes in piped text
     text = _NEWLINES.sub("\n", text)
     parts = _NO_NFKC.split(text)
     text = "".join(part if i % 2 else unicodedata.normalize("NFKC", part) for i, part in enumerate(parts))
@@ -404,7 +404,7 @@ _PAUSES = {":": ",", ";": ","}
 _SPACES = frozenset("#/·-_()[]{}<>「」『』《》〈〉|\\*=^~`")
 
 _RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
-    (re.compile(r"\(주\)"), "주식회사"),
+    (re.compile(r"\(주\)"), "주식회사 "),
     # Phone numbers, digit by digit with 0 as 공: 010-1234-5678, 02-123-4567, 1588-1234.
     (re.compile(r"(?<![\d-])(0\d{1,2})[-. ](\d{3,4})[-. ](\d{4})(?![\d-])"), _phone),
     (re.compile(r"(?<![\d-])(01[016789])(\d{3,4})(\d{4})(?!\d)"), _phone),
@@ -454,7 +454,7 @@ _RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(_N), lambda m: _read_sino(m.group(0))),
     (re.compile(r"\d+"), lambda m: _read_sino(m.group(0))),
     # English words and acronyms.
-    (re.compile(r"[A-Za-z]+(?:['-][A-Za-z]+)*"), lambda m: " " + _english(m.group(0)) + " "),
+    (re.compile(r"[A-Za-z]+(?:['-][A-Za-z]+)*"), lambda m: _english(m.group(0))),
 ]
 
 
