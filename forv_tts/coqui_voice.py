@@ -424,7 +424,9 @@ def glow_infer(
     attn_mask = torch.unsqueeze(x_mask, -1) * torch.unsqueeze(y_mask, 2)
     attn = generate_path(w_ceil.squeeze(1), attn_mask.squeeze(1)).unsqueeze(1)
     y_mean, y_log_scale, _ = glow.compute_outputs(attn, o_mean, o_log_scale, x_mask)
-    noise = torch.randn(y_mean.shape, generator=generator, dtype=y_mean.dtype)
+    # randn_like keeps y_mean's (transposed) strides, so the draw matches coqui's randn_like element
+    # for element when the generator is seeded like the global RNG.
+    noise = torch.randn_like(y_mean, generator=generator)
     z = (y_mean + torch.exp(y_log_scale) * noise * noise_scale) * y_mask
     y, _ = glow.decoder(z, y_mask, g=None, reverse=True)
     mel: torch.Tensor = y

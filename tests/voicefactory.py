@@ -112,7 +112,7 @@ class GlowSize:
 class VocoderSize:
     """HiFi-GAN v2 generator knobs (v2 = upsample_initial_channel 128, resblock type 1)."""
 
-    upsample_initial_channel: int = 32
+    upsample_initial_channel: int = 16
     upsample_factors: tuple[int, ...] = (8, 8, 2, 2)
     upsample_kernel_sizes: tuple[int, ...] = (16, 16, 4, 4)
     resblock_kernel_sizes: tuple[int, ...] = (3, 7, 11)
@@ -143,6 +143,7 @@ class VoiceSpec:
     inference_noise_scale: float = 0.33
     frames_per_token: float = 5.0
     discriminator: Discriminator = "tiny"
+    discriminator_width: int = 4  # channels of the tiny stand-in (raise it to make it heavy)
     vocoder_layout: VocoderLayout = "gan"
     optimizer_state: bool = True
     do_trim_silence: bool = True
@@ -358,8 +359,8 @@ def adam_state(params: list[torch.Tensor]) -> dict[str, Any]:
     return state
 
 
-def tiny_discriminator(seed: int) -> dict[str, torch.Tensor]:
-    """A few-KB stand-in with the key names of coqui's HifiganDiscriminator (MPD + MSD)."""
+def tiny_discriminator(seed: int, width: int = 4) -> dict[str, torch.Tensor]:
+    """A small stand-in with the key names of coqui's HifiganDiscriminator (MPD + MSD)."""
     gen = torch.Generator().manual_seed(seed)
 
     def t(*shape: int) -> torch.Tensor:
@@ -369,29 +370,29 @@ def tiny_discriminator(seed: int) -> dict[str, torch.Tensor]:
     for p in range(5):
         for c in [*(f"convs.{i}" for i in range(5)), "conv_post"]:
             base = f"mpd.discriminators.{p}.{c}"
-            sd[f"{base}.bias"] = t(4)
-            sd[f"{base}.parametrizations.weight.original0"] = t(4, 1, 1, 1)
-            sd[f"{base}.parametrizations.weight.original1"] = t(4, 4, 5, 1)
+            sd[f"{base}.bias"] = t(width)
+            sd[f"{base}.parametrizations.weight.original0"] = t(width, 1, 1, 1)
+            sd[f"{base}.parametrizations.weight.original1"] = t(width, width, 5, 1)
     for d in range(3):
         for c in [*(f"convs.{i}" for i in range(7)), "conv_post"]:
             base = f"msd.discriminators.{d}.{c}"
-            sd[f"{base}.bias"] = t(4)
+            sd[f"{base}.bias"] = t(width)
             if d == 0:  # the first scale discriminator uses spectral norm
-                sd[f"{base}.weight_orig"] = t(4, 4, 5)
-                sd[f"{base}.weight_u"] = t(4)
-                sd[f"{base}.weight_v"] = t(20)
+                sd[f"{base}.weight_orig"] = t(width, width, 5)
+                sd[f"{base}.weight_u"] = t(width)
+                sd[f"{base}.weight_v"] = t(width * 5)
             else:
-                sd[f"{base}.parametrizations.weight.original0"] = t(4, 1, 1)
-                sd[f"{base}.parametrizations.weight.original1"] = t(4, 4, 5)
+                sd[f"{base}.parametrizations.weight.original0"] = t(width, 1, 1)
+                sd[f"{base}.parametrizations.weight.original1"] = t(width, width, 5)
     return sd
 
 
-def discriminator_state(kind: Discriminator, seed: int) -> dict[str, torch.Tensor]:
+def discriminator_state(kind: Discriminator, seed: int, width: int = 4) -> dict[str, torch.Tensor]:
     """`model_d` weights: none, the tiny stand-in, or coqui's real HiFi-GAN discriminator."""
     if kind == "none":
         return {}
     if kind == "tiny":
-        return tiny_discriminator(seed)
+        return tiny_discriminator(seed, width)
     ensure_coqui_importable()
     from TTS.vocoder.models.hifigan_discriminator import HifiganDiscriminator
 
@@ -433,7 +434,7 @@ def write_voice(voice_dir: Path, spec: VoiceSpec, *, source: BuiltVoice | None =
         glow, vocoder = source.glow, source.vocoder
     glow_state = {k: v.detach().clone() for k, v in glow.state_dict().items()}
     gen_state = {k: v.detach().clone() for k, v in vocoder.state_dict().items()}
-    disc_state = discriminator_state(spec.discriminator, spec.seed + 2)
+    disc_state = discriminator_state(spec.discriminator, spec.seed + 2, spec.discriminator_width)
 
     glow_dir = voice_dir / "glow-tts" / member
     voc_dir = voice_dir / "hifigan-v2" / member

@@ -1,0 +1,35 @@
+"""Shared fixtures.
+
+`voice_dir` (session-scoped): a voice directory in the team layout holding two tiny but real member
+voices with the *same* random weights and a conjoining-jamo (U+1100..) character set:
+
+* member "1": Coqui TTS 0.x (legacy) format: 0.x symbol order, `weight_g`/`weight_v` keys, Adam state,
+  numpy scalars, a `model_d.*` discriminator next to the `model_g.*` generator;
+* member "2": coqui-tts 0.28 (modern) format.
+
+Both speak the same audio for the same text and seed. They are built once per test session by
+`tests/voicefactory.py` (a second or two). `built_voices` gives the factory's `BuiltVoice` records
+(paths and the in-memory networks) for tests that need them. Treat both as read-only; copy the folder
+to `tmp_path` before changing anything.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def built_voices(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
+    """(legacy member "1", modern member "2") as written by `voicefactory.write_pair`."""
+    import voicefactory  # lazily: importing it loads torch and coqui-tts
+
+    return voicefactory.write_pair(tmp_path_factory.mktemp("voices"))
+
+
+@pytest.fixture(scope="session")
+def voice_dir(built_voices: tuple[Any, Any]) -> Path:
+    """The voice directory holding members "1" (legacy) and "2" (modern); see the module docstring."""
+    return Path(built_voices[0].glow_checkpoint).parents[2]
