@@ -97,6 +97,7 @@ def _clean(text: str) -> str:
         raise TypeError(f"text must be str, not {type(text).__name__}")
     text = _ANSI_ESCAPES.sub("", _SURROGATES.sub("", text))  # terminal colour codes in piped text
     text = _NEWLINES.sub("\n", text)
+    text = re.sub("(?<!m)²", " 제곱", re.sub("(?<!m)³", " 세제곱", text))  # x² (m² is a unit: NFKC m2)
     parts = _NO_NFKC.split(text)
     text = "".join(part if i % 2 else unicodedata.normalize("NFKC", part) for i, part in enumerate(parts))
     text = "".join(_clean_char(ch) for ch in text).translate(_CHAR_MAP)
@@ -372,6 +373,13 @@ def _ordinal_th(match: re.Match[str]) -> str:
     return f"{words} 번째"
 
 
+def _equals(match: re.Match[str]) -> str:
+    before = match.string[: match.start()].rstrip()[-1:]
+    if not before or not "가" <= before <= "힣":
+        return " "
+    return "은 " if (ord(before) - 0xAC00) % 28 else "는 "
+
+
 _ORDINAL_JJAE = {1: "첫", 2: "둘", 3: "셋", 4: "넷"}
 
 
@@ -401,7 +409,7 @@ _SYMBOL_WORDS = {
     **{letter: f" {name} " for letter, name in GREEK_LETTERS.items()},
 }
 _PAUSES = {":": ",", ";": ","}
-_SPACES = frozenset("#/·-_()[]{}<>「」『』《》〈〉|\\*=^~`")
+_SPACES = frozenset("#/·-_()[]{}<>「」『』《》〈〉|\\*^~`")
 
 _RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(r"\(주\)"), "주식회사 "),
@@ -427,10 +435,19 @@ _RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
         re.compile(rf"({_N})\s?분의\s?({_N})"),
         lambda m: f"{_read_sino(m.group(1))}분의 {_read_sino(m.group(2))}",
     ),
-    # Money written with a symbol: ₩15,000, $3.5, US$100, $5만.
-    (re.compile(rf"(?:US)?({_CURRENCY_ALT})\s?(-)?({_NUM})(\s?(?:{_BIG}))?"), _currency),
     # A minus sign (not a hyphen between words or numbers).
     (re.compile(r"(?<![\w.,)\]])-(?=\d)"), "마이너스 "),
+    # Ranges: 3~5개 / 3-5개 → 세 개에서 다섯 개; 3~5kg, 3-5kg → 3에서 5kg.
+    (re.compile(rf"({_N})\s?[~-]\s?({_N})\s?({_COUNTER_ALT})"), _range),
+    (re.compile(r"(?<=\S)\s?~\s?(?=\d|마이너스)"), "에서 "),
+    (
+        re.compile(
+            rf"(?<![\d-])(\d{{1,3}})-(?=\d{{1,3}}\s?(?:{_UNIT_ALT}|{_SINGLE_UNIT_ALT})(?![A-Za-z\d]))"
+        ),
+        r"\1에서 ",
+    ),
+    # Money written with a symbol: ₩15,000, $3.5, US$100, $5만.
+    (re.compile(rf"(?:US)?({_CURRENCY_ALT})\s?(-)?({_NUM})(\s?(?:{_BIG}))?"), _currency),
     # Number + unit symbol: 5km, 36.5°C, 100km/h, 50%, 84m2.
     (re.compile(rf"({_N})(?:\s?({_UNIT_ALT})|({_SINGLE_UNIT_ALT}))(?![A-Za-z\d])"), _unit),
     # 제1회 → 제일 회, 제3장 → 제삼 장.
@@ -438,9 +455,6 @@ _RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     # Ordinals: 1번째 → 첫 번째, 2째 → 둘째.
     (re.compile(rf"({_N})\s?번\s?째"), _ordinal_th),
     (re.compile(rf"({_N})째"), _ordinal_jjae),
-    # Ranges: 3~5개 → 세 개에서 다섯 개; 3~5 → 3에서 5.
-    (re.compile(rf"({_N})\s?~\s?({_N})\s?({_COUNTER_ALT})"), _range),
-    (re.compile(r"(?<=\S)\s?~\s?(?=[-\d])"), "에서 "),
     # Names mixing letters and digits: MP3, A4, 5G, B2B.
     (
         re.compile(r"(?<![A-Za-z\d])(?=[A-Za-z\d]*[A-Za-z])(?=[A-Za-z\d]*\d)[A-Za-z\d]+(?![A-Za-z\d])"),
@@ -453,8 +467,14 @@ _RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     # Any other number, Sino-Korean.
     (re.compile(_N), lambda m: _read_sino(m.group(0))),
     (re.compile(r"\d+"), lambda m: _read_sino(m.group(0))),
+    # Web addresses and initials: https://www.naver.com → 더블유더블유더블유 닷 네이버 닷 컴; J. K.
+    (re.compile(r"\b(?:https?|ftp)://"), ""),
+    (re.compile(r"(?<=[A-Za-z\d])\.(?=[A-Za-z]{2,})"), " 닷 "),
+    (re.compile(r"(?<![A-Za-z])([A-Z])\.(?=\s?[A-Z])"), r"\1"),
     # English words and acronyms.
     (re.compile(r"[A-Za-z]+(?:['-][A-Za-z]+)*"), lambda m: _english(m.group(0))),
+    # 1 더하기 1 = 2: "=" reads as the topic particle, 은 after a final consonant, else 는.
+    (re.compile(r"\s*=\s*"), _equals),
 ]
 
 

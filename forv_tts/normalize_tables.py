@@ -343,6 +343,13 @@ LOANWORDS: dict[str, str] = {
     "diet": "다이어트",
     "yoga": "요가",
     "covid": "코비드",
+    "www": "더블유더블유더블유",
+    "http": "에이치티티피",
+    "https": "에이치티티피에스",
+    "com": "컴",
+    "net": "넷",
+    "org": "오알지",
+    "kr": "케이알",
 }
 
 GREEK_LETTERS: dict[str, str] = {
