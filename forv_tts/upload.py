@@ -146,25 +146,14 @@ def check_timeout(timeout: float) -> float:
 
 
 def known_members(voice_dir: Path) -> list[str]:
-    """Member ids an upload may name: the built-in voice plus every member directory in the voice dir.
+    """Member ids an upload may name: the built-in voice plus every member folder in the voice dir.
 
-    A member counts as known when `glow-tts/<id>/` or `hifigan-v2/<id>/` exists (the layout in
-    voice_model/README.md), even if its checkpoints are incomplete: uploading clips made earlier must not
-    need the weights.
+    The same rule as `forv-tts members` (`glow-tts/<id>/` or `hifigan-v2/<id>/`), without requiring the
+    checkpoints to be complete: uploading clips made earlier must not need the weights.
     """
-    from forv_tts.models import BUILTIN_VOICE_ID
+    from forv_tts.models import BUILTIN_VOICE_ID, member_ids
 
-    found = {BUILTIN_VOICE_ID}
-    for sub in ("glow-tts", "hifigan-v2"):
-        root = Path(voice_dir) / sub
-        if root.is_dir():
-            for entry in root.iterdir():
-                try:
-                    if entry.is_dir():
-                        found.add(naming.validate_member_id(entry.name))
-                except InvalidInputError:
-                    continue
-    return sorted(found)
+    return [BUILTIN_VOICE_ID, *member_ids(Path(voice_dir))]
 
 
 def validate_known_member(member: str, voice_dir: Path) -> str:
@@ -288,11 +277,19 @@ def _make_client() -> Client:
     key_file = os.environ.get(CREDENTIALS_ENV)
     if key_file and not Path(key_file).is_file():
         raise CredentialsError(_no_credentials_message(f"{CREDENTIALS_ENV} names a missing file: {key_file}"))
+    # google.auth logs a WARNING per failed source (e.g. "unavailable metadata server"); our error says
+    # what to do in one line, so its chatter is only shown with --debug.
+    auth_log = logging.getLogger("google.auth")
+    previous = auth_log.level
+    if not log.isEnabledFor(logging.DEBUG):
+        auth_log.setLevel(logging.ERROR)
     try:
         credentials, project = google.auth.default(scopes=list(_SCOPES))
     except DefaultCredentialsError:
         detail = f"{CREDENTIALS_ENV} file {key_file} could not be loaded" if key_file else ""
         raise CredentialsError(_no_credentials_message(detail)) from None
+    finally:
+        auth_log.setLevel(previous)
     return storage.Client(project=project, credentials=credentials)
 
 
