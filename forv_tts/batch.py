@@ -500,8 +500,15 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def threads_for(jobs: int, cores: int | None = None) -> int:
-    """torch threads per worker so that jobs × threads does not exceed the cores."""
+def threads_for(jobs: int, cores: int | None = None, *, seeded: bool = False) -> int:
+    """torch threads per worker: jobs × threads fills the cores without oversubscribing them.
+
+    With a seed the answer is 1: oneDNN's convolutions give results that depend on the thread count (last
+    bits, enough to change the 16-bit wav), so one thread per item is what makes `--jobs 2` write the same
+    bytes as `--jobs 1`, and a rerun on another machine the same bytes as this one (same CPU family).
+    """
+    if seeded:
+        return 1
     cores = cores or available_cores()
     return max(1, cores // max(1, jobs))
 
@@ -840,7 +847,7 @@ class BatchRun:
         n_tasks = sum(1 for e in entries if e.task is not None)
         cores = available_cores()
         jobs = max(1, min(opts.jobs or cores, n_tasks or 1))
-        threads = cores if jobs == 1 else threads_for(jobs, cores)
+        threads = threads_for(jobs, cores, seeded=opts.seed is not None)
         summary = BatchSummary(
             manifest=manifest_path,
             input=self.source.name,
