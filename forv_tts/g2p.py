@@ -33,6 +33,8 @@ import types
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from forv_tts.errors import ForvError
+
 _log = logging.getLogger(__name__)
 
 Pronunciations = list[list[str]]
@@ -207,7 +209,13 @@ def get_g2p() -> Any:
     if _g2p is None:
         with _lock:
             if _g2p is None:
-                _g2p = _build()
+                try:
+                    _g2p = _build()
+                except Exception as exc:  # g2pk wraps a missing mecab in a bare Exception
+                    raise ForvError(
+                        f"cannot load g2pk/mecab for Korean pronunciation ({exc}); "
+                        'reinstall forv-tts: pip install -e ".[test]"'
+                    ) from exc
     return _g2p
 
 

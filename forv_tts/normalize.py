@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import logging
 import re
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -258,10 +259,21 @@ def _alnum(match: re.Match[str]) -> str:
 
 
 _mecab_tagger: Any = None
+_mecab_lock = threading.Lock()
 
 
 def _hanja_reading(run: str) -> str:
-    """Hanja in Hangul from mecab-ko-dic's readings (韓國語 → 한국어); unknown characters are dropped."""
+    """Hanja in Hangul from mecab-ko-dic's readings (韓國語 → 한국어); unknown characters are dropped.
+
+    python-mecab-ko (which g2pk requires) ships mecab-ko-dic, whose Hanja entries carry their Hangul
+    reading; no separate Hanja library is installed. Only per-word readings are used, so 두음법칙
+    and polyphonic characters (金: 김/금) follow the dictionary's most common reading.
+    """
+    with _mecab_lock:
+        return _hanja_reading_locked(run)
+
+
+def _hanja_reading_locked(run: str) -> str:
     global _mecab_tagger
     if _mecab_tagger is None:
         _mecab_tagger = importlib.import_module("mecab").MeCab()
@@ -380,6 +392,28 @@ def _equals(match: re.Match[str]) -> str:
     return "은 " if (ord(before) - 0xAC00) % 28 else "는 "
 
 
+_ENGLISH_ORDINALS = (
+    "",
+    "퍼스트",
+    "세컨드",
+    "서드",
+    "포스",
+    "피프스",
+    "식스스",
+    "세븐스",
+    "에잇스",
+    "나인스",
+    "텐스",
+)
+
+
+def _english_ordinal(match: re.Match[str]) -> str:
+    value = _plain_int(match.group(1))
+    if value is not None and 1 <= value <= 10:
+        return _ENGLISH_ORDINALS[value]
+    return _read_sino(match.group(1)) + " 번째"
+
+
 _ORDINAL_JJAE = {1: "첫", 2: "둘", 3: "셋", 4: "넷"}
 
 
@@ -406,6 +440,7 @@ _SYMBOL_WORDS = {
     "×": " 곱하기 ",
     "÷": " 나누기 ",
     "%": " 퍼센트 ",
+    "±": " 플러스마이너스 ",
     **{letter: f" {name} " for letter, name in GREEK_LETTERS.items()},
 }
 _PAUSES = {":": ",", ";": ","}
@@ -419,6 +454,15 @@ _RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(r"(?<![\d-])(1[5-9]\d\d)-(\d{4})(?![\d-])"), _phone),
     # Dates: 2022-08-22, 2022.08.22, 2022. 8. 22., 2022/8/22.
     (re.compile(r"(?<![\d.])(\d{4})([-./])\s?(\d{1,2})\2\s?(\d{1,2})(\.?)(?!\d)"), _date),
+    # Versions and addresses: 3.5.1 → 삼 점 오 점 일, 192.168.0.1.
+    (
+        re.compile(r"(?<![\d.,])\d+(?:\.\d+){2,}(?![\d])"),
+        lambda m: " 점 ".join(
+            kn.sino(int(part)) if len(part) < 20 else kn.digits(part) for part in m.group(0).split(".")
+        ),
+    ),
+    # English ordinal suffixes: 1st → 퍼스트, 21st → 이십일 번째.
+    (re.compile(r"(?<![\d.,])(\d+)(st|nd|rd|th)(?![A-Za-z\d])"), _english_ordinal),
     # Clock times 12:30(:15), then scores and ratios 3:2.
     (re.compile(r"(?<![\d:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\d:])"), _time),
     (

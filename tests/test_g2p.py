@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from forv_tts import g2p
+from forv_tts.errors import ForvError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -119,3 +120,14 @@ def test_real_nltk_is_left_alone() -> None:
     )
     assert result.returncode == 0, result.stderr.decode()
     assert result.stdout == b"ok\n"
+
+
+def test_load_failure_is_a_forv_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken() -> None:
+        raise Exception("If you want to install mecab, ...")  # what g2pk raises without mecab
+
+    monkeypatch.setattr(g2p, "_g2p", None)
+    monkeypatch.setattr(g2p, "_build", broken)
+    with pytest.raises(ForvError, match="cannot load g2pk"):
+        g2p.pronounce("같이")
+    assert g2p._g2p is None  # a later call may retry
