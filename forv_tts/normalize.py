@@ -481,9 +481,12 @@ _RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     ),
     # A minus sign (not a hyphen between words or numbers).
     (re.compile(r"(?<![\w.,)\]])-(?=\d)"), "마이너스 "),
-    # Ranges: 3~5개 / 3-5개 → 세 개에서 다섯 개; 3~5kg, 3-5kg → 3에서 5kg.
+    # Ranges: 3~5개 / 3-5개 → 세 개에서 다섯 개; 3~5kg, 3-5kg, 10시~오후 2시 → 3에서 5kg …
     (re.compile(rf"({_N})\s?[~-]\s?({_N})\s?({_COUNTER_ALT})"), _range),
-    (re.compile(r"(?<=\S)\s?~\s?(?=\d|마이너스)"), "에서 "),
+    (
+        re.compile(rf"({_N}\s?(?:{_UNIT_ALT}|{_SINGLE_UNIT_ALT}|{_COUNTER_ALT})?)\s?~\s?(?=\S)"),
+        r"\1에서 ",
+    ),
     (
         re.compile(
             rf"(?<![\d-])(\d{{1,3}})-(?=\d{{1,3}}\s?(?:{_UNIT_ALT}|{_SINGLE_UNIT_ALT})(?![A-Za-z\d]))"
