@@ -7,6 +7,7 @@ failure or Ctrl-C never leaves a half-written wav behind.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import tempfile
@@ -86,10 +87,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> Path:
         os.replace(tmp, path)
     except BaseException:
         # BaseException: Ctrl-C must not leave the .part file either.
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     return path
 

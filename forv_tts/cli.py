@@ -16,8 +16,11 @@ import traceback
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
-import click
 import typer
+
+# typer >= 0.25 vendors its own click: its classes (Context, Exit, ClickException) are the ones in play,
+# not those of a separately installed click.
+from typer import _click as click
 from typer.core import TyperGroup
 
 from forv_tts import __version__
@@ -44,7 +47,7 @@ class _ForvGroup(TyperGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
+        except (typer.Exit, typer.Abort, click.ClickException):
             raise
         except ForvError as err:
             if _state.debug:
@@ -99,7 +102,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress (model loading, timings).")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log progress (model loading, timings).")
+    ] = False,
     debug: Annotated[
         bool, typer.Option("--debug", help="Show tracebacks and debug logs.", envvar="FORV_TTS_DEBUG")
     ] = False,
@@ -122,7 +127,9 @@ def _read_text(text: str | None) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise InvalidInputError("stdin is not UTF-8 text: convert it (e.g. iconv -f cp949 -t utf-8)") from None
+        raise InvalidInputError(
+            "stdin is not UTF-8 text: convert it (e.g. iconv -f cp949 -t utf-8)"
+        ) from None
 
 
 def _print_json(obj: Any) -> None:
@@ -139,11 +146,18 @@ VoiceDirOption = Annotated[
 ]
 MemberOption = Annotated[
     str | None,
-    typer.Option("--member", "-m", help="Member id whose voice to use (default: the built-in voice).", show_default=False),
+    typer.Option(
+        "--member",
+        "-m",
+        help="Member id whose voice to use (default: the built-in voice).",
+        show_default=False,
+    ),
 ]
 StepOption = Annotated[
     int | None,
-    typer.Option("--step", help="Checkpoint step to load (default: the highest present).", show_default=False),
+    typer.Option(
+        "--step", help="Checkpoint step to load (default: the highest present).", show_default=False
+    ),
 ]
 # Upload options, shared by `say --upload` and `upload` (see forv_tts.upload).
 BucketOption = Annotated[
@@ -176,7 +190,7 @@ SignedUrlOption = Annotated[
     str | None,
     typer.Option(
         "--signed-url",
-        help="Also print a V4 signed GET URL valid this long (e.g. 15m, 1h, 7d max); needs a service-account key.",
+        help="Also print a V4 signed URL valid this long (15m, 1h, up to 7d); needs a service-account key.",
         metavar="DURATION",
         show_default=False,
     ),
@@ -185,7 +199,9 @@ SignedUrlOption = Annotated[
 
 @app.command()
 def say(
-    text: Annotated[str | None, typer.Argument(help="Korean text; omit or '-' to read stdin.", show_default=False)] = None,
+    text: Annotated[
+        str | None, typer.Argument(help="Korean text; omit or '-' to read stdin.", show_default=False)
+    ] = None,
     member: MemberOption = None,
     voice_dir: VoiceDirOption = None,
     step: StepOption = None,
@@ -194,23 +210,36 @@ def say(
         typer.Option(
             "--output",
             "-o",
-            help="Wav path, or '-' for wav bytes on stdout (default: wav_files/<member>/<uuid>_<created_at>_voice.wav).",
+            help="Wav path, or '-' for wav bytes on stdout "
+            "(default: wav_files/<member>/<uuid>_<created_at>_voice.wav).",
             show_default=False,
         ),
     ] = None,
-    uuid: Annotated[str | None, typer.Option("--uuid", help="Clip uuid (default: a new uuid4).", show_default=False)] = None,
-    created_at: Annotated[
-        str | None, typer.Option("--created-at", help="Clip date, YYYY-MM-DD (default: today).", show_default=False)
+    uuid: Annotated[
+        str | None, typer.Option("--uuid", help="Clip uuid (default: a new uuid4).", show_default=False)
     ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Seed for reproducible output.", show_default=False)] = None,
+    created_at: Annotated[
+        str | None,
+        typer.Option("--created-at", help="Clip date, YYYY-MM-DD (default: today).", show_default=False),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Seed for reproducible output.", show_default=False)
+    ] = None,
     length_scale: Annotated[
         float | None,
-        typer.Option("--length-scale", help="Speaking rate: >1 slower, <1 faster (default: the voice's).", show_default=False),
+        typer.Option(
+            "--length-scale",
+            help="Speaking rate: >1 slower, <1 faster (default: the voice's).",
+            show_default=False,
+        ),
     ] = None,
     no_normalize: Annotated[
-        bool, typer.Option("--no-normalize", help="Hand the text to the voice as is (no number reading, no g2pk).")
+        bool,
+        typer.Option("--no-normalize", help="Hand the text to the voice as is (no number reading, no g2pk)."),
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object describing the clip.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object describing the clip.")
+    ] = False,
     upload: Annotated[
         bool,
         typer.Option(
@@ -259,7 +288,9 @@ def say(
             "--signed-url, --overwrite, --no-keep-local and --upload-timeout only apply with --upload"
         )
     if to_stdout and sys.stdout.isatty():
-        raise InvalidInputError("refusing to write wav bytes to a terminal: pipe '-o -' into a player or file")
+        raise InvalidInputError(
+            "refusing to write wav bytes to a terminal: pipe '-o -' into a player or file"
+        )
     result = run_say(
         _read_text(text),
         member=member,
@@ -425,7 +456,9 @@ def members(
 
 @app.command()
 def normalize(
-    text: Annotated[str | None, typer.Argument(help="Korean text; omit or '-' to read stdin.", show_default=False)] = None,
+    text: Annotated[
+        str | None, typer.Argument(help="Korean text; omit or '-' to read stdin.", show_default=False)
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print each sentence's stages as JSON.")] = False,
 ) -> None:
     """Print exactly the text handed to the voice (after g2pk), one line per sentence."""
@@ -676,6 +709,7 @@ def batch(
     error = summary.error()
     if error is not None:
         raise error
+
 
 def main() -> None:
     """Console-script entry point."""

@@ -99,7 +99,9 @@ class SayResult:
         }
 
 
-def resolve_voice(member: str | None, voice_dir: str | Path | None = None, step: int | None = None) -> VoiceInfo:
+def resolve_voice(
+    member: str | None, voice_dir: str | Path | None = None, step: int | None = None
+) -> VoiceInfo:
     """Find a member (or the built-in voice when `member` is None) in the resolved voice directory."""
     if member is not None:
         naming.validate_member_id(member)

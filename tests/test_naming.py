@@ -17,17 +17,29 @@ def test_clip_name_is_the_team_layout() -> None:
 
 
 def test_uuid_is_canonicalised() -> None:
-    assert naming.validate_uuid("022DB29C-D0E2-11E5-BB4C-60F81DCA7676") == "022db29c-d0e2-11e5-bb4c-60f81dca7676"
+    assert (
+        naming.validate_uuid("022DB29C-D0E2-11E5-BB4C-60F81DCA7676") == "022db29c-d0e2-11e5-bb4c-60f81dca7676"
+    )
 
 
 def test_new_uuid_and_today() -> None:
-    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", naming.new_uuid())
+    assert re.fullmatch(
+        r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", naming.new_uuid()
+    )
     assert naming.today() == dt.date.today().isoformat()
 
 
 @pytest.mark.parametrize(
     "bad",
-    ["", "../etc", "a/b", "not-a-uuid", "022db29c-d0e2-11e5-bb4c", "x\n", "022db29c/d0e2-11e5-bb4c-60f81dca7676"],
+    [
+        "",
+        "../etc",
+        "a/b",
+        "not-a-uuid",
+        "022db29c-d0e2-11e5-bb4c",
+        "x\n",
+        "022db29c/d0e2-11e5-bb4c-60f81dca7676",
+    ],
 )
 def test_bad_uuids(bad: str) -> None:
     with pytest.raises(InvalidInputError):
@@ -39,7 +51,9 @@ def test_good_created_at(good: str) -> None:
     assert naming.validate_created_at(good) == good
 
 
-@pytest.mark.parametrize("bad", ["", "..", "../x", "a/b", "a\\b", "2022-02-30", "a\x00b", "a b", ".hidden", "x" * 65])
+@pytest.mark.parametrize(
+    "bad", ["", "..", "../x", "a/b", "a\\b", "2022-02-30", "a\x00b", "a b", ".hidden", "x" * 65]
+)
 def test_bad_created_at(bad: str) -> None:
     with pytest.raises(InvalidInputError) as exc:
         naming.validate_created_at(bad)
