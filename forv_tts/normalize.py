@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from forv_tts import korean_numbers as kn
+from forv_tts.errors import ForvError
 from forv_tts.normalize_tables import (
     ABBREVIATIONS,
     CAPS_WORDS,
@@ -244,7 +245,11 @@ def _english(token: str) -> str:
         return LETTER_NAMES[letters.upper()]
     from forv_tts.g2p import transliterate_english
 
-    return transliterate_english(token) or _spell(letters)
+    try:
+        return transliterate_english(token) or _spell(letters)
+    except ForvError as exc:  # g2pk cannot load: spell the word rather than fail here
+        _log.warning("spelling %r letter by letter: %s", token, exc)
+        return _spell(letters)
 
 
 def _alnum(match: re.Match[str]) -> str:
@@ -270,7 +275,11 @@ def _hanja_reading(run: str) -> str:
     and polyphonic characters (金: 김/금) follow the dictionary's most common reading.
     """
     with _mecab_lock:
-        return _hanja_reading_locked(run)
+        try:
+            return _hanja_reading_locked(run)
+        except Exception as exc:  # a broken mecab install must not stop the rest of the text
+            _log.warning("dropped Hanja %s: mecab is unavailable (%s)", run, exc)
+            return ""
 
 
 def _hanja_reading_locked(run: str) -> str:

@@ -451,3 +451,16 @@ def test_cmu_fallback_is_used_only_for_unknown_words(monkeypatch: pytest.MonkeyP
     assert calls == ["Qwzx"]
     assert nz.expand("iPhone") == "아이폰"
     assert calls == ["Qwzx"]
+
+
+def test_expand_survives_a_broken_mecab_and_g2pk(monkeypatch: pytest.MonkeyPatch) -> None:
+    from forv_tts import g2p
+    from forv_tts.errors import ForvError
+
+    def broken(*args: object) -> None:
+        raise ForvError("cannot load g2pk/mecab")
+
+    monkeypatch.setattr(nz, "_mecab_tagger", None)
+    monkeypatch.setattr(nz.importlib, "import_module", broken)
+    monkeypatch.setattr(g2p, "transliterate_english", broken)
+    assert expand("大韓 Qwzx 3개") == "큐더블유제트엑스 세 개"
