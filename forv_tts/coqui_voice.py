@@ -99,13 +99,18 @@ class Tokenizer:
     bos_id: int | None = None  # wrap the sequence (modern enable_eos_bos_chars)
     eos_id: int | None = None
     never_keep: frozenset[str] = frozenset()
+    lowercase: bool = False  # every Coqui cleaner lowercases (a no-op for Hangul)
 
     def encode(self, text: str) -> tuple[list[int], list[str]]:
         """Token ids for `text` plus the input characters that had to be dropped (in order, unique).
 
-        Raises `NothingToSayError` when no letter or digit survives.
+        Like Coqui's cleaners we collapse whitespace runs to one space (and also trim the ends:
+        input is one normalised sentence), but never apply their Unicode NFC. Raises
+        `NothingToSayError` when no letter or digit survives.
         """
         text = " ".join(text.split())
+        if self.lowercase:
+            text = text.lower()
         if self.text_form == TEXT_SYLLABLE:
             text = unicodedata.normalize("NFC", text)
         ids: list[int] = []
@@ -132,7 +137,9 @@ class Tokenizer:
         return ids, dropped
 
 
-def legacy_tokenizer(characters: Mapping[str, Any], *, add_blank: bool) -> Tokenizer:
+def legacy_tokenizer(
+    characters: Mapping[str, Any], *, add_blank: bool, cleaner: str | None = "basic_cleaners"
+) -> Tokenizer:
     """Coqui TTS 0.x (v0.1-v0.5) grapheme tokenisation, reproduced exactly.
 
     Copied from coqui-ai/TTS `TTS/tts/utils/text/symbols.py::make_symbols` (symbols are
@@ -164,6 +171,7 @@ def legacy_tokenizer(characters: Mapping[str, Any], *, add_blank: bool) -> Token
         text_form=detect_text_form(symbols),
         blank_id=len(symbols) if add_blank else None,
         never_keep=frozenset({"~", "^", "_"}),
+        lowercase=bool(cleaner),
     )
 
 
@@ -225,6 +233,7 @@ def modern_tokenizer(config: Mapping[str, Any]) -> Tokenizer:
         blank_id=special_id("blank") if config.get("add_blank", False) else None,
         bos_id=special_id("bos") if use_eos_bos else None,
         eos_id=special_id("eos") if use_eos_bos else None,
+        lowercase=bool(config.get("text_cleaner")),
     )
 
 
@@ -237,7 +246,9 @@ def tokenizer_for(config: Mapping[str, Any], fmt: str | None = None) -> Tokenize
         chars = config.get("characters")
         if not isinstance(chars, Mapping):
             raise ValueError("legacy config has no characters section")
-        return legacy_tokenizer(chars, add_blank=bool(config.get("add_blank", False)))
+        return legacy_tokenizer(
+            chars, add_blank=bool(config.get("add_blank", False)), cleaner=config.get("text_cleaner")
+        )
     return modern_tokenizer(config)
 
 
