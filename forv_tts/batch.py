@@ -972,6 +972,7 @@ class BatchRun:
         restarts = 0
         broken = False
         abandoned = False
+        cancelled = 0
         try:
             while True:
                 while pending and not broken and not self._stopping and len(in_flight) < 2 * jobs:
@@ -999,10 +1000,15 @@ class BatchRun:
                     continue
                 if not in_flight:
                     break
+                if self._stopping and not cancelled:
+                    # Items still queued (not started by a worker) are dropped, not waited for.
+                    cancelled = sum(fut.cancel() for fut in in_flight)
                 finished, _ = wait(in_flight, timeout=_TICK_S, return_when=FIRST_COMPLETED)
                 for fut in finished:
                     entry = in_flight.pop(fut)
                     assert entry.task is not None
+                    if fut.cancelled():
+                        continue
                     try:
                         result = fut.result()
                     except BrokenProcessPool:
