@@ -148,6 +148,7 @@ def test_weight_norm_keys_are_converted() -> None:
     assert out["ups.0.parametrizations.weight.original1"] is v
 
 
+@pytest.mark.filterwarnings("ignore:.*torch.nn.utils.weight_norm.*:FutureWarning")
 def test_converted_keys_load_into_a_parametrized_module() -> None:
     """The renamed tensors mean the same thing to torch: outputs match the old weight_norm module."""
     torch.manual_seed(0)

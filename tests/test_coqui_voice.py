@@ -203,6 +203,37 @@ def test_legacy_and_modern_give_same_samples(
         assert np.array_equal(a.samples, b.samples)
 
 
+def test_legacy_voice_uses_0x_durations(
+    legacy_voice: CoquiVoice, modern_voice: CoquiVoice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[bool] = []
+    real = cv.glow_infer
+
+    def spy(*args: Any, **kwargs: Any) -> torch.Tensor:
+        seen.append(kwargs["zero_length_tokens"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cv, "glow_infer", spy)
+    legacy_voice.synthesize(TEXT, seed=0)
+    modern_voice.synthesize(TEXT, seed=0)
+    assert seen == [True, False]
+
+
+@pytest.mark.slow
+def test_add_blank_and_split_vocoder_layout(tmp_path: Path) -> None:
+    """Blank-token voices and pre-0.0.15 vocoder checkpoints (`model` + `model_disc`) match too."""
+    spec = vf.VoiceSpec(add_blank=True, seed=5)
+    legacy = vf.write_voice(tmp_path, replace(spec, member="1", format="legacy", vocoder_layout="split"))
+    vf.write_voice(tmp_path, replace(spec, member="2", format="modern"), source=legacy)
+    raw = ck.load_checkpoint(legacy.vocoder_checkpoint)
+    assert "model_disc" in raw and not any(k.startswith("model_g.") for k in raw["model"])
+    a, b = (CoquiVoice(member_info(tmp_path, m)) for m in "12")
+    assert a.tokenizer.blank_id == len(a.tokenizer.symbols)  # 0.x: blank is the id after the table
+    ids = a.tokenize(TEXT)
+    assert ids[0::2] == [a.tokenizer.blank_id] * (len(ids) // 2 + 1)
+    assert np.array_equal(a.synthesize(TEXT, seed=2).samples, b.synthesize(TEXT, seed=2).samples)
+
+
 def _coqui_synthesizer(info: models.VoiceInfo) -> Any:
     """coqui's own Synthesizer for the voice; the vocoder generator is attached directly because
     `GAN.load_checkpoint` insists on a full-size discriminator in the checkpoint."""
