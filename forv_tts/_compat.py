@@ -13,10 +13,11 @@ what is missing, so code that really needs torchaudio fails loudly instead of si
 Dunder lookups raise `AttributeError`, so introspection (`hasattr(m, "__file__")`, pickling, pytest)
 behaves as for an ordinary module.
 
-Import cost (measured on the team CPU box, torch already imported): `import TTS` ~0.34 s, almost all
-of it two `importlib.metadata.packages_distributions()` scans (one in `TTS/__init__`, one in
-`TTS.utils.import_utils`); `TTS.tts.models.glow_tts` +0.2 s; `TTS.vocoder.models.hifigan_generator`
-+0.04 s. We import only those submodules (never `TTS.api`, which pulls in every model).
+Import cost (measured on the shared 2-core dev box, torch already imported): `import TTS` 0.34 s idle
+(0.9 s under load), almost all of it two `importlib.metadata.packages_distributions()` scans (one in
+`TTS/__init__`, one in `TTS.utils.import_utils`); then `TTS.tts.models.glow_tts` +0.2 s and
+`TTS.vocoder.models.hifigan_generator` +0.04 s. We import only those submodules (never `TTS.api`,
+which pulls in every model) and never construct `AudioProcessor` (librosa/numba).
 """
 
 from __future__ import annotations

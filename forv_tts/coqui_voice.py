@@ -105,8 +105,9 @@ class Tokenizer:
         """Token ids for `text` plus the input characters that had to be dropped (in order, unique).
 
         Like Coqui's cleaners we collapse whitespace runs to one space (and also trim the ends:
-        input is one normalised sentence), but never apply their Unicode NFC. Raises
-        `NothingToSayError` when no letter or digit survives.
+        input is one normalised sentence), but never apply their Unicode NFC. 0.x's `{ARPAbet}`
+        brace syntax is not interpreted (normalised Korean has no braces; they are dropped).
+        Raises `NothingToSayError` when no letter or digit survives.
         """
         text = " ".join(text.split())
         if self.lowercase:
@@ -423,6 +424,7 @@ def glow_infer(
     predicted duration is <= 0 gets no frames; coqui-tts 0.28 forces at least one frame per token
     (`torch.clamp_min(torch.ceil(w), 1)`), which would change the audio of legacy voices.
     """
+    ensure_coqui_importable()
     from TTS.tts.utils.helpers import generate_path, sequence_mask
 
     x = torch.tensor([ids], dtype=torch.long)

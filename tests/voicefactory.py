@@ -33,7 +33,6 @@ not removed by coqui's trailing-silence trimming.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import math
 import sys
@@ -284,8 +283,6 @@ def vocoder_config(spec: VoiceSpec) -> dict[str, Any]:
 
 def build_glow_model(config: dict[str, Any], num_chars: int, spec: VoiceSpec) -> torch.nn.Module:
     """A coqui GlowTTS with random weights and ~`frames_per_token` frames per token."""
-    sys_path_ok = str(ROOT) in sys.path
-    assert sys_path_ok
     from forv_tts.coqui_voice import build_glow
 
     torch.manual_seed(spec.seed)
@@ -521,11 +518,6 @@ def write_pair(voice_dir: Path, spec: VoiceSpec | None = None) -> tuple[BuiltVoi
     legacy = write_voice(voice_dir, replace(base, member="1", format="legacy"))
     modern = write_voice(voice_dir, replace(base, member="2", format="modern"), source=legacy)
     return legacy, modern
-
-
-def clone_config(config: dict[str, Any]) -> dict[str, Any]:
-    """Deep copy helper for tests that edit configs."""
-    return copy.deepcopy(config)
 
 
 def main(argv: list[str] | None = None) -> int:
