@@ -752,18 +752,20 @@ class BatchRun:
                 continue
             claimed[name] = item.line
             reuse: dict[str, Any] | None = None
-            verified = (
+            # A clip on disk with the recorded sha256 is reused: done if nothing else is owed, else only
+            # uploaded (an earlier upload failed, or this run adds --upload).
+            clip_ok = (
                 old is not None
-                and old.get("status") == STATUS_OK
+                and old.get("status") in (STATUS_OK, STATUS_FAILED)
                 and _same_settings(old, record)
                 and bool(old.get("sha256"))
                 and file_sha256(path) == old["sha256"]
             )
-            if verified and old is not None:
-                if opts.upload is None or old.get("uri"):
+            if clip_ok and old is not None:
+                if old["status"] == STATUS_OK and (opts.upload is None or old.get("uri")):
                     entries.append(_Entry(item.line, done=old))
                     continue
-                reuse = old  # the clip is good; it only needs uploading
+                reuse = old
             task = Task(
                 record={**record, **base, "status": None, "error": None},
                 info=voice,
@@ -1017,6 +1019,11 @@ class BatchRun:
                         record["error"] = (
                             "its worker process died (out of memory? see stderr); rerun with --resume"
                         )
+                        self._record(writer, summary, record)
+                        continue
+                    except Exception as err:  # e.g. a result that could not be sent back
+                        record = {**entry.task.record, "status": STATUS_FAILED}
+                        record["error"] = f"unexpected {type(err).__name__} from a worker: {err}"
                         self._record(writer, summary, record)
                         continue
                     self._count(result, summary, stats)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -399,6 +400,27 @@ def test_upload_in_workers_is_idempotent_after_a_lost_manifest(
     assert r.exit_code == 0, r.output
     assert gcs.objects(bucket) == first
     assert all(rec["uri"] for rec in _assert_complete(in_tmp / "manifest.jsonl", 2).values())
+
+
+def test_a_failed_upload_is_retried_on_resume_without_synthesising_again(
+    runner: CliRunner, in_tmp: Path, gcs: GcsEmulator
+) -> None:
+    bucket = f"forv-late-{os.getpid()}"  # does not exist yet: every upload fails, the clips are kept
+    Path("a.txt").write_text("안녕하세요\n반갑습니다\n", encoding="utf-8")
+    args = ["batch", "a.txt", "-j", "1", "--upload", "--bucket", bucket, "--upload-timeout", "5"]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 1, r.output
+    failed = _by_line(in_tmp / "manifest.jsonl")
+    assert {rec["status"] for rec in failed.values()} == {"failed"}
+    mtimes = {p: p.stat().st_mtime_ns for p in (in_tmp / "wav_files").rglob("*.wav")}
+    assert len(mtimes) == 2
+    gcs.client().create_bucket(bucket)
+    r = runner.invoke(app, [*args, "--resume"])
+    assert r.exit_code == 0, r.output
+    done = _assert_complete(in_tmp / "manifest.jsonl", 2)
+    assert all(rec["uri"] and rec["sha256"] == failed[n]["sha256"] for n, rec in done.items())
+    assert {p: p.stat().st_mtime_ns for p in mtimes} == mtimes
+    assert len(gcs.objects(bucket)) == 2
 
 
 def test_upload_needs_a_bucket_before_any_work(runner: CliRunner, in_tmp: Path) -> None:
