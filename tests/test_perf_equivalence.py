@@ -1,0 +1,74 @@
+"""Speed-ups change nothing: optimised paths give the same weights, samples and answers as plain ones.
+
+Each optimisation from bench/ (BENCHMARKS.md) is checked against the straightforward way of doing the
+same thing: the voice built without random initialisation against one built and initialised normally
+(bit-identical weights and samples), and so on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from forv_tts import coqui_voice as cv
+from forv_tts.coqui_voice import CoquiVoice
+from forv_tts.models import member_info
+
+TEXTS = ["안녕하세요, 만나서 반갑습니다.", "오늘 날씨가 정말 좋네요!"]
+
+
+def _plain_voice(info: Any, monkeypatch: pytest.MonkeyPatch) -> CoquiVoice:
+    """The voice built the straightforward way: coqui's constructors with their random init."""
+    with monkeypatch.context() as m:
+        m.setattr(cv, "_SkipRandomInit", contextlib.nullcontext)
+        return CoquiVoice(info)
+
+
+def _state(voice: CoquiVoice) -> dict[str, torch.Tensor]:
+    return {
+        **{f"glow.{k}": v for k, v in voice.glow.state_dict().items()},
+        **{f"vocoder.{k}": v for k, v in voice.vocoder.state_dict().items()},
+    }
+
+
+@pytest.mark.parametrize("member", ["1", "2"], ids=["legacy", "modern"])
+def test_skipping_random_init_gives_identical_weights_and_samples(
+    voice_dir: Path, member: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    info = member_info(voice_dir, member)
+    fast = CoquiVoice(info)
+    plain = _plain_voice(info, monkeypatch)
+    a, b = _state(fast), _state(plain)
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    for seed, text in enumerate(TEXTS):
+        x = fast.synthesize(text, seed=seed).samples
+        y = plain.synthesize(text, seed=seed).samples
+        assert np.array_equal(x, y)
+
+
+def test_skip_random_init_is_scoped_and_thread_local() -> None:
+    torch.manual_seed(0)
+    reference = torch.nn.Linear(64, 64).weight.detach().clone()
+    seen: list[torch.Tensor] = []
+
+    def other_thread() -> None:
+        torch.manual_seed(0)
+        seen.append(torch.nn.Linear(64, 64).weight.detach().clone())
+
+    with cv._SkipRandomInit():
+        worker = threading.Thread(target=other_thread)
+        worker.start()
+        worker.join()
+        skipped = torch.nn.init.uniform_(torch.full((4,), 7.0))
+    assert torch.equal(skipped, torch.full((4,), 7.0))  # left as it was
+    assert torch.equal(seen[0], reference)  # another thread initialises normally meanwhile
+    torch.manual_seed(0)
+    assert torch.equal(torch.nn.Linear(64, 64).weight, reference)  # and so does this one afterwards
