@@ -37,7 +37,7 @@ import numpy.typing as npt
 import torch
 
 from forv_tts import checkpoint as ckpt_io
-from forv_tts._compat import ensure_coqui_importable
+from forv_tts._compat import ensure_coqui_importable, import_coqui
 from forv_tts.audio import Audio
 from forv_tts.errors import InvalidInputError, NothingToSayError, SynthesisError, VoiceLoadError
 from forv_tts.models import FORMAT_LEGACY, VoiceInfo, config_format, read_config_json
@@ -366,7 +366,7 @@ _LEGACY_NOISE_SCALE = 0.33  # GlowTTSConfig.inference_noise_scale default in Coq
 
 def build_glow(config: Mapping[str, Any], num_chars: int) -> Any:
     """coqui-tts 0.28 `GlowTTS` for `config`, without its tokenizer or AudioProcessor."""
-    ensure_coqui_importable()
+    import_coqui()
     from TTS.tts.configs.glow_tts_config import GlowTTSConfig
     from TTS.tts.models.glow_tts import GlowTTS
 
@@ -388,7 +388,7 @@ def build_glow(config: Mapping[str, Any], num_chars: int) -> Any:
 
 def build_hifigan(config: Mapping[str, Any]) -> Any:
     """coqui-tts 0.28 `HifiganGenerator` as `TTS.vocoder.models.setup_generator` builds it."""
-    ensure_coqui_importable()
+    import_coqui()
     from TTS.vocoder.models.hifigan_generator import HifiganGenerator
 
     name = str(config.get("generator_model", "hifigan_generator")).lower()

@@ -8,6 +8,8 @@ same thing: the voice built without random initialisation against one built and 
 from __future__ import annotations
 
 import contextlib
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -72,3 +74,25 @@ def test_skip_random_init_is_scoped_and_thread_local() -> None:
     assert torch.equal(seen[0], reference)  # another thread initialises normally meanwhile
     torch.manual_seed(0)
     assert torch.equal(torch.nn.Linear(64, 64).weight, reference)  # and so does this one afterwards
+
+
+def test_import_coqui_scans_package_metadata_once_and_restores_it() -> None:
+    code = """
+import importlib.metadata as m
+original = m.packages_distributions
+calls = []
+def counting():
+    calls.append(1)
+    return original()
+m.packages_distributions = counting
+from forv_tts._compat import import_coqui
+import_coqui()
+import TTS, TTS.utils.import_utils as iu
+assert len(calls) == 1, calls
+assert m.packages_distributions is counting
+assert iu.PACKAGE_DISTRIBUTION_MAPPING == original()
+print("ok")
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "ok"
