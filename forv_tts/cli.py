@@ -76,6 +76,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -211,7 +212,7 @@ def say(
             "--output",
             "-o",
             help="Wav path, or '-' for wav bytes on stdout "
-            "(default: wav_files/<member>/<uuid>_<created_at>_voice.wav).",
+            "(default: `wav_files/<member>/<uuid>_<created_at>_voice.wav`).",
             show_default=False,
         ),
     ] = None,
@@ -359,32 +360,22 @@ def upload_cmd(
     signed_url: SignedUrlOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array, one record per file.")] = False,
 ) -> None:
-    """Upload wav clips made earlier as wav_files/<member>/<uuid>_<created_at>_voice.wav.
+    """Upload wav clips made earlier as `wav_files/<member>/<uuid>_<created_at>_voice.wav`.
 
-    uuid and created_at come from each name "<uuid>_<created_at>_voice.wav", else from --uuid/--created-at.
+    uuid and created_at come from each name `<uuid>_<created_at>_voice.wav`, else from --uuid/--created-at.
     The member must be the built-in voice or have a directory in the voice dir. Every file is checked
-    (name, wav header) before the first upload; then each gets one stdout line "<gs:// URI> TAB <URL>"
+    (name, wav header) before the first upload; then each gets one stdout line `<gs:// URI> TAB <URL>`
     (or a JSON record) and each failure one stderr line; the exit code is 1 if any failed.
     """
     from forv_tts import upload as gcs
     from forv_tts.errors import UploadError
     from forv_tts.paths import voice_dir as resolve_voice_dir
 
-    if (uuid is not None or created_at is not None) and len(files) != 1:
-        raise InvalidInputError("--uuid/--created-at name a single clip: give exactly one file with them")
     member = gcs.validate_known_member(member, resolve_voice_dir(voice_dir))
     target_bucket = gcs.resolve_bucket(bucket)
     timeout = gcs.check_timeout(gcs.DEFAULT_TIMEOUT_S if upload_timeout is None else upload_timeout)
     expiry = gcs.parse_duration(signed_url) if signed_url is not None else None
-    plan: list[tuple[Path, str]] = []
-    seen: dict[str, Path] = {}
-    for path in files:
-        gcs.check_local_wav(path)
-        name = gcs.object_name_for(path, member, uuid=uuid, created_at=created_at)
-        if name in seen:
-            raise InvalidInputError(f"{path} and {seen[name]} would both upload as {name}")
-        seen[name] = path
-        plan.append((path, name))
+    plan = gcs.plan_uploads(files, member, uuid=uuid, created_at=created_at)
     gcs.get_client()
     if expiry is not None:
         gcs.check_can_sign()
@@ -574,7 +565,7 @@ def batch(
     out_dir: Annotated[
         Path,
         typer.Option(
-            "--out-dir", help="Clips go to OUT_DIR/wav_files/<member>/<uuid>_<created_at>_voice.wav."
+            "--out-dir", help="Clips go to `OUT_DIR/wav_files/<member>/<uuid>_<created_at>_voice.wav`."
         ),
     ] = Path("."),
     manifest: Annotated[

@@ -195,6 +195,28 @@ def object_name_for(
         raise InvalidInputError(f"{path}: {err}") from None
 
 
+def plan_uploads(
+    files: list[Path], member: str, *, uuid: str | None = None, created_at: str | None = None
+) -> list[tuple[Path, str]]:
+    """Check every clip and name its object before anything is uploaded.
+
+    Each file must be a wav; two files that would land on the same object name are refused, so a
+    multi-file upload either starts with a clean plan or does nothing.
+    """
+    if (uuid is not None or created_at is not None) and len(files) != 1:
+        raise InvalidInputError("--uuid/--created-at name a single clip: give exactly one file with them")
+    plan: list[tuple[Path, str]] = []
+    seen: dict[str, Path] = {}
+    for path in files:
+        check_local_wav(path)
+        name = object_name_for(path, member, uuid=uuid, created_at=created_at)
+        if name in seen:
+            raise InvalidInputError(f"{path} and {seen[name]} would both upload as {name}")
+        seen[name] = path
+        plan.append((path, name))
+    return plan
+
+
 def check_object_name(object_name: str) -> str:
     """Accept only the canonical `wav_files/<member>/<uuid>_<created_at>_voice.wav` (re-validated)."""
     parts = object_name.split("/")
