@@ -8,9 +8,11 @@ nothing heavy (torch, coqui-tts, g2pk, google.cloud) is imported until a command
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -41,10 +43,77 @@ def _fail(message: str, code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
+# --- start-up: typer's value coercion without pydantic for the common cases --------------------------
+# typer >= 0.28 coerces every non-flag parameter value through a pydantic TypeAdapter, built the first time
+# the parameter is processed, even when the option was not given: `say` paid ~0.2 s (0.5 s on a busy
+# machine) importing pydantic and building a dozen adapters before doing any work. `_LazyCoercion` answers
+# the cases whose result is known without pydantic (option not given; a str for a plain `str`; a
+# plain decimal for an unconstrained `int`) and hands every other value to typer's own coercion, built on
+# first need. With another typer (private API changed) nothing is replaced.
+try:
+    from typer._coercion import RuntimeParam as _RuntimeParam
+    from typer._coercion import build_runtime_param as _build_runtime_param
+    from typer.core import _TyperParameter
+except ImportError:  # pragma: no cover - another typer: keep its own coercion
+    _LazyCoercion: Any = None
+else:
+    _PLAIN_INT = re.compile(r"-?[0-9]{1,18}")
+
+    @dataclasses.dataclass(frozen=True)
+    class _LazyCoercion(_RuntimeParam):  # type: ignore[no-redef]
+        descriptor: Any = None
+
+        def coerce(self, value: Any, param: Any, ctx: click.Context) -> Any:
+            if value is None:
+                return super().coerce(value, param, ctx)  # None or (), no conversion involved
+            info = self.descriptor.parameter_info
+            simple = (
+                type(value) is str
+                and not (param.multiple or param.nargs == -1)
+                and info.parser is None
+                and self.descriptor.file_annotation is None
+            )
+            if simple and self.annotation is str:
+                return value  # typer: str(value) validated as str
+            if (
+                simple
+                and self.annotation is int
+                and info.min is None
+                and info.max is None
+                and _PLAIN_INT.fullmatch(value)
+            ):
+                return int(value)
+            return self._full().coerce(value, param, ctx)
+
+        def _coerce_value(self, value: Any, param: Any, ctx: click.Context) -> Any:
+            return self._full()._coerce_value(value, param, ctx)
+
+        def _full(self) -> Any:
+            full = self.__dict__.get("_full")
+            if full is None:
+                full = _build_runtime_param(self.descriptor)
+                object.__setattr__(self, "_full", full)
+            return full
+
+
+def _lazy_coercion(command: click.Command) -> None:
+    """Give the command's typer parameters `_LazyCoercion` (once, before they process any value)."""
+    if _LazyCoercion is None:
+        return
+    for param in command.params:
+        if isinstance(param, _TyperParameter) and getattr(param, "_runtime_param", False) is None:
+            desc = param.type_descriptor
+            param._runtime_param = _LazyCoercion(
+                parameter_info=desc.parameter_info, annotation=desc.annotation, descriptor=desc
+            )
+
+
 class _ForvGroup(TyperGroup):
     """Maps library errors to one stderr line and an exit code, for the console script and CliRunner alike."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        for command in self.commands.values():
+            _lazy_coercion(command)
         try:
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, click.ClickException):
@@ -440,7 +509,8 @@ def members(
             "" if v.checkpoint is None else str(v.checkpoint),
             status,
         )
-    Console(soft_wrap=True).print(table)
+    # Piped output is for grep/awk: never truncate a path to fit an imaginary 80-column screen.
+    Console(width=None if sys.stdout.isatty() else 1000).print(table)
     if len(voices) == 1:
         typer.echo(f"no members in {root}: put checkpoints there (see voice_model/README.md)", err=True)
 
