@@ -89,18 +89,21 @@ else:
             return self._full()._coerce_value(value, param, ctx)
 
         def _full(self) -> Any:
-            full = self.__dict__.get("_full")
+            full = self.__dict__.get("_typer_param")
             if full is None:
                 full = _build_runtime_param(self.descriptor)
-                object.__setattr__(self, "_full", full)
+                object.__setattr__(self, "_typer_param", full)
             return full
 
 
-def _lazy_coercion(command: click.Command) -> None:
-    """Give the command's typer parameters `_LazyCoercion` (once, before they process any value)."""
+def _lazy_coercion(command: click.Command, ctx: click.Context) -> None:
+    """Give the command's typer parameters `_LazyCoercion` (once, before they process any value).
+
+    `get_params` includes the `--help` option, which click creates on first use and then caches.
+    """
     if _LazyCoercion is None:
         return
-    for param in command.params:
+    for param in command.get_params(ctx):
         if isinstance(param, _TyperParameter) and getattr(param, "_runtime_param", False) is None:
             desc = param.type_descriptor
             param._runtime_param = _LazyCoercion(
@@ -111,9 +114,12 @@ def _lazy_coercion(command: click.Command) -> None:
 class _ForvGroup(TyperGroup):
     """Maps library errors to one stderr line and an exit code, for the console script and CliRunner alike."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        for command in (self, *self.commands.values()):
+            _lazy_coercion(command, ctx)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
-        for command in self.commands.values():
-            _lazy_coercion(command)
         try:
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, click.ClickException):

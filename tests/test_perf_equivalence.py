@@ -96,3 +96,59 @@ print("ok")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip() == "ok"
+
+
+# --- CLI: typer's coercion without pydantic for the common cases -------------------------------------
+
+
+def _coerced(runtime: Any, value: Any, param: Any, ctx: Any) -> tuple[str, Any]:
+    try:
+        return "ok", runtime.coerce(value, param=param, ctx=ctx)
+    except Exception as exc:  # the same error, message included
+        return type(exc).__name__, str(exc)
+
+
+def test_lazy_coercion_gives_typers_own_answers() -> None:
+    import typer.main
+    from typer._coercion import build_runtime_param
+
+    from forv_tts import cli
+
+    group = typer.main.get_command(cli.app)
+    ctx = group.make_context("forv-tts", ["say", "x"], resilient_parsing=True)
+    values = [None, "", "abc", "12", "-3", "007", "+4", "1.5", " 7", "1_000", "١٢", "9" * 30, "안녕", "-"]
+    checked = 0
+    for command in (group, *group.commands.values()):  # type: ignore[attr-defined]
+        cli._lazy_coercion(command, ctx)
+        for param in command.get_params(ctx):
+            runtime = getattr(param, "_runtime_param", None)
+            if not isinstance(runtime, cli._LazyCoercion):
+                continue
+            reference = build_runtime_param(param.type_descriptor)
+            for value in values:
+                assert _coerced(runtime, value, param, ctx) == _coerced(reference, value, param, ctx), (
+                    command.name,
+                    param.name,
+                    value,
+                )
+                checked += 1
+    assert checked > 200
+
+
+def test_say_does_not_import_pydantic() -> None:
+    code = (
+        "import sys\n"
+        "import forv_tts.pipeline as p\n"
+        "class R: path = 'x.wav'; extra = {}\n"
+        "p.say = lambda text, **kw: R()\n"
+        "sys.argv = ['forv-tts', 'say', '안녕', '-o', 'x.wav', '--member', '3', '--step', '10']\n"
+        "from forv_tts.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as e:\n"
+        "    assert not e.code, e.code\n"
+        "print('pydantic' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().splitlines()[-1] == "False"
