@@ -152,3 +152,20 @@ def test_say_does_not_import_pydantic() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip().splitlines()[-1] == "False"
+
+
+# --- opt-in: padding outside the vocoder's dilated convolutions --------------------------------------
+
+
+@pytest.mark.parametrize("member", ["1", "2"], ids=["legacy", "modern"])
+def test_fast_convolutions_stay_within_a_tenth_of_a_16_bit_step(voice_dir: Path, member: str) -> None:
+    info = member_info(voice_dir, member)
+    plain = CoquiVoice(info)
+    fast = CoquiVoice(info, fast_convolutions=True)
+    padded = [m for m in fast.vocoder.modules() if isinstance(m, torch.nn.Conv1d) and m._forward_pre_hooks]
+    assert padded and all(m.padding == (0,) for m in padded)
+    for seed, text in enumerate(TEXTS):
+        x = plain.synthesize(text, seed=seed).samples
+        y = fast.synthesize(text, seed=seed).samples
+        assert x.shape == y.shape
+        np.testing.assert_allclose(y, x, rtol=0, atol=5e-6)  # 1/32767 is one 16-bit step
