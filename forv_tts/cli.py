@@ -229,6 +229,18 @@ MemberOption = Annotated[
         show_default=False,
     ),
 ]
+LengthScaleOption = Annotated[
+    float | None,
+    typer.Option(
+        "--length-scale",
+        help="Speaking rate: >1 slower, <1 faster (default: the voice's).",
+        show_default=False,
+    ),
+]
+NoNormalizeOption = Annotated[
+    bool,
+    typer.Option("--no-normalize", help="Hand the text to the voice as is (no number reading, no g2pk)."),
+]
 StepOption = Annotated[
     int | None,
     typer.Option(
@@ -301,18 +313,8 @@ def say(
     seed: Annotated[
         int | None, typer.Option("--seed", help="Seed for reproducible output.", show_default=False)
     ] = None,
-    length_scale: Annotated[
-        float | None,
-        typer.Option(
-            "--length-scale",
-            help="Speaking rate: >1 slower, <1 faster (default: the voice's).",
-            show_default=False,
-        ),
-    ] = None,
-    no_normalize: Annotated[
-        bool,
-        typer.Option("--no-normalize", help="Hand the text to the voice as is (no number reading, no g2pk)."),
-    ] = False,
+    length_scale: LengthScaleOption = None,
+    no_normalize: NoNormalizeOption = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object describing the clip.")
     ] = False,
@@ -677,18 +679,8 @@ def batch(
             show_default=False,
         ),
     ] = None,
-    length_scale: Annotated[
-        float | None,
-        typer.Option(
-            "--length-scale",
-            help="Speaking rate: >1 slower, <1 faster (default: the voice's).",
-            show_default=False,
-        ),
-    ] = None,
-    no_normalize: Annotated[
-        bool,
-        typer.Option("--no-normalize", help="Hand the text to the voice as is (no number reading, no g2pk)."),
-    ] = False,
+    length_scale: LengthScaleOption = None,
+    no_normalize: NoNormalizeOption = False,
     upload: Annotated[
         bool,
         typer.Option(
@@ -782,6 +774,11 @@ def main() -> None:
     """Console-script entry point."""
     if os.environ.get("FORV_TTS_DEBUG"):
         _state.debug = True
+    # Idle OpenMP threads sleep instead of spinning (libgomp reads this when torch loads, later in the
+    # command), unless the user chose otherwise; as `forv_tts.batch` does for its workers. On a busy
+    # 2-core machine spinning made a cold `say --member` 1.3-2x slower (BENCHMARKS.md); output unchanged.
+    if "torch" not in sys.modules:
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         app()
     except BrokenPipeError:
