@@ -169,3 +169,25 @@ def test_fast_convolutions_stay_within_a_tenth_of_a_16_bit_step(voice_dir: Path,
         y = fast.synthesize(text, seed=seed).samples
         assert x.shape == y.shape
         np.testing.assert_allclose(y, x, rtol=0, atol=5e-6)  # 1/32767 is one 16-bit step
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
+def test_cli_makes_openmp_waits_passive_unless_told_otherwise(given: str | None, expected: str) -> None:
+    import os
+
+    code = (
+        "import os, sys\n"
+        "sys.argv = ['forv-tts', '--version']\n"
+        "from forv_tts.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(os.environ.get('OMP_WAIT_POLICY'))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if given is not None:
+        env["OMP_WAIT_POLICY"] = given
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().splitlines()[-1] == expected
