@@ -469,13 +469,39 @@ class _ZeroPad:
         return (torch.nn.functional.pad(args[0], (self.amount, self.amount)), *args[1:])
 
 
+class _ReleaseCopied:
+    """`load_state_dict` post-hook of one module: its own tensors were just copied; drop their pages."""
+
+    def __init__(self, pages: ckpt_io.MappedPages, tensors: list[torch.Tensor]) -> None:
+        self.pages = pages
+        self.tensors = tensors
+
+    def __call__(self, module: nn.Module, incompatible_keys: Any) -> None:
+        for tensor in self.tensors:
+            self.pages.release(tensor)
+
+
 def _load_into(model: nn.Module, state: ckpt_io.StateDict, path: Path) -> None:
+    # Copying from the memory-mapped checkpoint makes its pages resident; each module hands its pages
+    # back as soon as its tensors are copied, so peak memory holds the model once, not twice.
+    pages = ckpt_io.MappedPages(path)
+    hooks = []
+    if pages:
+        for prefix, module in model.named_modules():
+            names = [*module._parameters, *module._buffers]
+            keys = [f"{prefix}.{name}" if prefix else name for name in names]
+            tensors = [state[k] for k in keys if k in state]
+            if tensors:
+                hooks.append(module.register_load_state_dict_post_hook(_ReleaseCopied(pages, tensors)))
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         detail = " ".join(str(exc).split())[:200]
         raise VoiceLoadError(f"{path} does not match its config ({first}: {detail})") from None
+    finally:
+        for hook in hooks:
+            hook.remove()
 
 
 def glow_infer(

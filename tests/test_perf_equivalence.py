@@ -8,6 +8,7 @@ same thing: the voice built without random initialisation against one built and 
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import sys
 import threading
@@ -18,6 +19,7 @@ import numpy as np
 import pytest
 import torch
 
+from forv_tts import checkpoint as ck
 from forv_tts import coqui_voice as cv
 from forv_tts.coqui_voice import CoquiVoice
 from forv_tts.models import member_info
@@ -26,9 +28,10 @@ TEXTS = ["안녕하세요, 만나서 반갑습니다.", "오늘 날씨가 정말
 
 
 def _plain_voice(info: Any, monkeypatch: pytest.MonkeyPatch) -> CoquiVoice:
-    """The voice built the straightforward way: coqui's constructors with their random init."""
+    """The voice built the straightforward way: random init, file pages kept until the load ends."""
     with monkeypatch.context() as m:
         m.setattr(cv, "_SkipRandomInit", contextlib.nullcontext)
+        m.setattr(ck.MappedPages, "__bool__", lambda self: False)  # keep the file pages resident
         return CoquiVoice(info)
 
 
@@ -173,8 +176,6 @@ def test_fast_convolutions_stay_within_a_tenth_of_a_16_bit_step(voice_dir: Path,
 
 @pytest.mark.parametrize(("given", "expected"), [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
 def test_cli_makes_openmp_waits_passive_unless_told_otherwise(given: str | None, expected: str) -> None:
-    import os
-
     code = (
         "import os, sys\n"
         "sys.argv = ['forv-tts', '--version']\n"
@@ -191,3 +192,41 @@ def test_cli_makes_openmp_waits_passive_unless_told_otherwise(given: str | None,
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip().splitlines()[-1] == expected
+
+
+# --- memory: pages of the memory-mapped checkpoint are handed back once copied -----------------------
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="madvise / /proc are Linux")
+def test_released_pages_read_back_the_same_and_leave_rss(tmp_path: Path) -> None:
+    path = tmp_path / "big.pth.tar"
+    torch.save({"model": {"w": torch.arange(16 * 2**20, dtype=torch.float32)}}, path)  # 64 MB
+    tensor = ck.load_checkpoint(path)["model"]["w"]
+    pages = ck.MappedPages(path)
+    assert pages
+    copy = tensor.clone()  # reads every page: now resident
+    before = _rss_bytes()
+    pages.release(tensor)
+    after = _rss_bytes()
+    assert before - after > 48 * 2**20
+    assert torch.equal(tensor, copy)  # read again from the file: same values
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="madvise / /proc are Linux")
+def test_release_leaves_memory_that_is_not_the_files_mapping_alone(tmp_path: Path) -> None:
+    path = tmp_path / "small.pth.tar"
+    torch.save({"model": {"w": torch.ones(4)}}, path)
+    pages = ck.MappedPages(path)
+    assert not pages  # not loaded with mmap by this process: nothing mapped, nothing to release
+    loaded = ck.load_checkpoint(path)
+    pages = ck.MappedPages(path)
+    anonymous = torch.randn(4 * 2**20)  # 16 MB of ordinary memory
+    expected = anonymous.clone()
+    pages.release(anonymous)
+    assert torch.equal(anonymous, expected)
+    assert torch.equal(loaded["model"]["w"], torch.ones(4))
