@@ -720,7 +720,7 @@ def render(res: dict[str, Any], baseline: dict[str, Any] | None, command: str) -
     for ser in s.values():
         add(
             f"| {ser['name']} | `{ser['command']}` | {_fmt_s(ser['median'])} | {_fmt_s(ser['min'])} | "
-            f"{_fmt_s(ser['cpu_median'])} | {ser['rss_max']:.0f} MB | {len(ser['walls'])} |"
+            f"{_fmt_s(ser.get('cpu_median'))} | {ser['rss_max']:.0f} MB | {len(ser['walls'])} |"
         )
     add("")
     add(
@@ -760,13 +760,13 @@ def render(res: dict[str, Any], baseline: dict[str, Any] | None, command: str) -
             ct = (c.get("texts") or {}).get(label, {})
             ft = (fc.get("texts") or {}).get(label, {})
             add(
-                f"| {label} ({t['chars']} chars) | {threads} | {t['rtf']:.3f} | {t['cpu_s'] / t['audio_s']:.3f} | "
+                f"| {label} ({t['chars']} chars) | {threads} | {t['rtf']:.3f} | {t.get('cpu_s', nan) / t['audio_s']:.3f} | "
                 f"{ft.get('rtf', nan):.3f} | {ct.get('rtf', nan):.3f} | "
                 f"{ct.get('cpu_s', nan) / ct.get('audio_s', nan):.3f} | {t['audio_s']:.1f} |"
             )
         if f:
             add(
-                f"| **all** | {threads} | **{f['rtf']:.3f}** | {f['rtf_cpu']:.3f} | {fc.get('rtf', nan):.3f} | "
+                f"| **all** | {threads} | **{f['rtf']:.3f}** | {f.get('rtf_cpu', nan):.3f} | {fc.get('rtf', nan):.3f} | "
                 f"**{c.get('rtf', nan):.3f}** | {c.get('rtf_cpu', nan):.3f} | |"
             )
     fl = p.get("flops", {})
