@@ -265,6 +265,110 @@ def model_flops() -> dict[str, float]:
     return data
 
 
+def before_tree(commit: str) -> Path:
+    """A git worktree of `commit` under bench/out/ (created once): the "before" code for A/B runs."""
+    path = OUT / f"before-{commit}"
+    if not (path / "forv_tts").is_dir():
+        OUT.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", "--force", str(path), commit],
+            check=True,
+            capture_output=True,
+        )
+    return path
+
+
+def ab_compare(tree: Path, commit: str, plan: Plan) -> dict[str, Any]:
+    """Before (`tree`) and after (this checkout) interleaved run by run, so both see the same noise."""
+    voices.build()
+    forv = script("forv-tts")
+    texts = probe.read_sentences()
+    work = Path(tempfile.mkdtemp(prefix="forv-ab-"))
+    wav = str(work / "out.wav")
+    after = {**os.environ, "FORV_TTS_VOICE_DIR": str(voices.VOICES)}
+    after.pop("FORV_TTS_DEBUG", None)
+    before = {**after, "PYTHONPATH": str(tree), "FORV_BENCH_TREE": str(tree)}
+    member = voices.LEGACY_MEMBER
+    n_fast, n_member = plan.repeats_fast, plan.repeats_member
+    commands: list[tuple[str, list[str], int]] = [
+        ("`forv-tts --help`", [forv, "--help"], n_fast),
+        ("cold `say`, built-in, medium text", [forv, "say", texts["medium"], "-o", wav], n_fast),
+        (
+            "cold `say --member 1`, medium text",
+            [forv, "say", "-m", member, texts["medium"], "-o", wav],
+            n_member,
+        ),
+        (
+            "cold `say --member 1`, short text",
+            [forv, "say", "-m", member, texts["short"], "-o", wav],
+            n_member,
+        ),
+    ]
+    out: dict[str, Any] = {"commit": commit, "rows": [], "load_start": os.getloadavg()}
+    print(f"before/after, interleaved (before = {commit})", flush=True)
+    for name, argv, n in commands:
+        for env in (after, before):
+            run_child(argv, env=env, cwd=work)  # warm-up
+        walls: dict[str, list[float]] = {"before": [], "after": []}
+        rss: dict[str, list[float]] = {"before": [], "after": []}
+        for _ in range(n):
+            for label, env in (("after", after), ("before", before)):
+                r = run_child(argv, env=env, cwd=work)
+                if r.rc != 0:
+                    raise SystemExit(f"{name} ({label}) exit {r.rc}:\n{r.stderr[-2000:]}")
+                walls[label].append(r.wall_s)
+                rss[label].append(r.rss_mb)
+        row = {
+            "what": name,
+            "unit": "s",
+            "before": statistics.median(walls["before"]),
+            "after": statistics.median(walls["after"]),
+            "rss_before": max(rss["before"]),
+            "rss_after": max(rss["after"]),
+            "runs": n,
+        }
+        out["rows"].append(row)
+        print(f"  {name}: before {row['before']:.3f} s, after {row['after']:.3f} s", flush=True)
+    penv = {
+        "after": {**after, "OMP_WAIT_POLICY": "PASSIVE"},
+        "before": {**before, "OMP_WAIT_POLICY": "PASSIVE"},
+    }
+    probes_ab: list[tuple[str, list[str], list[tuple[str, str]]]] = [
+        (
+            "member load (fresh process)",
+            ["forv-load", "--member", member],
+            [
+                ("imports", "import_s"),
+                ("load after imports", "load_s"),
+                ("peak RSS after load", "peak_rss_mb"),
+            ],
+        ),
+        (
+            "synthesis, 1 thread, medium text",
+            ["forv-rtf", "--member", member, "--threads", "1", "--texts", "medium", "--repeats", "3"],
+            [("RTF, 1 thread", "rtf")],
+        ),
+    ]
+    for _name, args, fields in probes_ab:
+        got: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
+        for _ in range(plan.repeats_probe):
+            for label in ("after", "before"):
+                got[label].append(probe_json(args, env=penv[label])[0])
+        for what, key in fields:
+            row = {
+                "what": what,
+                "unit": "MB" if key == "peak_rss_mb" else "x" if key == "rtf" else "s",
+                "before": statistics.median(g[key] for g in got["before"]),
+                "after": statistics.median(g[key] for g in got["after"]),
+                "runs": plan.repeats_probe,
+            }
+            out["rows"].append(row)
+            print(f"  {what}: before {row['before']:.3f}, after {row['after']:.3f}", flush=True)
+    out["load_end"] = os.getloadavg()
+    shutil.rmtree(work, ignore_errors=True)
+    return out
+
+
 def coqui_cli_args(member: str, text: str, wav: str) -> list[str]:
     """Arguments of coqui's `tts` for a cached member."""
     args = ["--text", text]
@@ -799,6 +903,34 @@ def render(res: dict[str, Any], baseline: dict[str, Any] | None, command: str) -
             add("```")
             add(b["table"][: b["table"].rindex("\n[")].rstrip())
             add("```")
+    ab = res.get("ab")
+    if ab:
+        add("")
+        add(f"## Before and after, interleaved (before = commit {ab['commit']})")
+        add("")
+        add(
+            "The same commands with the code before these changes (a git worktree of that commit on PYTHONPATH) and "
+            "after, alternating run by run so that both see the same background load "
+            f"(1-minute load average {ab['load_start'][0]:.1f} → {ab['load_end'][0]:.1f}). This, not the summary's "
+            "'before' column (a separate, noisier run), is the fair before/after comparison. Most of the cold "
+            "`say --member` gain here is the before-CLI's two *spinning* OpenMP threads fighting the background load "
+            "(the load and start-up savings are the `load after imports` and built-in rows); on an idle machine expect "
+            "the smaller gain of those rows. The synthesis code path is unchanged by default: the RTF row differs by noise."
+        )
+        add("")
+        add("| what | before | after | after is | peak RSS before → after | runs each |")
+        add("|---|---|---|---|---|---|")
+        for row in ab["rows"]:
+            unit = row["unit"]
+            if unit == "MB":
+                change = f"{row['before'] / row['after']:.2f}× less"
+            else:
+                change = f"{row['before'] / row['after']:.2f}× faster"
+            rss = f"{row['rss_before']:.0f} → {row['rss_after']:.0f} MB" if "rss_before" in row else ""
+            add(
+                f"| {row['what']} | {_val(row['before'], unit)} | {_val(row['after'], unit)} | {change} | {rss} | "
+                f"{row['runs']} |"
+            )
     notes = BENCH / "notes.md"
     if notes.is_file():
         add("")
@@ -821,23 +953,29 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--tree", type=Path, help="measure this checkout's forv_tts (e.g. a worktree of an old commit)"
     )
+    ap.add_argument(
+        "--before",
+        default=None,
+        help="commit for the interleaved before/after table (default: the baseline's commit; 'none' to skip)",
+    )
+    ap.add_argument("--ab-only", action="store_true", help="with --render-only: add the before/after table")
     args = ap.parse_args(argv)
+    baseline = json.loads(args.baseline.read_text()) if args.baseline and args.baseline.is_file() else None
+    before = args.before or (baseline or {}).get("machine", {}).get("forv_tts_commit")
+    plan = QUICK if args.quick else FULL
     if args.render_only:
         res = json.loads(args.render_only.read_text())
     else:
-        res = measure(
-            QUICK if args.quick else FULL,
-            skip_batch=args.skip_batch,
-            skip_coqui=args.skip_coqui,
-            tree=args.tree,
-        )
+        res = measure(plan, skip_batch=args.skip_batch, skip_coqui=args.skip_coqui, tree=args.tree)
+    if before and before != "none" and args.tree is None and (not args.render_only or args.ab_only):
+        res["ab"] = ab_compare(before_tree(before), before, plan)
+    if not args.render_only or args.ab_only:
         OUT.mkdir(parents=True, exist_ok=True)
         raw = OUT / f"results-{res['started'].replace(':', '')}.json"
         raw.write_text(json.dumps(res, indent=1, ensure_ascii=False))
         print(f"raw results: {raw}")
         if args.save_baseline:
             args.save_baseline.write_text(json.dumps(res, indent=1, ensure_ascii=False))
-    baseline = json.loads(args.baseline.read_text()) if args.baseline and args.baseline.is_file() else None
     if args.save_baseline:
         baseline = None
     command = "python bench/run.py --write BENCHMARKS.md"
