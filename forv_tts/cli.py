@@ -151,7 +151,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="markdown",
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -299,7 +299,7 @@ def say(
             "--output",
             "-o",
             help="Wav path, or '-' for wav bytes on stdout "
-            "(default: `wav_files/<member>/<uuid>_<created_at>_voice.wav`).",
+            "(default: wav_files/<member>/<uuid>_<created_at>_voice.wav).",
             show_default=False,
         ),
     ] = None,
@@ -437,11 +437,11 @@ def upload_cmd(
     signed_url: SignedUrlOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array, one record per file.")] = False,
 ) -> None:
-    """Upload wav clips made earlier as `wav_files/<member>/<uuid>_<created_at>_voice.wav`.
+    """Upload wav clips made earlier as wav_files/<member>/<uuid>_<created_at>_voice.wav.
 
-    uuid and created_at come from each name `<uuid>_<created_at>_voice.wav`, else from --uuid/--created-at.
+    uuid and created_at come from each name <uuid>_<created_at>_voice.wav, else from --uuid/--created-at.
     The member must be the built-in voice or have a directory in the voice dir. Every file is checked
-    (name, wav header) before the first upload; then each gets one stdout line `<gs:// URI> TAB <URL>`
+    (name, wav header) before the first upload; then each gets one stdout line "<gs:// URI> TAB <URL>"
     (or a JSON record) and each failure one stderr line; the exit code is 1 if any failed.
     """
     from forv_tts import upload as gcs
@@ -643,7 +643,7 @@ def batch(
     out_dir: Annotated[
         Path,
         typer.Option(
-            "--out-dir", help="Clips go to `OUT_DIR/wav_files/<member>/<uuid>_<created_at>_voice.wav`."
+            "--out-dir", help="Clips go to OUT_DIR/wav_files/<member>/<uuid>_<created_at>_voice.wav."
         ),
     ] = Path("."),
     manifest: Annotated[
