@@ -11,6 +11,9 @@ Both speak the same audio for the same text and seed. They are built once per te
 `tests/voicefactory.py` (a second or two). `built_voices` gives the factory's `BuiltVoice` records
 (paths and the in-memory networks) for tests that need them. Treat both as read-only; copy the folder
 to `tmp_path` before changing anything.
+
+`runner` is Typer's CliRunner; `in_tmp` makes `tmp_path` the working directory with no voice-dir or
+bucket settings leaking in from the environment (CLI tests write `wav_files/...` relative to it).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 
 @pytest.fixture(scope="session")
@@ -33,3 +37,18 @@ def built_voices(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
 def voice_dir(built_voices: tuple[Any, Any]) -> Path:
     """The voice directory holding members "1" (legacy) and "2" (modern); see the module docstring."""
     return Path(built_voices[0].glow_checkpoint).parents[2]
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    """Typer's in-process runner (stdout and stderr kept apart)."""
+    return CliRunner()
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`tmp_path` as the working directory, without FORV_TTS_VOICE_DIR / FORV_TTS_BUCKET from outside."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FORV_TTS_VOICE_DIR", raising=False)
+    monkeypatch.delenv("FORV_TTS_BUCKET", raising=False)
+    return tmp_path

@@ -76,19 +76,6 @@ def _assert_complete(manifest: Path, n_lines: int) -> dict[int, dict[str, Any]]:
     return records
 
 
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-@pytest.fixture
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("FORV_TTS_VOICE_DIR", raising=False)
-    monkeypatch.delenv("FORV_TTS_BUCKET", raising=False)
-    return tmp_path
-
-
 # --- parsing -----------------------------------------------------------------------------------------
 
 

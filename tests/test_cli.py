@@ -40,18 +40,6 @@ def _run(*args: str, stdin: bytes | None = None, cwd: Path | None = None, env: d
     )
 
 
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-@pytest.fixture
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("FORV_TTS_VOICE_DIR", raising=False)
-    return tmp_path
-
-
 def _wav_info(data: bytes) -> tuple[int, int]:
     with wave.open(io.BytesIO(data)) as w:
         return w.getframerate(), w.getnframes()

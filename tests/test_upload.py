@@ -75,11 +75,6 @@ def obj(member: str = "3", uuid: str = UUID, created_at: str = DATE) -> str:
 
 
 @pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-@pytest.fixture
 def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A scratch cwd with a voice dir that knows member 3 (a folder is enough for `upload`)."""
     monkeypatch.chdir(tmp_path)
