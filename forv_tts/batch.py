@@ -47,6 +47,7 @@ from typing import Any
 from forv_tts import naming
 from forv_tts.errors import ForvError, InvalidInputError, UsageError
 from forv_tts.models import ENGINE_ESPEAK, VoiceInfo
+from forv_tts.runtime import prefer_passive_openmp
 
 log = logging.getLogger(__name__)
 
@@ -537,23 +538,12 @@ _threads_set = False
 _work_lock = threading.Lock()
 
 
-def _passive_openmp() -> None:
-    """Idle OpenMP threads sleep instead of spinning, unless the user chose otherwise.
-
-    libgomp reads this when torch is first imported. Spinning threads fight for the cores with every other
-    process: on a busy 2-core machine a 2-thread in-process run (--jobs 1) measured 0.37 items/s spinning
-    against 1.35 items/s passive (production-size voice, bench/batch_bench.py).
-    """
-    if "torch" not in sys.modules:
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-
 def _ensure_torch_threads() -> None:
     """Size torch's pools before the first model runs (later changes to interop threads are refused)."""
     global _threads_set
     if _threads_set or _threads_wanted is None:
         return
-    _passive_openmp()
+    prefer_passive_openmp()
     import torch
 
     torch.set_num_threads(_threads_wanted)
@@ -659,7 +649,7 @@ def _init_worker(threads: int, log_level: int, parent_pid: int) -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the manifest path / JSON
     os.environ["OMP_NUM_THREADS"] = str(threads)
-    _passive_openmp()
+    prefer_passive_openmp()
     _threads_wanted = threads
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("forv-tts: %(levelname)s: %(message)s"))

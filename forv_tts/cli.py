@@ -27,6 +27,7 @@ from typer.core import TyperGroup
 
 from forv_tts import __version__
 from forv_tts.errors import EXIT_FAILURE, EXIT_USAGE, ForvError, InvalidInputError
+from forv_tts.runtime import prefer_passive_openmp
 
 log = logging.getLogger("forv_tts")
 
@@ -774,11 +775,8 @@ def main() -> None:
     """Console-script entry point."""
     if os.environ.get("FORV_TTS_DEBUG"):
         _state.debug = True
-    # Idle OpenMP threads sleep instead of spinning (libgomp reads this when torch loads, later in the
-    # command), unless the user chose otherwise; as `forv_tts.batch` does for its workers. On a busy
-    # 2-core machine spinning made a cold `say --member` 1.3-2x slower (BENCHMARKS.md); output unchanged.
-    if "torch" not in sys.modules:
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # Before any command imports torch (batch workers do the same through the same function).
+    prefer_passive_openmp()
     try:
         app()
     except BrokenPipeError:
