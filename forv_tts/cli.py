@@ -27,7 +27,7 @@ from typer.core import TyperGroup
 
 from forv_tts import __version__
 from forv_tts.errors import EXIT_FAILURE, EXIT_USAGE, ForvError, InvalidInputError
-from forv_tts.runtime import prefer_passive_openmp
+from forv_tts.runtime import exit_without_teardown, prefer_passive_openmp
 
 log = logging.getLogger("forv_tts")
 
@@ -778,9 +778,13 @@ def main() -> None:
     # Before any command imports torch (batch workers do the same through the same function).
     prefer_passive_openmp()
     try:
-        app()
+        app()  # click's standalone mode: always ends in SystemExit
     except BrokenPipeError:
         sys.exit(EXIT_FAILURE)
+    except SystemExit as done:
+        if done.code is None or isinstance(done.code, int):
+            exit_without_teardown(done.code or 0)
+        raise
 
 
 __all__ = ["EXIT_USAGE", "app", "main"]

@@ -37,6 +37,7 @@ import numpy.typing as npt
 import torch
 
 from forv_tts import checkpoint as ckpt_io
+from forv_tts import weight_cache
 from forv_tts._compat import ensure_coqui_importable, import_coqui
 from forv_tts.audio import Audio
 from forv_tts.errors import InvalidInputError, NothingToSayError, SynthesisError, VoiceLoadError
@@ -481,10 +482,19 @@ class _ReleaseCopied:
             self.pages.release(tensor)
 
 
-def _load_into(model: nn.Module, state: ckpt_io.StateDict, path: Path) -> None:
-    # Copying from the memory-mapped checkpoint makes its pages resident; each module hands its pages
-    # back as soon as its tensors are copied, so peak memory holds the model once, not twice.
-    pages = ckpt_io.MappedPages(path)
+def _extract_model(path: Path) -> ckpt_io.StateDict:
+    return ckpt_io.model_state_dict(ckpt_io.load_checkpoint(path), path)
+
+
+def _extract_generator(path: Path) -> ckpt_io.StateDict:
+    return ckpt_io.generator_state_dict(ckpt_io.load_checkpoint(path), path)
+
+
+def _load_into(model: nn.Module, loaded: weight_cache.Loaded, path: Path) -> None:
+    # Copying from the memory-mapped checkpoint (or cache entry) makes its pages resident; each module
+    # hands its pages back as soon as its tensors are copied, so peak memory holds the model once.
+    state = loaded.state
+    pages = ckpt_io.MappedPages(loaded.mapped_from)
     hooks = []
     if pages:
         for prefix, module in model.named_modules():
@@ -498,7 +508,8 @@ def _load_into(model: nn.Module, state: ckpt_io.StateDict, path: Path) -> None:
     except RuntimeError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         detail = " ".join(str(exc).split())[:200]
-        raise VoiceLoadError(f"{path} does not match its config ({first}: {detail})") from None
+        where = f"{path} (cached as {loaded.mapped_from})" if loaded.from_cache else str(path)
+        raise VoiceLoadError(f"{where} does not match its config ({first}: {detail})") from None
     finally:
         for hook in hooks:
             hook.remove()
@@ -546,6 +557,7 @@ class CoquiVoice:
 
     info: VoiceInfo
     sample_rate: int
+    from_weight_cache: bool  # both networks' weights came from `forv_tts.weight_cache`
 
     def __init__(
         self, info: VoiceInfo, *, remove_weight_norm: bool = True, fast_convolutions: bool = False
@@ -592,14 +604,15 @@ class CoquiVoice:
         except (ValueError, TypeError, KeyError) as exc:
             raise VoiceLoadError(f"member {info.id}: cannot build the networks from config ({exc})") from None
 
-        state = ckpt_io.model_state_dict(ckpt_io.load_checkpoint(info.checkpoint), info.checkpoint)
-        _load_into(self.glow, state, info.checkpoint)
-        del state
-        voc_state = ckpt_io.generator_state_dict(
-            ckpt_io.load_checkpoint(info.vocoder_checkpoint), info.vocoder_checkpoint
-        )
-        _load_into(self.vocoder, voc_state, info.vocoder_checkpoint)
-        del voc_state
+        # Model-only weights from the cache when it is current (0.01 s), else from the checkpoint.
+        loaded = weight_cache.load_state(info.checkpoint, "glow", _extract_model)
+        _load_into(self.glow, loaded, info.checkpoint)
+        glow_cached = loaded.from_cache
+        del loaded
+        loaded = weight_cache.load_state(info.vocoder_checkpoint, "hifigan", _extract_generator)
+        _load_into(self.vocoder, loaded, info.vocoder_checkpoint)
+        self.from_weight_cache = glow_cached and loaded.from_cache
+        del loaded
 
         self.glow.eval()
         self.vocoder.eval()

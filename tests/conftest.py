@@ -12,17 +12,29 @@ Both speak the same audio for the same text and seed. They are built once per te
 (paths and the in-memory networks) for tests that need them. Treat both as read-only; copy the folder
 to `tmp_path` before changing anything.
 
+Every test runs with `$FORV_TTS_CACHE_DIR` pointing at a per-session directory (weight cache).
+
 `runner` is Typer's CliRunner; `in_tmp` makes `tmp_path` the working directory with no voice-dir or
 bucket settings leaking in from the environment (CLI tests write `wav_files/...` relative to it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Caches (weights, cmudict) go to a per-session directory, never the user's ~/.cache."""
+    path = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FORV_TTS_CACHE_DIR", str(path))
+        yield path
 
 
 @pytest.fixture(scope="session")

@@ -152,6 +152,20 @@ def test_console_script_bad_input(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_console_script_broken_member_after_torch_import(tmp_path: Path, voice_dir: Path) -> None:
+    """The failure comes after torch is loaded (the fast-exit path): code and one line survive."""
+    voices = Path(shutil.copytree(voice_dir, tmp_path / "voices"))
+    ckpt = next((voices / "glow-tts" / "2").glob("*.pth.tar"))
+    ckpt.write_bytes(ckpt.read_bytes()[:5000])
+    env = {"FORV_TTS_VOICE_DIR": str(voices)}
+    r = _run("say", "--member", "2", "안녕", "-o", "x.wav", cwd=tmp_path, env=env)
+    assert r.returncode == 1
+    assert r.stdout == b""
+    err = r.stderr.decode()
+    assert err.count("\n") == 1 and err.startswith("forv-tts: error: cannot read checkpoint"), err
+    assert not (tmp_path / "x.wav").exists()
+
+
 def test_json_with_stdout_wav_is_refused(runner: CliRunner, in_tmp: Path) -> None:
     r = runner.invoke(app, ["say", "안녕", "-o", "-", "--json"])
     assert r.exit_code == 2 and "pick one" in r.stderr
@@ -263,4 +277,8 @@ def test_console_script_member_stdin_stdout(tmp_path: Path, voice_dir: Path) -> 
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout[:4] == b"RIFF"
+    # Every byte arrives although the process skips the interpreter's teardown (runtime.py).
+    with wave.open(io.BytesIO(r.stdout)) as w:
+        assert w.getnframes() > 0
+        assert len(r.stdout) == 44 + 2 * w.getnframes()
     assert list(tmp_path.iterdir()) == []

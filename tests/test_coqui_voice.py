@@ -24,7 +24,7 @@ import voicefactory as vf
 
 from forv_tts import checkpoint as ck
 from forv_tts import coqui_voice as cv
-from forv_tts import models
+from forv_tts import models, weight_cache
 from forv_tts.coqui_voice import AudioSettings, CoquiVoice
 from forv_tts.errors import InvalidInputError, NothingToSayError, VoiceLoadError
 from forv_tts.models import member_info
@@ -404,14 +404,15 @@ def test_discriminator_is_not_kept(tmp_path: Path) -> None:
 
 
 def test_only_the_requested_member_is_loaded_once(voice_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    opened: list[Path] = []
-    real = ck.load_checkpoint
+    # Every route to weights (checkpoint or weight cache) goes through weight_cache.load_state.
+    requested: list[Path] = []
+    real = weight_cache.load_state
 
-    def spy(path: Path, **kwargs: Any) -> dict[str, Any]:
-        opened.append(Path(path))
-        return real(path, **kwargs)
+    def spy(path: Path, kind: str, extract: Any) -> weight_cache.Loaded:
+        requested.append(Path(path))
+        return real(path, kind, extract)
 
-    monkeypatch.setattr(ck, "load_checkpoint", spy)
+    monkeypatch.setattr(weight_cache, "load_state", spy)
     models.load_voice.cache_clear()
     try:
         info = models.find_voice("2", voice_dir)
@@ -420,7 +421,7 @@ def test_only_the_requested_member_is_loaded_once(voice_dir: Path, monkeypatch: 
     finally:
         models.load_voice.cache_clear()
     assert first is second
-    assert sorted(p.name for p in opened) == ["2g_checkpoint_10000.pth.tar", "2h_checkpoint_10000.pth.tar"]
+    assert sorted(p.name for p in requested) == ["2g_checkpoint_10000.pth.tar", "2h_checkpoint_10000.pth.tar"]
 
 
 @pytest.mark.parametrize("charset", ["syllable", "compat"])
