@@ -8,6 +8,7 @@ same thing: the voice built without random initialisation against one built and 
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import os
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import numpy as np
 import pytest
 import torch
 
+from forv_tts import _compat
 from forv_tts import checkpoint as ck
 from forv_tts import coqui_voice as cv
 from forv_tts.coqui_voice import CoquiVoice
@@ -79,7 +81,7 @@ def test_skip_random_init_is_scoped_and_thread_local() -> None:
     assert torch.equal(torch.nn.Linear(64, 64).weight, reference)  # and so does this one afterwards
 
 
-def test_import_coqui_scans_package_metadata_once_and_restores_it() -> None:
+def test_import_coqui_scans_package_metadata_once_and_restores_it(tmp_path: Path) -> None:
     code = """
 import importlib.metadata as m
 original = m.packages_distributions
@@ -91,14 +93,61 @@ m.packages_distributions = counting
 from forv_tts._compat import import_coqui
 import_coqui()
 import TTS, TTS.utils.import_utils as iu
-assert len(calls) == 1, calls
 assert m.packages_distributions is counting
 assert iu.PACKAGE_DISTRIBUTION_MAPPING == original()
-print("ok")
+print(len(calls))
 """
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.strip() == "ok"
+    env = {**os.environ, "FORV_TTS_CACHE_DIR": str(tmp_path)}
+    scans = []
+    for _ in range(2):  # the second process reuses the first one's stored answer
+        proc = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        scans.append(int(proc.stdout))
+    assert scans == [1, 0]
+
+
+class _CountingScan:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self) -> dict[str, list[str]]:
+        self.calls += 1
+        return importlib.metadata.packages_distributions()  # type: ignore[return-value]
+
+
+def test_stored_package_scan_is_reused_until_the_search_path_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FORV_TTS_CACHE_DIR", str(tmp_path / "cache"))
+    scan = _CountingScan()
+    fresh = dict(importlib.metadata.packages_distributions())
+    assert _compat._stored_scan(scan) == fresh and scan.calls == 1
+    assert _compat._stored_scan(scan) == fresh and scan.calls == 1  # stored, not scanned
+
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))  # a new search path entry
+    assert _compat._stored_scan(scan) == fresh and scan.calls == 2
+    assert _compat._stored_scan(scan) == fresh and scan.calls == 2
+    (site / "newpkg-1.0.dist-info").mkdir()  # an install there changes the directory's mtime
+    os.utime(site, ns=(0, site.stat().st_mtime_ns + 1_000_000_000))
+    assert _compat._stored_scan(scan) == fresh and scan.calls == 3
+
+    store = tmp_path / "cache" / _compat.PACKAGE_SCAN_FILE
+    store.write_text('{"stamp": ')  # damaged
+    assert _compat._stored_scan(scan) == fresh and scan.calls == 4
+    assert _compat._stored_scan(scan) == fresh and scan.calls == 4
+
+
+def test_package_scan_without_a_writable_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("FORV_TTS_CACHE_DIR", str(blocker / "cache"))
+    scan = _CountingScan()
+    assert _compat._stored_scan(scan) == dict(importlib.metadata.packages_distributions())
+    assert _compat._stored_scan(scan) is not None and scan.calls == 2
 
 
 # --- CLI: typer's coercion without pydantic for the common cases -------------------------------------
