@@ -27,7 +27,7 @@ import math
 import secrets
 import time
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -434,15 +434,27 @@ class _SkipRandomInit(torch.overrides.TorchFunctionMode):
         return func(*args, **kwargs)
 
 
-def _pad_before_conv(model: nn.Module) -> int:
+FAST_CONV_AUTO = None  # `fast_convolutions` default: pad outside only when torch runs on one thread
+
+
+def _single_thread() -> bool:
+    return torch.get_num_threads() == 1
+
+
+def _always() -> bool:
+    return True
+
+
+def _pad_before_conv(model: nn.Module, when: Callable[[], bool] = _always) -> int:
     """Zero-pad outside the dilated and wide (k >= 11) convolutions instead of inside them.
 
     oneDNN (torch 2.13, x86) has no direct kernel for a `Conv1d` whose built-in padding is this large
     and falls back to im2col + GEMM: HiFi-GAN v2's resblocks spent ~3/4 of their convolution time there.
     `F.pad` then the same convolution with `padding=0` computes the same sums with the direct kernel (in
     another order: output differs by float rounding, up to ~2.5e-6 of full scale, under a tenth of a
-    16-bit step) and made the vocoder ~25% faster on one thread (BENCHMARKS.md). Off by default
-    (`CoquiVoice(fast_convolutions=True)`): tests hold the output to 1e-6 of coqui's own Synthesizer.
+    16-bit step). On one thread the vocoder is ~30% faster; on two threads the im2col GEMM parallelises
+    better and the direct kernel is no faster, sometimes slower (BENCHMARKS.md). So each changed
+    convolution decides per call, with `when()`: the auto default pads outside only on one thread.
     Returns how many convolutions were changed.
     """
     changed = 0
@@ -454,20 +466,27 @@ def _pad_before_conv(model: nn.Module) -> int:
             continue
         if module.dilation[0] == 1 and module.kernel_size[0] < 11:
             continue
-        module.padding = (0,)
-        module.register_forward_pre_hook(_ZeroPad(int(pad[0])))
+        module.forward = _PadOutside(module, int(pad[0]), when)  # type: ignore[method-assign,assignment]
         changed += 1
     return changed
 
 
-class _ZeroPad:
-    """Forward pre-hook: pad the input of a `Conv1d` with `amount` zeros on both sides."""
+class _PadOutside:
+    """`forward` of one `Conv1d`: `F.pad` then the convolution without padding, while `when()` holds."""
 
-    def __init__(self, amount: int) -> None:
+    def __init__(self, conv: torch.nn.Conv1d, amount: int, when: Callable[[], bool]) -> None:
+        self.conv = conv
         self.amount = amount
+        self.when = when
 
-    def __call__(self, module: nn.Module, args: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
-        return (torch.nn.functional.pad(args[0], (self.amount, self.amount)), *args[1:])
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        conv = self.conv
+        if not self.when():
+            return torch.nn.Conv1d.forward(conv, x)
+        padded = torch.nn.functional.pad(x, (self.amount, self.amount))
+        return torch.nn.functional.conv1d(
+            padded, conv.weight, conv.bias, conv.stride, 0, conv.dilation, conv.groups
+        )
 
 
 class _ReleaseCopied:
@@ -560,13 +579,19 @@ class CoquiVoice:
     from_weight_cache: bool  # both networks' weights came from `forv_tts.weight_cache`
 
     def __init__(
-        self, info: VoiceInfo, *, remove_weight_norm: bool = True, fast_convolutions: bool = False
+        self,
+        info: VoiceInfo,
+        *,
+        remove_weight_norm: bool = True,
+        fast_convolutions: bool | None = FAST_CONV_AUTO,
     ) -> None:
         """Load both networks now (this is what `load_voice` times and caches).
 
         `remove_weight_norm` folds weight norm into plain weights as coqui does at eval time (faster;
         tests show the output is unchanged to float precision). `fast_convolutions` pads outside the
-        vocoder's dilated convolutions (`_pad_before_conv`: ~25% faster vocoder, samples within 2.5e-6).
+        vocoder's dilated convolutions (`_pad_before_conv`: ~30% faster vocoder on one thread, samples
+        within 2.5e-6): True always, False never (bit-for-bit coqui's arithmetic), None (default) only
+        while torch runs on one thread, as batch workers and seeded runs do.
         """
         if info.missing:
             raise VoiceLoadError(f"member {info.id} is incomplete: missing {', '.join(info.missing)}")
@@ -623,8 +648,8 @@ class CoquiVoice:
             # convs, removes the coupling WaveNets' weight norm) and the vocoder's remove_weight_norm.
             self.glow.store_inverse()
             self.vocoder.remove_weight_norm()
-        if fast_convolutions:
-            _pad_before_conv(self.vocoder)
+        if fast_convolutions is not False:
+            _pad_before_conv(self.vocoder, _always if fast_convolutions else _single_thread)
         log.debug("member %s (%s) ready in %.2f s", info.id, self.format, time.perf_counter() - t0)
 
     @staticmethod

@@ -267,7 +267,9 @@ def test_modern_voice_equals_coqui_synthesizer(tmp_path: Path, vocoder_rate: int
     vf.write_voice(tmp_path, spec)
     info = member_info(tmp_path, "5")
     synth = _coqui_synthesizer(info)
-    ours = CoquiVoice(info)
+    # Coqui's arithmetic exactly; the default's one-thread padding is held to 5e-6 of this path in
+    # test_perf_equivalence.py, and is this very path on more threads.
+    ours = CoquiVoice(info, fast_convolutions=False)
     for seed, text in [(11, TEXT), (12, TEXTS[1])]:
         torch.manual_seed(seed)
         wav = np.asarray(synth.tts(jamo.h2j(text), split_sentences=False), dtype=np.float32)

@@ -206,21 +206,51 @@ def test_say_does_not_import_pydantic() -> None:
     assert proc.stdout.strip().splitlines()[-1] == "False"
 
 
-# --- opt-in: padding outside the vocoder's dilated convolutions --------------------------------------
+# --- padding outside the vocoder's dilated convolutions (always, never, or on one thread) ----------
+
+
+@contextlib.contextmanager
+def _threads(n: int) -> Any:
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 @pytest.mark.parametrize("member", ["1", "2"], ids=["legacy", "modern"])
 def test_fast_convolutions_stay_within_a_tenth_of_a_16_bit_step(voice_dir: Path, member: str) -> None:
     info = member_info(voice_dir, member)
-    plain = CoquiVoice(info)
+    plain = CoquiVoice(info, fast_convolutions=False)
     fast = CoquiVoice(info, fast_convolutions=True)
-    padded = [m for m in fast.vocoder.modules() if isinstance(m, torch.nn.Conv1d) and m._forward_pre_hooks]
-    assert padded and all(m.padding == (0,) for m in padded)
+    padded = [m for m in fast.vocoder.modules() if isinstance(m.forward, cv._PadOutside)]
+    assert padded and not any(isinstance(m.forward, cv._PadOutside) for m in plain.vocoder.modules())
+    differs = False
     for seed, text in enumerate(TEXTS):
         x = plain.synthesize(text, seed=seed).samples
         y = fast.synthesize(text, seed=seed).samples
         assert x.shape == y.shape
         np.testing.assert_allclose(y, x, rtol=0, atol=5e-6)  # 1/32767 is one 16-bit step
+        differs |= not np.array_equal(x, y)
+    assert differs  # the padded path really ran (another summation order)
+
+
+@pytest.mark.parametrize("member", ["1", "2"], ids=["legacy", "modern"])
+def test_default_pads_outside_only_on_one_thread(voice_dir: Path, member: str) -> None:
+    info = member_info(voice_dir, member)
+    auto = CoquiVoice(info)
+    plain = CoquiVoice(info, fast_convolutions=False)
+    fast = CoquiVoice(info, fast_convolutions=True)
+    for seed, text in enumerate(TEXTS):
+        with _threads(2):
+            assert np.array_equal(
+                auto.synthesize(text, seed=seed).samples, plain.synthesize(text, seed=seed).samples
+            )
+        with _threads(1):
+            assert np.array_equal(
+                auto.synthesize(text, seed=seed).samples, fast.synthesize(text, seed=seed).samples
+            )
 
 
 @pytest.mark.parametrize(("given", "expected"), [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
