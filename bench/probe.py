@@ -110,7 +110,7 @@ def selected_sentences(labels: list[str] | None) -> dict[str, str]:
 
 
 def forv_rtf(
-    member: str, threads: int | None, repeats: int, texts: list[str] | None, fast_conv: bool = False
+    member: str, threads: int | None, repeats: int, texts: list[str] | None, plain_conv: bool = False
 ) -> dict[str, Any]:
     """Warm synthesis speed of each benchmark text (normalised once, outside the timing)."""
     import torch
@@ -122,9 +122,11 @@ def forv_rtf(
     from forv_tts.pipeline import prepare_text, synthesize_sentences
 
     info = find_voice(member, _voice_dir())
-    voice = cv.CoquiVoice(info, fast_convolutions=True) if fast_conv else load_voice(info)
+    # The default (what `say`/`batch` use) pads outside the vocoder's convolutions on one thread only;
+    # --plain-conv keeps coqui's arithmetic at any thread count (fast_convolutions=False).
+    voice = cv.CoquiVoice(info, fast_convolutions=False) if plain_conv else load_voice(info)
     assert isinstance(voice, cv.CoquiVoice)
-    out: dict[str, Any] = {"threads": torch.get_num_threads(), "texts": {}, "fast_conv": fast_conv}
+    out: dict[str, Any] = {"threads": torch.get_num_threads(), "texts": {}, "plain_conv": plain_conv}
     total_audio = total_time = total_cpu = 0.0
     for label, text in selected_sentences(texts).items():
         t = time.perf_counter()
@@ -289,7 +291,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--texts", default="", help="comma-separated labels (default: all)")
-    parser.add_argument("--fast-conv", action="store_true", help="forv-rtf with fast_convolutions=True")
+    parser.add_argument("--plain-conv", action="store_true", help="forv-rtf with fast_convolutions=False")
     args = parser.parse_args()
     if args.threads:
         os.environ["OMP_NUM_THREADS"] = str(args.threads)
@@ -297,7 +299,7 @@ def main() -> int:
     if args.what == "forv-load":
         result = forv_load(args.member, args.threads)
     elif args.what == "forv-rtf":
-        result = forv_rtf(args.member, args.threads, args.repeats, texts, args.fast_conv)
+        result = forv_rtf(args.member, args.threads, args.repeats, texts, args.plain_conv)
     elif args.what == "coqui-load":
         result = coqui_load(args.member, args.threads)
     else:

@@ -407,8 +407,10 @@ def measure(
     forv = script("forv-tts")
     texts = probe.read_sentences()
     work = Path(tempfile.mkdtemp(prefix="forv-bench-"))
-    env = {**os.environ, "FORV_TTS_VOICE_DIR": str(vdir)}
+    # A private cache directory: the weight cache starts empty and each series' warm-up run fills it.
+    env = {**os.environ, "FORV_TTS_VOICE_DIR": str(vdir), "FORV_TTS_CACHE_DIR": str(work / "cache")}
     env.pop("FORV_TTS_DEBUG", None)
+    env.pop("FORV_TTS_WEIGHT_CACHE", None)
     if tree is not None:
         # Measure another checkout's forv_tts (PYTHONPATH wins over the editable install's finder).
         env["PYTHONPATH"] = str(tree)
@@ -491,6 +493,16 @@ def measure(
         )
     keep(
         repeat(
+            "forv_say_member_legacy_nocache",
+            [forv, "say", "--member", voices.LEGACY_MEMBER, medium, "-o", wav],
+            plan.repeats_member,
+            env={**env, "FORV_TTS_WEIGHT_CACHE": "0"},
+            cwd=work,
+            shown=f'FORV_TTS_WEIGHT_CACHE=0 forv-tts say --member {voices.LEGACY_MEMBER} "{medium}" -o out.wav',
+        )
+    )
+    keep(
+        repeat(
             "forv_say_member_legacy_short",
             [forv, "say", "--member", voices.LEGACY_MEMBER, short, "-o", wav],
             plan.repeats_member,
@@ -562,7 +574,7 @@ def measure(
     rtf_runs: list[tuple[str, list[str]]] = []
     for threads in (1, 2):
         rtf_runs.append((f"forv_rtf_{threads}", legacy_rtf))
-        rtf_runs.append((f"forv_rtf_{threads}_fastconv", [*legacy_rtf, "--fast-conv"]))
+        rtf_runs.append((f"forv_rtf_{threads}_plainconv", [*legacy_rtf, "--plain-conv"]))
         if not skip_coqui:
             rtf_runs.append((f"coqui_rtf_{threads}", ["coqui-rtf", "--member", voices.MODERN_MEMBER]))
     for name, args in rtf_runs:
@@ -666,12 +678,12 @@ def summary_rows(res: dict[str, Any]) -> list[Row]:
         ("cold `say --member`, modern ckpt, medium text", "", med("forv_say_member_modern"), coqui_cli, "s"),
         ("cold `say --member`, modern ckpt, coqui's jamo text", "", med("forv_say_member_modern_jamo"), coqui_cli, "s"),
         ("cold `say --member`, 0.x ckpt, short text", "", med("forv_say_member_legacy_short"), None, "s"),
+        ("cold `say --member`, 0.x ckpt, medium text, weight cache off", "", med("forv_say_member_legacy_nocache"), coqui_cli, "s"),
         ("model load after imports", "", _get(p, "forv_load_legacy", "load_s"), _get(p, "coqui_load_modern", "load_s"), "s"),
         ("imports + model load", "", load_total("forv_load_legacy"), load_total("coqui_load_modern"), "s"),
         ("synthesis RTF, 1 thread", "≤ 0.04", _get(p, "forv_rtf_1", "rtf"), _get(p, "coqui_rtf_1", "rtf"), "x"),
-        ("synthesis RTF, 1 thread, opt-in fast_convolutions", "", _get(p, "forv_rtf_1_fastconv", "rtf"), _get(p, "coqui_rtf_1", "rtf"), "x"),
+        ("synthesis RTF, 1 thread, coqui's arithmetic (fast_convolutions=False)", "", _get(p, "forv_rtf_1_plainconv", "rtf"), _get(p, "coqui_rtf_1", "rtf"), "x"),
         ("synthesis RTF, 2 threads", "", _get(p, "forv_rtf_2", "rtf"), _get(p, "coqui_rtf_2", "rtf"), "x"),
-        ("synthesis RTF, 2 threads, opt-in fast_convolutions", "", _get(p, "forv_rtf_2_fastconv", "rtf"), _get(p, "coqui_rtf_2", "rtf"), "x"),
         ("peak RSS, `say --member` process (load + speak)", "≤ 450 MB", _get(s, "forv_say_member_legacy", "rss_max"), _get(s, "coqui_cli_modern", "rss_max"), "MB"),
         ("peak RSS, process holding one loaded member", "≤ 450 MB", _get(p, "forv_load_legacy", "rss_mb"), _get(p, "coqui_load_modern", "rss_mb"), "MB"),
     ]  # fmt: skip
@@ -847,18 +859,20 @@ def render(res: dict[str, Any], baseline: dict[str, Any] | None, command: str) -
     add("## Synthesis speed")
     add("")
     add(
-        "`python bench/probe.py forv-rtf --member 1 --threads N [--fast-conv]` / `coqui-rtf --member 2 --threads N`: "
+        "`python bench/probe.py forv-rtf --member 1 --threads N [--plain-conv]` / `coqui-rtf --member 2 --threads N`: "
         "warm, in-process, median of repeats; RTF = synthesis seconds / seconds of speech produced (forv-tts's "
         "pauses between sentences and coqui's 10000-sample padding after each sentence are not counted). "
         "CPU RTF uses process CPU time instead of wall time (less sensitive to other load at 1 thread)."
     )
     add("")
-    add("| text | threads | forv-tts RTF | CPU RTF | fast_conv RTF | coqui RTF | coqui CPU RTF | speech s |")
+    add(
+        "| text | threads | forv-tts RTF | CPU RTF | RTF, plain conv | coqui RTF | coqui CPU RTF | speech s |"
+    )
     add("|---|---|---|---|---|---|---|---|")
     nan = float("nan")
     for threads in (1, 2):
         f = p.get(f"forv_rtf_{threads}", {})
-        fc = p.get(f"forv_rtf_{threads}_fastconv", {})
+        fc = p.get(f"forv_rtf_{threads}_plainconv", {})
         c = p.get(f"coqui_rtf_{threads}", {})
         for label, t in (f.get("texts") or {}).items():
             ct = (c.get("texts") or {}).get(label, {})
