@@ -285,8 +285,13 @@ def ab_compare(tree: Path, commit: str, plan: Plan) -> dict[str, Any]:
     texts = probe.read_sentences()
     work = Path(tempfile.mkdtemp(prefix="forv-ab-"))
     wav = str(work / "out.wav")
-    after = {**os.environ, "FORV_TTS_VOICE_DIR": str(voices.VOICES)}
+    after = {
+        **os.environ,
+        "FORV_TTS_VOICE_DIR": str(voices.VOICES),
+        "FORV_TTS_CACHE_DIR": str(work / "cache"),
+    }
     after.pop("FORV_TTS_DEBUG", None)
+    after.pop("FORV_TTS_WEIGHT_CACHE", None)
     before = {**after, "PYTHONPATH": str(tree), "FORV_BENCH_TREE": str(tree)}
     member = voices.LEGACY_MEMBER
     n_fast, n_member = plan.repeats_fast, plan.repeats_member
