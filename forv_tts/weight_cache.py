@@ -153,7 +153,31 @@ def load_state(checkpoint: Path, kind: str, extract: Callable[[Path], StateDict]
     state = extract(checkpoint)
     if _write(entry, state, stamp):
         log.info("cached the %s weights of %s in %s", kind, checkpoint.name, entry.parent)
+        prune_orphans()
     return Loaded(state, checkpoint, from_cache=False)
+
+
+def prune_orphans() -> int:
+    """Delete entries whose checkpoint no longer exists (a retrained member's old step, a removed voice).
+
+    Runs after each write, i.e. only when a checkpoint is loaded for the first time: each entry is
+    ~120 MB, and without this the old steps of every retrained member would stay in the cache forever.
+    """
+    from safetensors import SafetensorError, safe_open
+
+    removed = 0
+    for entry in sorted(weights_dir().glob("*.safetensors")):
+        try:
+            with safe_open(str(entry), framework="pt", device="cpu") as f:
+                source = (f.metadata() or {}).get("source")
+        except (SafetensorError, OSError, ValueError, RuntimeError):
+            continue  # unreadable: not ours to judge; a load of its checkpoint rebuilds it
+        if source and not Path(source).exists():
+            with contextlib.suppress(OSError):
+                entry.unlink()
+                removed += 1
+                log.info("removed the weight cache of %s (checkpoint gone)", source)
+    return removed
 
 
 def tensors_equal(a: StateDict, b: StateDict) -> bool:

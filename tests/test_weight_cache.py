@@ -174,3 +174,18 @@ def test_tied_tensors_are_written_and_read_back(cache: Path, tmp_path: Path) -> 
     again = weight_cache.load_state(source, "glow", lambda p: pytest.fail("extracted twice"))
     assert again.from_cache
     assert weight_cache.tensors_equal(again.state, state)
+
+
+def test_entries_of_removed_checkpoints_are_pruned_on_the_next_write(cache: Path, own_voices: Path) -> None:
+    one, two = member_info(own_voices, "1"), member_info(own_voices, "2")
+    assert one.checkpoint and two.checkpoint and one.vocoder_checkpoint
+    CoquiVoice(one)
+    old_entry = weight_cache.entry_path(one.checkpoint, "glow")
+    assert old_entry.exists()
+    # Member 1 retrained: the old step's checkpoint is gone, a new one takes its place.
+    newer = one.checkpoint.with_name(one.checkpoint.name.replace("10000", "20000"))
+    one.checkpoint.rename(newer)
+    CoquiVoice(two)  # any first load (a write) prunes
+    assert not old_entry.exists()
+    assert weight_cache.entry_path(two.checkpoint, "glow").exists()
+    assert weight_cache.entry_path(one.vocoder_checkpoint, "hifigan").exists()  # checkpoint still there
