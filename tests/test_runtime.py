@@ -1,4 +1,4 @@
-"""Process-level runtime rules: passive OpenMP before torch, and the exit that skips torch's teardown."""
+"""The exit that skips torch's teardown (passive OpenMP: test_perf_equivalence.py, through the CLI)."""
 
 from __future__ import annotations
 
@@ -73,15 +73,3 @@ def test_without_torch_it_is_sys_exit(tmp_path: Path) -> None:
         tmp_path,
     )
     assert r.stdout.split() == [b"SystemExit", b"4", b"False"]
-
-
-def test_openmp_is_passive_unless_the_user_chose(tmp_path: Path) -> None:
-    code = """
-        import os
-        from forv_tts.runtime import prefer_passive_openmp
-        prefer_passive_openmp()
-        print(os.environ["OMP_WAIT_POLICY"])
-        """
-    assert _python(code, tmp_path).stdout.strip() == b"PASSIVE"
-    chosen = code.replace("import os", "import os; os.environ['OMP_WAIT_POLICY'] = 'ACTIVE'")
-    assert _python(chosen, tmp_path).stdout.strip() == b"ACTIVE"
