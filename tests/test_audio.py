@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import wave
 from pathlib import Path
 
@@ -49,6 +50,20 @@ def test_write_and_read_round_trip(tmp_path: Path) -> None:
     back = read_wav(path)
     assert np.max(np.abs(back.samples - clip.samples)) < 1 / 32767 + 1e-6
     assert path.read_bytes() == wav_bytes(clip)
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_written_wav_has_the_permissions_of_a_plain_open(tmp_path: Path, umask: int) -> None:
+    """Not mkstemp's 0600: other users and services read the wavs (the umask still rules)."""
+    old = os.umask(umask)
+    try:
+        path = write_wav(Audio(np.zeros(100, dtype=np.float32), 22050), tmp_path / "a.wav")
+        with open(tmp_path / "plain", "w"):
+            pass
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == stat.S_IMODE((tmp_path / "plain").stat().st_mode)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
 
 
 def test_interrupted_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
