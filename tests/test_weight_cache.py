@@ -48,9 +48,9 @@ def checkpoint_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
 
 def _weights(voice: CoquiVoice) -> dict[str, torch.Tensor]:
-    return {**{f"glow.{k}": v for k, v in voice.glow.state_dict().items()}} | {
-        f"vocoder.{k}": v for k, v in voice.vocoder.state_dict().items()
-    }
+    """Both networks' tensors, as loaded (after weight-norm folding)."""
+    glow = {f"glow.{k}": v for k, v in voice.glow.state_dict().items()}
+    return glow | {f"vocoder.{k}": v for k, v in voice.vocoder.state_dict().items()}
 
 
 @pytest.mark.parametrize("member", ["1", "2"])  # Coqui 0.x layout, modern layout
