@@ -145,11 +145,10 @@ def _stored_scan(scan: Callable[[], Mapping[str, list[str]]]) -> dict[str, list[
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
     answer = {name: list(dists) for name, dists in scan().items()}
+    from forv_tts.audio import atomic_write_bytes  # numpy is loaded by now (coqui needs it)
+
     try:
-        store.parent.mkdir(parents=True, exist_ok=True)
-        tmp = store.with_name(f".{store.name}.{os.getpid()}.part")
-        tmp.write_text(json.dumps({"stamp": stamp, "mapping": answer}), encoding="utf-8")
-        os.replace(tmp, store)
+        atomic_write_bytes(store, json.dumps({"stamp": stamp, "mapping": answer}).encode("utf-8"))
     except OSError as exc:
         log.debug("not storing the package scan in %s: %s", store, exc)
     return answer

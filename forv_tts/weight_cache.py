@@ -110,6 +110,8 @@ def _write(entry: Path, state: StateDict, stamp: dict[str, str]) -> bool:
     global _warned_unwritable
     from safetensors.torch import save_file
 
+    # Not `audio.atomic_write_bytes`: that takes the bytes in memory, and an entry is ~120 MB that
+    # safetensors can stream to the file itself.
     tmp: str | None = None
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
