@@ -27,7 +27,7 @@ from typer.core import TyperGroup
 
 from forv_tts import __version__
 from forv_tts.errors import EXIT_FAILURE, EXIT_USAGE, ForvError, InvalidInputError
-from forv_tts.runtime import exit_without_teardown, prefer_passive_openmp
+from forv_tts.runtime import exit_without_teardown, prefer_passive_openmp, reuse_freed_memory
 
 log = logging.getLogger("forv_tts")
 
@@ -340,6 +340,8 @@ def say(
     from forv_tts.audio import write_wav_to
     from forv_tts.pipeline import resolve_voice
     from forv_tts.pipeline import say as run_say
+
+    reuse_freed_memory()  # this process is about to synthesise: ~0.3 s sooner for a member (runtime.py)
 
     to_stdout = output == "-"
     if to_stdout and as_json:

@@ -1,4 +1,7 @@
-"""The exit that skips torch's teardown (passive OpenMP: test_perf_equivalence.py, through the CLI)."""
+"""The exit that skips torch's teardown, and malloc keeping freed memory for reuse.
+
+(Passive OpenMP is tested through the CLI in test_perf_equivalence.py.)
+"""
 
 from __future__ import annotations
 
@@ -11,12 +14,16 @@ from pathlib import Path
 import pytest
 
 
-def _python(code: str, tmp_path: Path) -> subprocess.CompletedProcess[bytes]:
+def _python(
+    code: str, tmp_path: Path, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "PYTHONUNBUFFERED")}
+    env = {k: v for k, v in env.items() if not k.startswith("MALLOC_") and k != "GLIBC_TUNABLES"}
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
         capture_output=True,
         cwd=tmp_path,
-        env={k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "PYTHONUNBUFFERED")},
+        env={**env, **(extra_env or {})},
         timeout=120,
     )
 
@@ -73,3 +80,90 @@ def test_without_torch_it_is_sys_exit(tmp_path: Path) -> None:
         tmp_path,
     )
     assert r.stdout.split() == [b"SystemExit", b"4", b"False"]
+
+
+# --- reuse_freed_memory ------------------------------------------------------------------------------
+
+# Prints whether the setting was applied and whether a fresh 24 MB malloc comes from the brk heap (glibc
+# serves blocks above its mmap threshold, 128 KB in a fresh process, from a separate mmap instead).
+_HEAP_PROBE = """
+    import ctypes, sys
+    from forv_tts import runtime
+    applied = [runtime.reuse_freed_memory() for _ in range(2)] if sys.argv[1:] != ["skip"] else [False]
+    libc = ctypes.CDLL(None)
+    libc.malloc.restype = ctypes.c_void_p
+    libc.malloc.argtypes = (ctypes.c_size_t,)
+    ptr = libc.malloc(24 * 1024 * 1024)
+    heap = [line.split()[0] for line in open("/proc/self/maps") if line.rstrip().endswith("[heap]")]
+    lo, hi = (int(x, 16) for x in heap[0].split("-"))
+    print(applied, lo <= ptr < hi)
+"""
+
+
+def _heap_probe(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    r = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(_HEAP_PROBE), *args],
+        capture_output=True,
+        cwd=tmp_path,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("MALLOC_") and k != "GLIBC_TUNABLES"},
+            **(env or {}),
+        },
+        timeout=60,
+    )
+    assert r.returncode == 0, r.stderr
+    return r.stdout.decode().strip()
+
+
+glibc_only = pytest.mark.skipif(
+    not (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc"), reason="glibc's mallopt"
+)
+
+
+@glibc_only
+def test_reuse_freed_memory_serves_large_blocks_from_the_heap(tmp_path: Path) -> None:
+    assert _heap_probe(tmp_path, "skip") == "[False] False"  # glibc's default: a separate mmap
+    assert _heap_probe(tmp_path) == "[True, True] True"  # applied once, then reported as applied
+
+
+@glibc_only
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"MALLOC_TRIM_THRESHOLD_": "131072"},
+        {"MALLOC_MMAP_THRESHOLD_": "131072"},
+        {"GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"},
+    ],
+)
+def test_reuse_freed_memory_leaves_a_users_malloc_settings_alone(tmp_path: Path, env: dict[str, str]) -> None:
+    assert _heap_probe(tmp_path, env=env) == "[False, False] False"
+
+
+def test_reuse_freed_memory_does_nothing_without_glibc(monkeypatch: pytest.MonkeyPatch) -> None:
+    from forv_tts import runtime
+
+    monkeypatch.setattr(runtime, "_malloc_tuned", None)
+    monkeypatch.setattr(os, "confstr", lambda name: None)  # what musl/macOS builds answer
+    for name in runtime._MALLOC_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("GLIBC_TUNABLES", raising=False)
+    assert runtime.reuse_freed_memory() is False
+
+
+def test_say_applies_it_before_synthesising(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from forv_tts import cli, pipeline
+
+    calls: list[str] = []
+    monkeypatch.setattr(cli, "reuse_freed_memory", lambda: calls.append("malloc") or True)
+    real_say = pipeline.say
+
+    def spy_say(*args: object, **kwargs: object) -> object:
+        calls.append("say")
+        return real_say(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "say", spy_say)
+    result = CliRunner().invoke(cli.app, ["say", "안녕하세요", "-o", str(tmp_path / "a.wav")])
+    assert result.exit_code == 0, result.output
+    assert calls == ["malloc", "say"]
