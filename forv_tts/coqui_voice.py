@@ -489,6 +489,101 @@ class _PadOutside:
         )
 
 
+def _upsample_as_convolution(model: nn.Module, when: Callable[[], bool] = _always) -> int:
+    """Run each exact-multiple `ConvTranspose1d` (HiFi-GAN's upsampling layers) as an ordinary convolution.
+
+    oneDNN builds a new transposed-convolution primitive for every input length, and that costs ~15-20 ms
+    per layer here (it is a backward-data kernel in disguise): ~70 ms of a cold `say`, and again for every
+    batch line, since each line has its own length. `_SubPixelUpsample` computes the same sums with one
+    forward convolution into `stride` times the channels, then interleaves the phases: on 24 new lengths
+    the vocoder took 22-31 % less time on one thread and 12-26 % less on two (BENCHMARKS.md). The sums
+    are the same terms in another order: samples differ by float rounding (under 1e-6 of full scale).
+    Returns how many layers were changed.
+    """
+    changed = 0
+    for module in model.modules():
+        if isinstance(module, torch.nn.ConvTranspose1d) and _SubPixelUpsample.applies_to(module):
+            module.forward = _SubPixelUpsample(module, when)  # type: ignore[method-assign,assignment]
+            changed += 1
+    return changed
+
+
+class _SubPixelUpsample:
+    """`forward` of one `ConvTranspose1d` as a convolution into `stride` x the channels, while `when()` holds.
+
+    With stride s, kernel w of width k and padding p, output sample m*s + r of a transposed convolution is
+    the sum over taps d of x[m - d] * w[d*s + r + p] (the taps whose index falls inside the kernel). For a
+    fixed phase r that is an ordinary convolution of x; stacking the s phases as output channels gives one
+    convolution whose output, interleaved, is the transposed one's. Only layers whose output is exactly
+    s times their input (k - 2p == s, no output padding, dilation 1, one group) are changed. The kernel
+    is rearranged from the layer's current weight on every call (~0.35 ms a layer), so weight norm,
+    parametrisations or a reloaded state can never leave a stale copy behind.
+    """
+
+    def __init__(self, conv: torch.nn.ConvTranspose1d, when: Callable[[], bool]) -> None:
+        self.conv = conv
+        self.when = when
+        (stride,), (width,) = conv.stride, conv.kernel_size
+        padding = int(conv.padding[0])
+        # Output m*s + r reads x[m - d] for |d| <= reach: k = s + 2p makes the taps symmetric around 0.
+        reach = -(-padding // stride)  # ceil(p / s)
+        # Kernel position i of phase r holds weight tap (reach - i) * s + r + p, or (index 0, a zero column
+        # prepended to the weight) nothing when that tap falls outside the kernel.
+        self.taps = torch.tensor(
+            [
+                [
+                    tap + 1 if 0 <= (tap := (reach - i) * stride + r + padding) < width else 0
+                    for i in range(2 * reach + 1)
+                ]
+                for r in range(stride)
+            ]
+        )
+        self.reach = reach
+
+    @staticmethod
+    def applies_to(conv: torch.nn.ConvTranspose1d) -> bool:
+        (stride,), (width,), (dilation,), (out_pad,) = (
+            conv.stride,
+            conv.kernel_size,
+            conv.dilation,
+            conv.output_padding,
+        )
+        padding = conv.padding[0] if isinstance(conv.padding, tuple) else None
+        return (
+            padding is not None
+            and conv.groups == 1
+            and conv.padding_mode == "zeros"
+            and dilation == 1
+            and out_pad == 0
+            and width - 2 * padding == stride
+        )
+
+    def kernel(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The equivalent convolution's weight [C_out*s, C_in, width] and bias, from the layer's own."""
+        weight = self.conv.weight  # [C_in, C_out, k]
+        c_in, c_out, _ = weight.shape
+        stride, width = self.taps.shape
+        padded = torch.nn.functional.pad(weight, (1, 0))  # column 0: zeros for taps outside the kernel
+        kernel = padded[:, :, self.taps.reshape(-1)].reshape(c_in, c_out, stride, width)
+        kernel = kernel.permute(1, 2, 0, 3).reshape(c_out * stride, c_in, width)
+        bias = self.conv.bias
+        return kernel, None if bias is None else bias.repeat_interleave(stride)
+
+    def __call__(self, x: torch.Tensor, output_size: list[int] | None = None) -> torch.Tensor:
+        conv = self.conv
+        if output_size is not None or x.dim() != 3 or not self.when():
+            return torch.nn.ConvTranspose1d.forward(conv, x, output_size)
+        kernel, bias = self.kernel()
+        batch, _, length = x.shape
+        z = torch.nn.functional.conv1d(x, kernel, bias, 1, self.reach)
+        stride = conv.stride[0]
+        return (
+            z.view(batch, conv.out_channels, stride, length)
+            .transpose(2, 3)
+            .reshape(batch, conv.out_channels, length * stride)
+        )
+
+
 class _ReleaseCopied:
     """`load_state_dict` post-hook of one module: its own tensors were just copied; drop their pages."""
 
@@ -588,10 +683,13 @@ class CoquiVoice:
         """Load both networks now (this is what `load_voice` times and caches).
 
         `remove_weight_norm` folds weight norm into plain weights as coqui does at eval time (faster;
-        tests show the output is unchanged to float precision). `fast_convolutions` pads outside the
-        vocoder's dilated convolutions (`_pad_before_conv`: ~30% faster vocoder on one thread, samples
-        within 2.5e-6): True always, False never (bit-for-bit coqui's arithmetic), None (default) only
-        while torch runs on one thread, as batch workers and seeded runs do.
+        tests show the output is unchanged to float precision). `fast_convolutions` changes how two
+        kinds of vocoder layers compute the same sums (samples within 5e-6, tests/test_perf_equivalence.py):
+        the upsampling layers run as ordinary convolutions (`_upsample_as_convolution`: no per-length
+        set-up of oneDNN's transposed convolution), and the dilated convolutions get their zeros from
+        outside (`_pad_before_conv`: ~30% faster vocoder on one thread). True: both, always. False:
+        neither (bit-for-bit coqui's arithmetic). None (default): upsampling always, padding only while
+        torch runs on one thread (batch workers at --jobs 2, seeded runs), where it measured faster.
         """
         if info.missing:
             raise VoiceLoadError(f"member {info.id} is incomplete: missing {', '.join(info.missing)}")
@@ -650,6 +748,7 @@ class CoquiVoice:
             self.vocoder.remove_weight_norm()
         if fast_convolutions is not False:
             _pad_before_conv(self.vocoder, _always if fast_convolutions else _single_thread)
+            _upsample_as_convolution(self.vocoder)
         log.debug("member %s (%s) ready in %.2f s", info.id, self.format, time.perf_counter() - t0)
 
     @staticmethod

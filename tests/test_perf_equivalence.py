@@ -206,7 +206,7 @@ def test_say_does_not_import_pydantic() -> None:
     assert proc.stdout.strip().splitlines()[-1] == "False"
 
 
-# --- padding outside the vocoder's dilated convolutions (always, never, or on one thread) ----------
+# --- the vocoder's fast convolutions: upsampling as convolution, padding outside (one thread) -------
 
 
 @contextlib.contextmanager
@@ -227,40 +227,113 @@ def test_fast_convolutions_stay_within_a_tenth_of_a_16_bit_step(
     plain = CoquiVoice(info, fast_convolutions=False)
     fast = CoquiVoice(info, fast_convolutions=True)
     padded = [m for m in fast.vocoder.modules() if isinstance(m.forward, cv._PadOutside)]
+    upsampled = [m for m in fast.vocoder.modules() if isinstance(m.forward, cv._SubPixelUpsample)]
     assert padded and not any(isinstance(m.forward, cv._PadOutside) for m in plain.vocoder.modules())
-    calls: list[bool] = []
-    real_call = cv._PadOutside.__call__
+    assert len(upsampled) == 4  # HiFi-GAN v2's four upsampling layers
+    assert not any(isinstance(m.forward, cv._SubPixelUpsample) for m in plain.vocoder.modules())
+    calls: list[str] = []
+    real_pad, real_up = cv._PadOutside.__call__, cv._SubPixelUpsample.kernel
 
-    def spy(self: Any, x: torch.Tensor) -> torch.Tensor:
-        calls.append(self.when())
-        return real_call(self, x)
+    def spy_pad(self: Any, x: torch.Tensor) -> torch.Tensor:
+        calls.append(f"pad:{self.when()}")
+        return real_pad(self, x)
 
-    monkeypatch.setattr(cv._PadOutside, "__call__", spy)
+    def spy_up(self: Any) -> Any:
+        calls.append("upsample")
+        return real_up(self)
+
+    monkeypatch.setattr(cv._PadOutside, "__call__", spy_pad)
+    monkeypatch.setattr(cv._SubPixelUpsample, "kernel", spy_up)
     for seed, text in enumerate(TEXTS):
         x = plain.synthesize(text, seed=seed).samples
         assert not calls  # coqui's own path
         y = fast.synthesize(text, seed=seed).samples
-        assert len(calls) >= len(padded) and all(calls)  # every changed convolution padded outside
+        assert calls.count("pad:True") >= len(padded) and "pad:False" not in calls
+        assert calls.count("upsample") == len(upsampled)  # every upsampling layer ran as a convolution
         calls.clear()
         assert x.shape == y.shape
         np.testing.assert_allclose(y, x, rtol=0, atol=5e-6)  # 1/32767 is one 16-bit step
 
 
 @pytest.mark.parametrize("member", ["1", "2"], ids=["legacy", "modern"])
-def test_default_pads_outside_only_on_one_thread(voice_dir: Path, member: str) -> None:
+def test_default_upsamples_as_convolution_and_pads_outside_only_on_one_thread(
+    voice_dir: Path, member: str
+) -> None:
     info = member_info(voice_dir, member)
     auto = CoquiVoice(info)
-    plain = CoquiVoice(info, fast_convolutions=False)
+    upsample_only = CoquiVoice(info, fast_convolutions=False)
+    assert cv._upsample_as_convolution(upsample_only.vocoder) == 4
     fast = CoquiVoice(info, fast_convolutions=True)
     for seed, text in enumerate(TEXTS):
         with _threads(2):
             assert np.array_equal(
-                auto.synthesize(text, seed=seed).samples, plain.synthesize(text, seed=seed).samples
+                auto.synthesize(text, seed=seed).samples, upsample_only.synthesize(text, seed=seed).samples
             )
         with _threads(1):
             assert np.array_equal(
                 auto.synthesize(text, seed=seed).samples, fast.synthesize(text, seed=seed).samples
             )
+
+
+# in_channels, out_channels, kernel, stride, padding, bias: HiFi-GAN v1/v2/v3's layers, odd shapes
+SUBPIXEL_CASES = [
+    (128, 64, 16, 8, 4, True),
+    (32, 16, 4, 2, 1, True),
+    (512, 256, 16, 8, 4, False),
+    (8, 4, 11, 5, 3, True),  # odd kernel: taps reach two frames back and one ahead
+    (6, 3, 3, 3, 0, True),  # kernel == stride: one tap per phase, no padding
+    (5, 7, 12, 4, 4, True),  # padding of a whole phase
+    (4, 3, 13, 3, 5, True),  # padding beyond a phase: taps reach two frames each way
+]
+
+
+@pytest.mark.parametrize(("c_in", "c_out", "kernel", "stride", "padding", "bias"), SUBPIXEL_CASES)
+def test_subpixel_upsample_matches_transposed_convolution(
+    c_in: int, c_out: int, kernel: int, stride: int, padding: int, bias: bool
+) -> None:
+    torch.manual_seed(kernel * 100 + stride)
+    up = torch.nn.ConvTranspose1d(c_in, c_out, kernel, stride, padding, bias=bias)
+    assert cv._SubPixelUpsample.applies_to(up)
+    sub = cv._SubPixelUpsample(up, cv._always)
+    with torch.inference_mode():
+        for length in (1, 2, 7, 50):
+            x = torch.randn(2, c_in, length)
+            want, got = up(x), sub(x)
+            assert got.shape == want.shape == (2, c_out, length * stride)
+            torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_subpixel_upsample_follows_weight_changes_and_falls_back() -> None:
+    torch.manual_seed(3)
+    up = torch.nn.ConvTranspose1d(8, 4, 16, 8, 4)
+    sub = cv._SubPixelUpsample(up, cv._always)
+    x = torch.randn(1, 8, 9)
+    with torch.no_grad():
+        torch.testing.assert_close(sub(x), up(x), rtol=1e-5, atol=1e-5)
+        up.weight.mul_(-2.0)  # in place: the equivalent kernel follows
+        up.bias.add_(1.0)
+        torch.testing.assert_close(sub(x), up(x), rtol=1e-5, atol=1e-5)
+        up.weight = torch.nn.Parameter(torch.randn_like(up.weight))  # replaced
+        torch.testing.assert_close(sub(x), up(x), rtol=1e-5, atol=1e-5)
+        # What the rewrite does not cover goes to the layer's own forward, bit for bit.
+        assert torch.equal(sub(x[0]), up(x[0]))  # unbatched input
+        assert torch.equal(sub(x, output_size=[1, 4, 72]), up(x, output_size=[1, 4, 72]))
+        off = cv._SubPixelUpsample(up, lambda: False)
+        assert torch.equal(off(x), up(x))
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        torch.nn.ConvTranspose1d(4, 4, 16, 8, 3),  # output 8L + 2: not an exact multiple
+        torch.nn.ConvTranspose1d(4, 4, 16, 8, 4, output_padding=1),
+        torch.nn.ConvTranspose1d(4, 4, 16, 8, 4, groups=2),
+        torch.nn.ConvTranspose1d(4, 4, 9, 1, 4, dilation=1),  # stride 1 with k - 2p == 1 is still exact
+    ],
+)
+def test_subpixel_upsample_applies_only_to_exact_multiples(layer: torch.nn.ConvTranspose1d) -> None:
+    exact = layer.stride[0] == 1
+    assert cv._SubPixelUpsample.applies_to(layer) is exact
 
 
 @pytest.mark.parametrize(("given", "expected"), [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
