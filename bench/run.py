@@ -941,10 +941,11 @@ def render(res: dict[str, Any], baseline: dict[str, Any] | None, command: str) -
             f"(1-minute load average {ab['load_start'][0]:.1f} → {ab['load_end'][0]:.1f}). This, not the summary's "
             "'before' column (a separate, noisier run), is the fair before/after comparison. The cold "
             "`say --member` gain comes from the load (weight cache, no random initialisation: the `load after "
-            "imports` row), the exit without CPython's teardown (0.4 s) and passive OpenMP waits (large only "
-            "under load); `imports` is `import torch` and coqui, the same code on both sides. The 1-thread RTF "
-            "gain is the padding outside the vocoder's dilated convolutions, the default on one thread; on two "
-            "threads synthesis runs the same arithmetic as before."
+            "imports` row), the exit without CPython's teardown (0.4 s), malloc keeping freed memory (fewer "
+            "page faults), the upsampling layers run as ordinary convolutions (no per-length oneDNN set-up) and "
+            "passive OpenMP waits (large only under load); `imports` is `import torch` and coqui, the same code "
+            "on both sides. The 1-thread RTF gain is mostly the padding outside the vocoder's dilated "
+            "convolutions, the default on one thread (bench/notes.md has each change's own measurement)."
         )
         add("")
         add("| what | before | after | after is | peak RSS before → after | runs each |")
