@@ -341,7 +341,7 @@ def say(
     from forv_tts.pipeline import resolve_voice
     from forv_tts.pipeline import say as run_say
 
-    reuse_freed_memory()  # this process is about to synthesise: ~0.3 s sooner for a member (runtime.py)
+    reuse_freed_memory()  # this process is about to synthesise: fewer page faults (runtime.py)
 
     to_stdout = output == "-"
     if to_stdout and as_json:

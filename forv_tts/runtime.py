@@ -45,12 +45,12 @@ def reuse_freed_memory() -> bool:
     defaults each one above the (adaptive) mmap threshold is a fresh `mmap`, and free space at the top
     of the heap is trimmed, so every call faults in tens of thousands of new zeroed pages: 10-75 k page
     faults per sentence on this machine, and ~0.8 s of system time in a cold `say --member`. Serving
-    blocks up to 32 MB from the heap and trimming only above 256 MB cut that to ~3 k faults per
-    sentence: RTF on one thread 0.13-0.15 -> 0.115-0.125, a cold `say --member` ~0.3 s faster, a
-    60-line batch 10-20% faster (BENCHMARKS.md). PyTorch's CPU tuning guide gets the same effect by
-    preloading jemalloc or tcmalloc; this needs no other allocator and no re-exec. The cost is memory
-    a process has freed staying mapped to it, bounded by that process's own peak (a loaded member:
-    ~390 MB instead of ~365 MB).
+    blocks up to 32 MB from the heap and trimming only above 256 MB cut that to 2-4 k faults per
+    sentence: a cold `say --member` faulted 117 k pages instead of 170 k and ran ~0.15 s sooner (median
+    of 8 interleaved pairs), a 60-line batch spent 1.3-1.6 s of system time instead of 2.3-3.2 s
+    (bench/notes.md). PyTorch's CPU tuning guide gets the same effect by preloading jemalloc or
+    tcmalloc; this needs no other allocator and no re-exec. The cost is memory a process has freed
+    staying mapped to it, bounded by that process's own peak (a loaded member: ~390 MB, not ~365 MB).
 
     Applied once per process, only with glibc, and not when the user tuned malloc through
     `MALLOC_*_` variables or `GLIBC_TUNABLES`. Returns whether the settings are in effect.
