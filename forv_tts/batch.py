@@ -651,7 +651,6 @@ def _init_worker(threads: int, log_level: int, parent_pid: int) -> None:
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the manifest path / JSON
     os.environ["OMP_NUM_THREADS"] = str(threads)
     prefer_passive_openmp()
-    reuse_freed_memory()
     _threads_wanted = threads
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("forv-tts: %(levelname)s: %(message)s"))

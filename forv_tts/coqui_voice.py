@@ -548,10 +548,9 @@ class _SubPixelUpsample:
             conv.dilation,
             conv.output_padding,
         )
-        padding = conv.padding[0] if isinstance(conv.padding, tuple) else None
+        padding = int(conv.padding[0])  # always a tuple of ints on a transposed convolution
         return (
-            padding is not None
-            and conv.groups == 1
+            conv.groups == 1
             and conv.padding_mode == "zeros"
             and dilation == 1
             and out_pad == 0

@@ -323,17 +323,19 @@ def test_subpixel_upsample_follows_weight_changes_and_falls_back() -> None:
 
 
 @pytest.mark.parametrize(
-    "layer",
+    ("layer", "applies"),
     [
-        torch.nn.ConvTranspose1d(4, 4, 16, 8, 3),  # output 8L + 2: not an exact multiple
-        torch.nn.ConvTranspose1d(4, 4, 16, 8, 4, output_padding=1),
-        torch.nn.ConvTranspose1d(4, 4, 16, 8, 4, groups=2),
-        torch.nn.ConvTranspose1d(4, 4, 9, 1, 4, dilation=1),  # stride 1 with k - 2p == 1 is still exact
+        (torch.nn.ConvTranspose1d(4, 4, 16, 8, 3), False),  # output 8L + 2: not an exact multiple
+        (torch.nn.ConvTranspose1d(4, 4, 16, 8, 4, output_padding=1), False),
+        (torch.nn.ConvTranspose1d(4, 4, 16, 8, 4, groups=2), False),
+        (torch.nn.ConvTranspose1d(4, 4, 16, 8, 4, dilation=2), False),
+        (torch.nn.ConvTranspose1d(4, 4, 9, 1, 4), True),  # stride 1 with k - 2p == 1 is still exact
     ],
 )
-def test_subpixel_upsample_applies_only_to_exact_multiples(layer: torch.nn.ConvTranspose1d) -> None:
-    exact = layer.stride[0] == 1
-    assert cv._SubPixelUpsample.applies_to(layer) is exact
+def test_subpixel_upsample_applies_only_to_exact_multiples(
+    layer: torch.nn.ConvTranspose1d, applies: bool
+) -> None:
+    assert cv._SubPixelUpsample.applies_to(layer) is applies
 
 
 @pytest.mark.parametrize(("given", "expected"), [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])

@@ -15,15 +15,19 @@ import pytest
 
 
 def _python(
-    code: str, tmp_path: Path, extra_env: dict[str, str] | None = None
+    code: str, tmp_path: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[bytes]:
-    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "PYTHONUNBUFFERED")}
-    env = {k: v for k, v in env.items() if not k.startswith("MALLOC_") and k != "GLIBC_TUNABLES"}
+    """Run `code` in a fresh interpreter, without this box's OpenMP, stdio and malloc settings."""
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("OMP_WAIT_POLICY", "PYTHONUNBUFFERED", "GLIBC_TUNABLES") and not k.startswith("MALLOC_")
+    }
     return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
+        [sys.executable, "-c", textwrap.dedent(code), *args],
         capture_output=True,
         cwd=tmp_path,
-        env={**env, **(extra_env or {})},
+        env={**clean, **(env or {})},
         timeout=120,
     )
 
@@ -101,16 +105,7 @@ _HEAP_PROBE = """
 
 
 def _heap_probe(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    r = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(_HEAP_PROBE), *args],
-        capture_output=True,
-        cwd=tmp_path,
-        env={
-            **{k: v for k, v in os.environ.items() if not k.startswith("MALLOC_") and k != "GLIBC_TUNABLES"},
-            **(env or {}),
-        },
-        timeout=60,
-    )
+    r = _python(_HEAP_PROBE, tmp_path, *args, env=env)
     assert r.returncode == 0, r.stderr
     return r.stdout.decode().strip()
 
