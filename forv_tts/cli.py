@@ -49,11 +49,13 @@ def _fail(message: str, code: int) -> NoReturn:
 # the parameter is processed, even when the option was not given: `say` paid ~0.2 s (0.5 s on a busy
 # machine) importing pydantic and building a dozen adapters before doing any work. `_LazyCoercion` answers
 # the cases whose result is known without pydantic (option not given; a str for a plain `str`; a
-# plain decimal for an unconstrained `int`) and hands every other value to typer's own coercion, built on
-# first need. With another typer (private API changed) nothing is replaced.
+# plain decimal for an unconstrained `int`; a str for a plain `Path`, whose pydantic validation is
+# `Path(value)`, checked by typer's own path checks) and hands every other value to typer's own
+# coercion, built on first need. With another typer (private API changed) nothing is replaced.
 try:
     from typer._coercion import RuntimeParam as _RuntimeParam
     from typer._coercion import build_runtime_param as _build_runtime_param
+    from typer._param_types import coerce_cli_path as _coerce_cli_path
     from typer.core import _TyperParameter
 except ImportError:  # pragma: no cover - another typer: keep its own coercion
     _LazyCoercion: Any = None
@@ -84,6 +86,8 @@ else:
                 and _PLAIN_INT.fullmatch(value)
             ):
                 return int(value)
+            if simple and self.annotation is Path and info.path_type in (None, Path):
+                return _coerce_cli_path(Path(value), info, path_type=Path, param=param, ctx=ctx)
             return self._full().coerce(value, param, ctx)
 
         def _coerce_value(self, value: Any, param: Any, ctx: click.Context) -> Any:

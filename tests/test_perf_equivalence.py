@@ -169,7 +169,9 @@ def test_lazy_coercion_gives_typers_own_answers() -> None:
     group = typer.main.get_command(cli.app)
     ctx = group.make_context("forv-tts", ["say", "x"], resilient_parsing=True)
     values = [None, "", "abc", "12", "-3", "007", "+4", "1.5", " 7", "1_000", "١٢", "9" * 30, "안녕", "-"]
+    values += [__file__, str(Path(__file__).parent), "a/../b/", "~/x"]  # a file, a directory, path spellings
     checked = 0
+    paths = 0
     for command in (group, *group.commands.values()):  # type: ignore[attr-defined]
         cli._lazy_coercion(command, ctx)
         for param in command.get_params(ctx):
@@ -184,7 +186,9 @@ def test_lazy_coercion_gives_typers_own_answers() -> None:
                     value,
                 )
                 checked += 1
+            paths += runtime.annotation is Path
     assert checked > 200
+    assert paths >= 3  # --voice-dir and friends are among the parameters checked
 
 
 def test_say_does_not_import_pydantic() -> None:
@@ -193,7 +197,8 @@ def test_say_does_not_import_pydantic() -> None:
         "import forv_tts.pipeline as p\n"
         "class R: path = 'x.wav'; extra = {}\n"
         "p.say = lambda text, **kw: R()\n"
-        "sys.argv = ['forv-tts', 'say', '안녕', '-o', 'x.wav', '--member', '3', '--step', '10']\n"
+        "sys.argv = ['forv-tts', 'say', '안녕', '-o', 'x.wav', '--member', '3', '--step', '10',\n"
+        "            '--voice-dir', 'voices']\n"
         "from forv_tts.cli import main\n"
         "try:\n"
         "    main()\n"
