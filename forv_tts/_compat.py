@@ -37,6 +37,7 @@ import sys
 import threading
 import types
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,8 @@ def ensure_coqui_importable() -> tuple[str, ...]:
 
 
 PACKAGE_SCAN_FILE = "packages_distributions.json"
-_SCAN_FORMAT = 1
+_SCAN_FORMAT = 2
+_SCAN_LAYOUTS = 4  # the console script, `python -m forv_tts`, a test runner, a bench probe
 
 
 def _search_path_stamp() -> list[list[object]]:
@@ -129,26 +131,32 @@ def _stored_scan(scan: Callable[[], Mapping[str, list[str]]]) -> dict[str, list[
     """`scan()`'s answer, kept in the cache directory while the search path is unchanged.
 
     The scan reads every installed distribution's RECORD (torch's alone has ~15,000 lines): 0.13 s of
-    each cold `say --member` on this machine, for an answer that only changes when packages do. Any
-    problem with the stored copy (missing, stale, unreadable, unwritable) means a fresh scan.
+    each cold `say --member` on this machine, for an answer that only changes when packages do. The
+    store keeps the answers of the last few search path layouts (the console script's `sys.path`
+    starts with its bin directory, `python -m` with the working directory), so alternating between
+    them does not rescan every time. Any problem with the stored copy (missing, stale, unreadable,
+    unwritable) means a fresh scan.
     """
     from forv_tts import paths
 
     stamp = _search_path_stamp()
     store = paths.cache_dir() / PACKAGE_SCAN_FILE
+    layouts: list[Any] = []
     try:
-        stored = json.loads(store.read_text(encoding="utf-8"))
-        if stored["stamp"] == stamp:
-            mapping = stored["mapping"]
-            if isinstance(mapping, dict):
-                return {str(k): [str(d) for d in v] for k, v in mapping.items()}
+        layouts = json.loads(store.read_text(encoding="utf-8"))["layouts"]
+        for layout in layouts:
+            if layout["stamp"] == stamp and isinstance(layout["mapping"], dict):
+                return {str(k): [str(d) for d in v] for k, v in layout["mapping"].items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        pass
+        layouts = []
+    if not isinstance(layouts, list):
+        layouts = []
     answer = {name: list(dists) for name, dists in scan().items()}
+    kept = [{"stamp": stamp, "mapping": answer}, *layouts[: _SCAN_LAYOUTS - 1]]
     from forv_tts.audio import atomic_write_bytes  # numpy is loaded by now (coqui needs it)
 
     try:
-        atomic_write_bytes(store, json.dumps({"stamp": stamp, "mapping": answer}).encode("utf-8"))
+        atomic_write_bytes(store, json.dumps({"layouts": kept}).encode("utf-8"))
     except OSError as exc:
         log.debug("not storing the package scan in %s: %s", store, exc)
     return answer

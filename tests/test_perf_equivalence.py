@@ -141,6 +141,29 @@ def test_stored_package_scan_is_reused_until_the_search_path_changes(
     assert _compat._stored_scan(scan) == fresh and scan.calls == 4
 
 
+def test_stored_package_scan_keeps_a_few_layouts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The console script and `python -m` have different search paths; alternating must not rescan."""
+    monkeypatch.setenv("FORV_TTS_CACHE_DIR", str(tmp_path / "cache"))
+    scan = _CountingScan()
+    layouts = []
+    for n in range(_compat._SCAN_LAYOUTS + 1):
+        (tmp_path / f"layout{n}").mkdir()
+        layouts.append([str(tmp_path / f"layout{n}"), *sys.path])
+    for n, layout in enumerate(layouts[:-1]):
+        monkeypatch.setattr(sys, "path", layout)
+        _compat._stored_scan(scan)
+        assert scan.calls == n + 1
+    for layout in reversed(layouts[:-1]):  # all of them kept
+        monkeypatch.setattr(sys, "path", layout)
+        _compat._stored_scan(scan)
+    assert scan.calls == _compat._SCAN_LAYOUTS
+    monkeypatch.setattr(sys, "path", layouts[-1])  # one more pushes out the oldest
+    _compat._stored_scan(scan)
+    monkeypatch.setattr(sys, "path", layouts[0])
+    _compat._stored_scan(scan)
+    assert scan.calls == _compat._SCAN_LAYOUTS + 2
+
+
 def test_package_scan_without_a_writable_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
