@@ -122,8 +122,8 @@ def forv_rtf(
     from forv_tts.pipeline import prepare_text, synthesize_sentences
 
     info = find_voice(member, _voice_dir())
-    # The default (what `say`/`batch` use) pads outside the vocoder's convolutions on one thread only;
-    # --plain-conv keeps coqui's arithmetic at any thread count (fast_convolutions=False).
+    # The default (what `say`/`batch` use) runs the vocoder on channels-last activations; --plain-conv
+    # keeps coqui's arithmetic (fast_convolutions=False).
     voice = cv.CoquiVoice(info, fast_convolutions=False) if plain_conv else load_voice(info)
     assert isinstance(voice, cv.CoquiVoice)
     out: dict[str, Any] = {"threads": torch.get_num_threads(), "texts": {}, "plain_conv": plain_conv}

@@ -944,8 +944,9 @@ def render(res: dict[str, Any], baseline: dict[str, Any] | None, command: str) -
             "imports` row), the exit without CPython's teardown (0.4 s), malloc keeping freed memory (fewer "
             "page faults), the upsampling layers run as ordinary convolutions (no per-length oneDNN set-up) and "
             "passive OpenMP waits (large only under load); `imports` is `import torch` and coqui, the same code "
-            "on both sides. The 1-thread RTF gain is mostly the padding outside the vocoder's dilated "
-            "convolutions, the default on one thread (bench/notes.md has each change's own measurement)."
+            "on both sides. The RTF gain is mostly the vocoder running on channels-last activations (oneDNN's "
+            "direct kernel, no layout reorders around every convolution); bench/notes.md has each change's "
+            "own measurement."
         )
         add("")
         add("| what | before | after | after is | peak RSS before → after | runs each |")

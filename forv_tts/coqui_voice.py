@@ -27,7 +27,7 @@ import math
 import secrets
 import time
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -434,95 +434,84 @@ class _SkipRandomInit(torch.overrides.TorchFunctionMode):
         return func(*args, **kwargs)
 
 
-FAST_CONV_AUTO = None  # `fast_convolutions` default: pad outside only when torch runs on one thread
+def _channels_last(vocoder: nn.Module) -> bool:
+    """Let every convolution of a HiFi-GAN generator run on channels-last activations; True if it did.
 
-
-def _single_thread() -> bool:
-    return torch.get_num_threads() == 1
-
-
-def _always() -> bool:
+    torch hands a `Conv1d` to oneDNN as a 2-D convolution over NCHW tensors, and oneDNN reorders that
+    input into its blocked layout and the output back on every call: with HiFi-GAN v2's 8-64 channels
+    over tens of thousands of samples, a quarter of the vocoder's time went into those reorders, and
+    the dilated and 11-tap convolutions fell back to im2col + GEMM at 8-25 GFLOP/s. On channels-last
+    [B, C, 1, T] tensors oneDNN runs its direct AVX2 kernel with no reorder at 70-85 GFLOP/s, whatever
+    the padding. `CoquiVoice.vocode` then feeds coqui's own `forward` such tensors: each `Conv1d`
+    computes `conv2d` on its [C_out, C_in, 1, k] view, each upsampling layer is a `_SubPixelUpsample`,
+    and the elementwise layers in between keep the layout. Same sums in another order: samples within
+    ~1e-6 of coqui's (tests/test_perf_equivalence.py). Nothing is changed (False) when the generator
+    has a layer this does not cover (a linear or conditioning input, another kind of convolution).
+    A 3-D input still takes every layer's own forward.
+    """
+    if hasattr(vocoder, "lin_pre") or hasattr(vocoder, "cond_layer"):
+        return False
+    convs = [m for m in vocoder.modules() if isinstance(m, torch.nn.modules.conv._ConvNd)]
+    for conv in convs:
+        if type(conv) is torch.nn.ConvTranspose1d:
+            covered = _SubPixelUpsample.applies_to(conv)
+        else:  # padding "same"/"valid" (a str) would need conv2d's own padding rule
+            covered = type(conv) is torch.nn.Conv1d and conv.padding_mode == "zeros"
+            covered = covered and not isinstance(conv.padding, str)
+        if not covered:
+            return False
+    for conv in convs:
+        if isinstance(conv, torch.nn.ConvTranspose1d):
+            conv.forward = _SubPixelUpsample(conv)  # type: ignore[method-assign,assignment]
+        elif isinstance(conv, torch.nn.Conv1d):
+            conv.forward = _Conv1dAs2d(conv)  # type: ignore[method-assign,assignment]
     return True
 
 
-def _pad_before_conv(model: nn.Module, when: Callable[[], bool] = _always) -> int:
-    """Zero-pad outside the dilated and wide (k >= 11) convolutions instead of inside them.
-
-    oneDNN (torch 2.13, x86) has no direct kernel for a `Conv1d` whose built-in padding is this large
-    and falls back to im2col + GEMM: HiFi-GAN v2's resblocks spent ~3/4 of their convolution time there.
-    `F.pad` then the same convolution with `padding=0` computes the same sums with the direct kernel (in
-    another order: output differs by float rounding, up to ~2.5e-6 of full scale, under a tenth of a
-    16-bit step). On one thread the vocoder is ~30% faster; on two threads the im2col GEMM parallelises
-    better and the direct kernel is no faster, sometimes slower (BENCHMARKS.md). So each changed
-    convolution decides per call, with `when()`: the auto default pads outside only on one thread.
-    Returns how many convolutions were changed.
-    """
-    changed = 0
-    for module in model.modules():
-        if not isinstance(module, torch.nn.Conv1d) or module.padding_mode != "zeros":
-            continue
-        pad = module.padding
-        if not isinstance(pad, tuple) or pad[0] <= 0:
-            continue
-        if module.dilation[0] == 1 and module.kernel_size[0] < 11:
-            continue
-        module.forward = _PadOutside(module, int(pad[0]), when)  # type: ignore[method-assign,assignment]
-        changed += 1
-    return changed
+def to_channels_last(x: torch.Tensor) -> torch.Tensor:
+    """[B, C, T] → the same values as [B, C, 1, T] stored channels-last: what `_channels_last` layers take."""
+    return x.unsqueeze(2).contiguous(memory_format=torch.channels_last)
 
 
-class _PadOutside:
-    """`forward` of one `Conv1d`: `F.pad` then the convolution without padding, while `when()` holds."""
+class _Conv1dAs2d:
+    """`forward` of one `Conv1d`: a [B, C, 1, T] input goes through `conv2d`; any other to the layer's own."""
 
-    def __init__(self, conv: torch.nn.Conv1d, amount: int, when: Callable[[], bool]) -> None:
+    def __init__(self, conv: torch.nn.Conv1d) -> None:
         self.conv = conv
-        self.amount = amount
-        self.when = when
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         conv = self.conv
-        if not self.when():
+        if x.dim() != 4:
             return torch.nn.Conv1d.forward(conv, x)
-        padded = torch.nn.functional.pad(x, (self.amount, self.amount))
-        return torch.nn.functional.conv1d(
-            padded, conv.weight, conv.bias, conv.stride, 0, conv.dilation, conv.groups
+        return torch.nn.functional.conv2d(
+            x,
+            conv.weight.unsqueeze(2),
+            conv.bias,
+            (1, conv.stride[0]),
+            (0, int(conv.padding[0])),
+            (1, conv.dilation[0]),
+            conv.groups,
         )
 
 
-def _upsample_as_convolution(model: nn.Module, when: Callable[[], bool] = _always) -> int:
-    """Run each exact-multiple `ConvTranspose1d` (HiFi-GAN's upsampling layers) as an ordinary convolution.
-
-    oneDNN builds a new transposed-convolution primitive for every input length, and that costs ~15-20 ms
-    per layer here (it is a backward-data kernel in disguise): ~70 ms of a cold `say`, and again for every
-    batch line, since each line has its own length. `_SubPixelUpsample` computes the same sums with one
-    forward convolution into `stride` times the channels, then interleaves the phases: on 24 new lengths
-    the vocoder took 22-31 % less time on one thread and 12-26 % less on two (BENCHMARKS.md). The sums
-    are the same terms in another order: samples differ by float rounding (under 1e-6 of full scale).
-    Returns how many layers were changed.
-    """
-    changed = 0
-    for module in model.modules():
-        if isinstance(module, torch.nn.ConvTranspose1d) and _SubPixelUpsample.applies_to(module):
-            module.forward = _SubPixelUpsample(module, when)  # type: ignore[method-assign,assignment]
-            changed += 1
-    return changed
-
-
 class _SubPixelUpsample:
-    """`forward` of one `ConvTranspose1d` as a convolution into `stride` x the channels, while `when()` holds.
+    """`forward` of one `ConvTranspose1d` on [B, C, 1, T]: a convolution into `stride` x the channels.
 
-    With stride s, kernel w of width k and padding p, output sample m*s + r of a transposed convolution is
-    the sum over taps d of x[m - d] * w[d*s + r + p] (the taps whose index falls inside the kernel). For a
-    fixed phase r that is an ordinary convolution of x; stacking the s phases as output channels gives one
-    convolution whose output, interleaved, is the transposed one's. Only layers whose output is exactly
-    s times their input (k - 2p == s, no output padding, dilation 1, one group) are changed. The kernel
-    is rearranged from the layer's current weight on every call (~0.35 ms a layer), so weight norm,
-    parametrisations or a reloaded state can never leave a stale copy behind.
+    oneDNN builds a new transposed-convolution primitive for every input length (a backward-data kernel
+    in disguise, ~15-20 ms per layer here), i.e. for every synthesis and every batch line. With stride s,
+    kernel w of width k and padding p, output sample m*s + r of a transposed convolution is the sum over
+    taps d of x[m - d] * w[d*s + r + p] (the taps whose index falls inside the kernel). For a fixed phase
+    r that is an ordinary convolution of x; stacking the s phases as output channels (phase-major) gives
+    one forward convolution, and on channels-last data the interleaving of the phases is a free reshape:
+    sample m's s*C values are output samples m*s .. m*s + s - 1. Only layers whose output is exactly s
+    times their input (k - 2p == s, no output padding, dilation 1, one group) are changed; any other
+    input (3-D, `output_size`) takes the layer's own forward. The kernel is rearranged from the layer's
+    current weight on every call (~0.35 ms a layer), so a reloaded or re-parametrised weight can never
+    leave a stale copy behind.
     """
 
-    def __init__(self, conv: torch.nn.ConvTranspose1d, when: Callable[[], bool]) -> None:
+    def __init__(self, conv: torch.nn.ConvTranspose1d) -> None:
         self.conv = conv
-        self.when = when
         (stride,), (width,) = conv.stride, conv.kernel_size
         padding = int(conv.padding[0])
         # Output m*s + r reads x[m - d] for |d| <= reach: k = s + 2p makes the taps symmetric around 0.
@@ -558,29 +547,26 @@ class _SubPixelUpsample:
         )
 
     def kernel(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """The equivalent convolution's weight [C_out*s, C_in, width] and bias, from the layer's own."""
+        """The equivalent convolution's weight [s*C_out, C_in, 1, width] (phase-major) and bias."""
         weight = self.conv.weight  # [C_in, C_out, k]
         c_in, c_out, _ = weight.shape
         stride, width = self.taps.shape
         padded = torch.nn.functional.pad(weight, (1, 0))  # column 0: zeros for taps outside the kernel
         kernel = padded[:, :, self.taps.reshape(-1)].reshape(c_in, c_out, stride, width)
-        kernel = kernel.permute(1, 2, 0, 3).reshape(c_out * stride, c_in, width)
+        kernel = kernel.permute(2, 1, 0, 3).reshape(stride * c_out, c_in, 1, width)
         bias = self.conv.bias
-        return kernel, None if bias is None else bias.repeat_interleave(stride)
+        return kernel, None if bias is None else bias.repeat(stride)
 
     def __call__(self, x: torch.Tensor, output_size: list[int] | None = None) -> torch.Tensor:
         conv = self.conv
-        if output_size is not None or x.dim() != 3 or not self.when():
+        if output_size is not None or x.dim() != 4:
             return torch.nn.ConvTranspose1d.forward(conv, x, output_size)
         kernel, bias = self.kernel()
-        batch, _, length = x.shape
-        z = torch.nn.functional.conv1d(x, kernel, bias, 1, self.reach)
+        z = torch.nn.functional.conv2d(x, kernel, bias, 1, (0, self.reach))  # [B, s*C, 1, T]
+        batch, _, _, length = z.shape
         stride = conv.stride[0]
-        return (
-            z.view(batch, conv.out_channels, stride, length)
-            .transpose(2, 3)
-            .reshape(batch, conv.out_channels, length * stride)
-        )
+        # [B, T, s*C] → [B, T*s, C]: a view when z is channels-last (oneDNN's output for such an input).
+        return z.permute(0, 2, 3, 1).reshape(batch, 1, length * stride, conv.out_channels).permute(0, 3, 1, 2)
 
 
 class _ReleaseCopied:
@@ -677,18 +663,15 @@ class CoquiVoice:
         info: VoiceInfo,
         *,
         remove_weight_norm: bool = True,
-        fast_convolutions: bool | None = FAST_CONV_AUTO,
+        fast_convolutions: bool = True,
     ) -> None:
         """Load both networks now (this is what `load_voice` times and caches).
 
         `remove_weight_norm` folds weight norm into plain weights as coqui does at eval time (faster;
-        tests show the output is unchanged to float precision). `fast_convolutions` changes how two
-        kinds of vocoder layers compute the same sums (samples within 5e-6, tests/test_perf_equivalence.py):
-        the upsampling layers run as ordinary convolutions (`_upsample_as_convolution`: no per-length
-        set-up of oneDNN's transposed convolution), and the dilated convolutions get their zeros from
-        outside (`_pad_before_conv`: ~30% faster vocoder on one thread). True: both, always. False:
-        neither (bit-for-bit coqui's arithmetic). None (default): upsampling always, padding only while
-        torch runs on one thread (batch workers at --jobs 2, seeded runs), where it measured faster.
+        tests show the output is unchanged to float precision). `fast_convolutions` runs the vocoder on
+        channels-last activations, its upsampling layers as ordinary convolutions (`_channels_last`):
+        2-3x faster, samples within ~1e-6 (tests/test_perf_equivalence.py). False keeps coqui's own
+        arithmetic bit for bit.
         """
         if info.missing:
             raise VoiceLoadError(f"member {info.id} is incomplete: missing {', '.join(info.missing)}")
@@ -745,9 +728,7 @@ class CoquiVoice:
             # convs, removes the coupling WaveNets' weight norm) and the vocoder's remove_weight_norm.
             self.glow.store_inverse()
             self.vocoder.remove_weight_norm()
-        if fast_convolutions is not False:
-            _pad_before_conv(self.vocoder, _always if fast_convolutions else _single_thread)
-            _upsample_as_convolution(self.vocoder)
+        self.channels_last = fast_convolutions and _channels_last(self.vocoder)
         log.debug("member %s (%s) ready in %.2f s", info.id, self.format, time.perf_counter() - t0)
 
     @staticmethod
@@ -801,7 +782,13 @@ class CoquiVoice:
         tensor = torch.from_numpy(np.ascontiguousarray(voc_in))
         batch = interpolate_mel(tensor, scale) if scale != 1 else tensor.unsqueeze(0)
         with torch.inference_mode():
-            out = self.vocoder.inference(batch)
+            if self.channels_last:
+                # coqui's `inference` (replicate-pad, then `forward`) on channels-last [B, C, 1, T].
+                pad = self.vocoder.inference_padding
+                padded = torch.nn.functional.pad(batch, (pad, pad), "replicate")
+                out = self.vocoder.forward(to_channels_last(padded)).squeeze(2)
+            else:
+                out = self.vocoder.inference(batch)
         wav: npt.NDArray[np.float32] = out.detach().cpu().numpy().squeeze().astype(np.float32, copy=False)
         return np.atleast_1d(wav)
 

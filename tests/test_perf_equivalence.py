@@ -234,7 +234,7 @@ def test_say_does_not_import_pydantic() -> None:
     assert proc.stdout.strip().splitlines()[-1] == "False"
 
 
-# --- the vocoder's fast convolutions: upsampling as convolution, padding outside (one thread) -------
+# --- the vocoder's fast convolutions: channels-last activations, upsampling as convolution -----------
 
 
 @contextlib.contextmanager
@@ -247,60 +247,132 @@ def _threads(n: int) -> Any:
         torch.set_num_threads(before)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("member", ["1", "2"], ids=["legacy", "modern"])
 def test_fast_convolutions_stay_within_a_tenth_of_a_16_bit_step(
-    voice_dir: Path, member: str, monkeypatch: pytest.MonkeyPatch
+    voice_dir: Path, member: str, threads: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     info = member_info(voice_dir, member)
     plain = CoquiVoice(info, fast_convolutions=False)
-    fast = CoquiVoice(info, fast_convolutions=True)
-    padded = [m for m in fast.vocoder.modules() if isinstance(m.forward, cv._PadOutside)]
+    fast = CoquiVoice(info)  # the default
+    assert fast.channels_last and not plain.channels_last
+    convs = [m for m in fast.vocoder.modules() if isinstance(m.forward, cv._Conv1dAs2d)]
     upsampled = [m for m in fast.vocoder.modules() if isinstance(m.forward, cv._SubPixelUpsample)]
-    assert padded and not any(isinstance(m.forward, cv._PadOutside) for m in plain.vocoder.modules())
     assert len(upsampled) == 4  # HiFi-GAN v2's four upsampling layers
-    assert not any(isinstance(m.forward, cv._SubPixelUpsample) for m in plain.vocoder.modules())
+    assert len(convs) == 2 + 4 * 3 * 6  # conv_pre, conv_post, 4 stages x 3 resblocks x 6 convolutions
+    fast_forwards = (cv._Conv1dAs2d, cv._SubPixelUpsample)
+    assert not any(isinstance(m.forward, fast_forwards) for m in plain.vocoder.modules())
     calls: list[str] = []
-    real_pad, real_up = cv._PadOutside.__call__, cv._SubPixelUpsample.kernel
+    real_conv, real_up = cv._Conv1dAs2d.__call__, cv._SubPixelUpsample.kernel
 
-    def spy_pad(self: Any, x: torch.Tensor) -> torch.Tensor:
-        calls.append(f"pad:{self.when()}")
-        return real_pad(self, x)
+    def spy_conv(self: Any, x: torch.Tensor) -> torch.Tensor:
+        calls.append(f"conv:{x.dim()}:{x.is_contiguous(memory_format=torch.channels_last)}")
+        return real_conv(self, x)
 
     def spy_up(self: Any) -> Any:
         calls.append("upsample")
         return real_up(self)
 
-    monkeypatch.setattr(cv._PadOutside, "__call__", spy_pad)
+    monkeypatch.setattr(cv._Conv1dAs2d, "__call__", spy_conv)
     monkeypatch.setattr(cv._SubPixelUpsample, "kernel", spy_up)
-    for seed, text in enumerate(TEXTS):
-        x = plain.synthesize(text, seed=seed).samples
-        assert not calls  # coqui's own path
-        y = fast.synthesize(text, seed=seed).samples
-        assert calls.count("pad:True") >= len(padded) and "pad:False" not in calls
-        assert calls.count("upsample") == len(upsampled)  # every upsampling layer ran as a convolution
-        calls.clear()
-        assert x.shape == y.shape
-        np.testing.assert_allclose(y, x, rtol=0, atol=5e-6)  # 1/32767 is one 16-bit step
+    with _threads(threads):
+        for seed, text in enumerate(TEXTS):
+            x = plain.synthesize(text, seed=seed).samples
+            assert not calls  # coqui's own path
+            y = fast.synthesize(text, seed=seed).samples
+            # every convolution ran on channels-last [B, C, 1, T], every upsampling layer as a convolution
+            assert calls.count("conv:4:True") == len(convs) and calls.count("upsample") == len(upsampled)
+            assert len(calls) == len(convs) + len(upsampled)
+            calls.clear()
+            assert x.shape == y.shape
+            np.testing.assert_allclose(y, x, rtol=0, atol=5e-6)  # 1/32767 is one 16-bit step
 
 
-@pytest.mark.parametrize("member", ["1", "2"], ids=["legacy", "modern"])
-def test_default_upsamples_as_convolution_and_pads_outside_only_on_one_thread(
-    voice_dir: Path, member: str
-) -> None:
-    info = member_info(voice_dir, member)
-    auto = CoquiVoice(info)
-    upsample_only = CoquiVoice(info, fast_convolutions=False)
-    assert cv._upsample_as_convolution(upsample_only.vocoder) == 4
-    fast = CoquiVoice(info, fast_convolutions=True)
-    for seed, text in enumerate(TEXTS):
-        with _threads(2):
-            assert np.array_equal(
-                auto.synthesize(text, seed=seed).samples, upsample_only.synthesize(text, seed=seed).samples
-            )
-        with _threads(1):
-            assert np.array_equal(
-                auto.synthesize(text, seed=seed).samples, fast.synthesize(text, seed=seed).samples
-            )
+def _generator(**changes: Any) -> Any:
+    """A tiny coqui `HifiganGenerator` (random weights, weight norm folded as at inference)."""
+    from forv_tts._compat import import_coqui
+
+    import_coqui()
+    from TTS.vocoder.models.hifigan_generator import HifiganGenerator
+
+    params: dict[str, Any] = {
+        "in_channels": 6,
+        "out_channels": 1,
+        "resblock_type": "1",
+        "resblock_dilation_sizes": [[1, 3, 5], [1, 3, 5]],
+        "resblock_kernel_sizes": [3, 7],
+        "upsample_kernel_sizes": [8, 4],
+        "upsample_initial_channel": 16,
+        "upsample_factors": [4, 2],
+        **changes,
+    }
+    torch.manual_seed(7)
+    gen = HifiganGenerator(**params).eval()
+    gen.remove_weight_norm()
+    return gen
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"resblock_type": "2", "resblock_dilation_sizes": [[1, 3], [1, 3]]},
+        {"upsample_kernel_sizes": [16, 4], "upsample_factors": [8, 2]},  # HiFi-GAN v2's first layer
+        {"conv_post_bias": False},
+    ],
+    ids=["resblock1", "resblock2", "stride8", "no-post-bias"],
+)
+def test_channels_last_generator_matches_coquis_forward(changes: dict[str, Any]) -> None:
+    gen = _generator(**changes)
+    reference = _generator(**changes)
+    assert cv._channels_last(gen)
+    with torch.inference_mode():
+        for length in (1, 3, 40):
+            mel = torch.randn(2, 6, length)
+            want = reference.forward(mel)
+            got = gen.forward(cv.to_channels_last(mel)).squeeze(2)
+            assert got.shape == want.shape
+            torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+            assert torch.equal(gen.forward(mel), want)  # a 3-D input takes every layer's own forward
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"pre_linear": 6},  # a linear layer before the convolutions
+        {"cond_channels": 4},  # a conditioning input
+        {"upsample_kernel_sizes": [7, 4]},  # output 4L - 1: not an exact multiple
+    ],
+    ids=["pre-linear", "conditioning", "inexact-upsampling"],
+)
+def test_channels_last_leaves_uncovered_generators_alone(changes: dict[str, Any]) -> None:
+    gen = _generator(**changes)
+    assert not cv._channels_last(gen)
+    assert not any(isinstance(m.forward, (cv._Conv1dAs2d, cv._SubPixelUpsample)) for m in gen.modules())
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        torch.nn.Conv1d(6, 4, 7, padding=3),
+        torch.nn.Conv1d(4, 4, 11, dilation=5, padding=25),
+        torch.nn.Conv1d(4, 6, 3, stride=2, padding=1, bias=False),
+        torch.nn.Conv1d(4, 6, 5, groups=2, padding=0),
+        torch.nn.Conv1d(4, 4, 3, padding=4),  # more padding than the kernel reaches
+    ],
+    ids=["pre", "dilated", "strided-no-bias", "grouped", "over-padded"],
+)
+def test_conv1d_as_2d_matches_conv1d(layer: torch.nn.Conv1d) -> None:
+    torch.manual_seed(1)
+    with torch.inference_mode():
+        as_2d = cv._Conv1dAs2d(layer)
+        for length in (5, 64):
+            x = torch.randn(2, layer.in_channels, length)
+            want = layer(x)
+            got = as_2d(cv.to_channels_last(x))
+            assert got.is_contiguous(memory_format=torch.channels_last)  # the layout flows on
+            torch.testing.assert_close(got.squeeze(2), want, rtol=1e-5, atol=1e-5)
+            assert torch.equal(as_2d(x), want)  # 3-D: the layer's own forward
 
 
 # in_channels, out_channels, kernel, stride, padding, bias: HiFi-GAN v1/v2/v3's layers, odd shapes
@@ -322,32 +394,33 @@ def test_subpixel_upsample_matches_transposed_convolution(
     torch.manual_seed(kernel * 100 + stride)
     up = torch.nn.ConvTranspose1d(c_in, c_out, kernel, stride, padding, bias=bias)
     assert cv._SubPixelUpsample.applies_to(up)
-    sub = cv._SubPixelUpsample(up, cv._always)
+    sub = cv._SubPixelUpsample(up)
     with torch.inference_mode():
         for length in (1, 2, 7, 50):
             x = torch.randn(2, c_in, length)
-            want, got = up(x), sub(x)
-            assert got.shape == want.shape == (2, c_out, length * stride)
-            torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+            want, got = up(x), sub(cv.to_channels_last(x))
+            assert got.shape == (2, c_out, 1, length * stride)
+            assert got.is_contiguous(memory_format=torch.channels_last)  # interleaving was a view
+            torch.testing.assert_close(got.squeeze(2), want, rtol=1e-5, atol=1e-5)
 
 
 def test_subpixel_upsample_follows_weight_changes_and_falls_back() -> None:
     torch.manual_seed(3)
     up = torch.nn.ConvTranspose1d(8, 4, 16, 8, 4)
-    sub = cv._SubPixelUpsample(up, cv._always)
+    sub = cv._SubPixelUpsample(up)
     x = torch.randn(1, 8, 9)
+    x4 = cv.to_channels_last(x)
     with torch.no_grad():
-        torch.testing.assert_close(sub(x), up(x), rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(sub(x4).squeeze(2), up(x), rtol=1e-5, atol=1e-5)
         up.weight.mul_(-2.0)  # in place: the equivalent kernel follows
         up.bias.add_(1.0)
-        torch.testing.assert_close(sub(x), up(x), rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(sub(x4).squeeze(2), up(x), rtol=1e-5, atol=1e-5)
         up.weight = torch.nn.Parameter(torch.randn_like(up.weight))  # replaced
-        torch.testing.assert_close(sub(x), up(x), rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(sub(x4).squeeze(2), up(x), rtol=1e-5, atol=1e-5)
         # What the rewrite does not cover goes to the layer's own forward, bit for bit.
+        assert torch.equal(sub(x), up(x))  # 3-D input
         assert torch.equal(sub(x[0]), up(x[0]))  # unbatched input
         assert torch.equal(sub(x, output_size=[1, 4, 72]), up(x, output_size=[1, 4, 72]))
-        off = cv._SubPixelUpsample(up, lambda: False)
-        assert torch.equal(off(x), up(x))
 
 
 @pytest.mark.parametrize(
