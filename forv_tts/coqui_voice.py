@@ -22,12 +22,14 @@ the same way (`wav / max(0.01, max|wav|)`), so our 16-bit wavs match the old one
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import secrets
+import threading
 import time
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -452,14 +454,8 @@ def _channels_last(vocoder: nn.Module) -> bool:
     if hasattr(vocoder, "lin_pre") or hasattr(vocoder, "cond_layer"):
         return False
     convs = [m for m in vocoder.modules() if isinstance(m, torch.nn.modules.conv._ConvNd)]
-    for conv in convs:
-        if type(conv) is torch.nn.ConvTranspose1d:
-            covered = _SubPixelUpsample.applies_to(conv)
-        else:  # padding "same"/"valid" (a str) would need conv2d's own padding rule
-            covered = type(conv) is torch.nn.Conv1d and conv.padding_mode == "zeros"
-            covered = covered and not isinstance(conv.padding, str)
-        if not covered:
-            return False
+    if not all(_covered(conv) for conv in convs):
+        return False
     for conv in convs:
         if isinstance(conv, torch.nn.ConvTranspose1d):
             conv.forward = _SubPixelUpsample(conv)  # type: ignore[method-assign,assignment]
@@ -468,9 +464,123 @@ def _channels_last(vocoder: nn.Module) -> bool:
     return True
 
 
+def _covered(conv: torch.nn.modules.conv._ConvNd) -> bool:
+    """A layer `_channels_last` can take over: an exact-multiple upsampling layer, or a `Conv1d` whose
+    output is as long as its input (what `_zero_tail` relies on) with zero padding given as a number."""
+    if type(conv) is torch.nn.ConvTranspose1d:
+        return _SubPixelUpsample.applies_to(conv)
+    if type(conv) is not torch.nn.Conv1d or conv.padding_mode != "zeros" or isinstance(conv.padding, str):
+        return False
+    (stride,), (width,), (dilation,) = conv.stride, conv.kernel_size, conv.dilation
+    return stride == 1 and 2 * int(conv.padding[0]) == dilation * (width - 1)
+
+
+#: The vocoder's input is zero-extended to a multiple of this many frames (~0.37 s of audio). oneDNN
+#: builds its convolution primitives for each input width, ~0.35 ms per mel frame of a new width on
+#: this CPU (as much as the arithmetic itself on two threads); with widths rounded up, a batch
+#: reuses them from oneDNN's primitive cache after its first few lines.
+VOCODER_WIDTH_STEP = 32
+
+
+class _ValidWidths(threading.local):
+    """Per thread, during one bucketed vocoder run: padded width → how much of it is real signal."""
+
+    def __init__(self) -> None:
+        self.table: dict[int, int] = {}
+
+
+_valid_widths = _ValidWidths()
+
+
+@contextlib.contextmanager
+def _bucketed(table: dict[int, int]) -> Iterator[None]:
+    _valid_widths.table = table
+    try:
+        yield
+    finally:
+        _valid_widths.table = {}
+
+
+def _zero_tail(out: torch.Tensor, width: int) -> torch.Tensor:
+    """Zero `out` beyond the real signal of a bucketed input of `width` columns (a no-op otherwise).
+
+    A zero-padded convolution of the real signal reads zeros beyond its end; the bucketed input holds
+    zeros there, and keeps holding them because every convolution's output tail (its bias, and whatever
+    leaks in from the real signal) is zeroed here before anything reads it. The layers in between
+    (leaky ReLU, sums, the division by the number of kernels, tanh) map zeros to zeros.
+    """
+    valid = _valid_widths.table.get(width)
+    if valid is not None and valid < out.shape[-1]:
+        out[..., valid:] = 0
+    return out
+
+
+def vocode_channels_last(vocoder: Any, mel: torch.Tensor, step: int = VOCODER_WIDTH_STEP) -> torch.Tensor:
+    """coqui's `HifiganGenerator.inference(mel)` ([B, C, T] → [B, 1, T * hop]) after `_channels_last`.
+
+    Same replicate padding, then `forward` on channels-last [B, C, 1, W]: the padded mel zero-extended to
+    a multiple of `step` frames, each convolution's output cut back to the real signal (`_zero_tail`),
+    the waveform cropped to the real length.
+    """
+    pad = vocoder.inference_padding
+    padded = torch.nn.functional.pad(mel, (pad, pad), "replicate")
+    valid = padded.shape[-1]
+    width = -(-valid // step) * step
+    table = {width: valid}
+    scale = 1
+    for layer in vocoder.ups:
+        scale *= layer.stride[0]
+        table[width * scale] = valid * scale
+    x = to_channels_last(torch.nn.functional.pad(padded, (0, width - valid)))
+    with _bucketed(table):
+        out: torch.Tensor = vocoder.forward(x)
+    return out.squeeze(2)[..., : valid * scale]
+
+
 def to_channels_last(x: torch.Tensor) -> torch.Tensor:
     """[B, C, T] → the same values as [B, C, 1, T] stored channels-last: what `_channels_last` layers take."""
     return x.unsqueeze(2).contiguous(memory_format=torch.channels_last)
+
+
+#: Channels-last convolutions over at most this many input channels and more than `FOLD_ROW` samples
+#: run as rows of `FOLD_ROW` samples (`_same_length_conv`).
+FOLD_CHANNELS = 16
+FOLD_ROW = 2048
+
+
+def _same_length_conv(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None,
+    padding: int,
+    dilation: int = 1,
+    groups: int = 1,
+) -> torch.Tensor:
+    """A stride-1 convolution along the last axis of channels-last [B, C, 1, T] whose output is T long.
+
+    oneDNN's kernel for these keeps per-output-column tables in each primitive it caches, ~30 bytes a
+    column with 8 channels: HiFi-GAN v2's 8- and 16-channel layers at 100 k+ samples held ~50 MB per
+    input length, and a batch (a new length on every line) grew a worker by 0.5 GB in ten lines. Narrow
+    inputs wider than `FOLD_ROW` are therefore cut into rows of `FOLD_ROW` samples, each with the
+    `padding` samples either side it reads (zeros past the ends, as the convolution's own padding), and
+    convolved as one [B, C, rows, FOLD_ROW + 2*padding] image without padding: the same sums, for a copy
+    of the input, with primitives whose size no longer depends on the length (~9 MB of cache per length
+    left, from the wider layers). The rows of the output, stored channels-last, are the signal in order.
+    """
+    batch, channels, _, length = x.shape
+    if channels > FOLD_CHANNELS or length <= FOLD_ROW:
+        return torch.nn.functional.conv2d(x, weight, bias, 1, (0, padding), (1, dilation), groups)
+    rows = -(-length // FOLD_ROW)
+    padded = torch.nn.functional.pad(x, (padding, rows * FOLD_ROW - length + padding))
+    padded = padded.contiguous(memory_format=torch.channels_last)  # [B, 1, L, C] in memory
+    windows = padded.as_strided(
+        (batch, channels, rows, FOLD_ROW + 2 * padding), (padded.stride(0), 1, FOLD_ROW * channels, channels)
+    ).contiguous(memory_format=torch.channels_last)
+    out = torch.nn.functional.conv2d(windows, weight, bias, 1, 0, (1, dilation), groups)  # [B, C', rows, ROW]
+    out_channels = out.shape[1]
+    assert out.shape[-1] == FOLD_ROW, "not a same-length convolution"
+    signal = out.permute(0, 2, 3, 1).reshape(batch, 1, rows * FOLD_ROW, out_channels).permute(0, 3, 1, 2)
+    return signal[..., :length]
 
 
 class _Conv1dAs2d:
@@ -483,15 +593,10 @@ class _Conv1dAs2d:
         conv = self.conv
         if x.dim() != 4:
             return torch.nn.Conv1d.forward(conv, x)
-        return torch.nn.functional.conv2d(
-            x,
-            conv.weight.unsqueeze(2),
-            conv.bias,
-            (1, conv.stride[0]),
-            (0, int(conv.padding[0])),
-            (1, conv.dilation[0]),
-            conv.groups,
+        out = _same_length_conv(
+            x, conv.weight.unsqueeze(2), conv.bias, int(conv.padding[0]), conv.dilation[0], conv.groups
         )
+        return _zero_tail(out, x.shape[-1])
 
 
 class _SubPixelUpsample:
@@ -562,7 +667,8 @@ class _SubPixelUpsample:
         if output_size is not None or x.dim() != 4:
             return torch.nn.ConvTranspose1d.forward(conv, x, output_size)
         kernel, bias = self.kernel()
-        z = torch.nn.functional.conv2d(x, kernel, bias, 1, (0, self.reach))  # [B, s*C, 1, T]
+        z = _same_length_conv(x, kernel, bias, self.reach)  # [B, s*C, 1, T]
+        _zero_tail(z, x.shape[-1])  # phases of the real signal only: the interleaved tail stays zero
         batch, _, _, length = z.shape
         stride = conv.stride[0]
         # [B, T, s*C] → [B, T*s, C]: a view when z is channels-last (oneDNN's output for such an input).
@@ -783,10 +889,7 @@ class CoquiVoice:
         batch = interpolate_mel(tensor, scale) if scale != 1 else tensor.unsqueeze(0)
         with torch.inference_mode():
             if self.channels_last:
-                # coqui's `inference` (replicate-pad, then `forward`) on channels-last [B, C, 1, T].
-                pad = self.vocoder.inference_padding
-                padded = torch.nn.functional.pad(batch, (pad, pad), "replicate")
-                out = self.vocoder.forward(to_channels_last(padded)).squeeze(2)
+                out = vocode_channels_last(self.vocoder, batch)
             else:
                 out = self.vocoder.inference(batch)
         wav: npt.NDArray[np.float32] = out.detach().cpu().numpy().squeeze().astype(np.float32, copy=False)

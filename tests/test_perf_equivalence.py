@@ -336,6 +336,40 @@ def test_channels_last_generator_matches_coquis_forward(changes: dict[str, Any])
             assert torch.equal(gen.forward(mel), want)  # a 3-D input takes every layer's own forward
 
 
+@pytest.mark.parametrize("length", [1, 5, 22, 23, 40, 61])
+def test_vocoder_width_buckets_give_coquis_samples(length: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    gen = _generator()
+    reference = _generator()
+    assert cv._channels_last(gen)
+    widths: list[int] = []
+    real_zero_tail = cv._zero_tail
+
+    def spy(out: torch.Tensor, width: int) -> torch.Tensor:
+        widths.append(width)
+        return real_zero_tail(out, width)
+
+    monkeypatch.setattr(cv, "_zero_tail", spy)
+    mel = torch.randn(1, 6, length, generator=torch.Generator().manual_seed(length))
+    with torch.inference_mode():
+        want = reference.inference(mel)
+        exact = cv.vocode_channels_last(gen, mel, step=1)  # no bucket: every width is the real one
+        widths.clear()
+        got = cv.vocode_channels_last(gen, mel, step=32)
+    assert got.shape == exact.shape == want.shape
+    torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(got, exact, rtol=1e-6, atol=1e-6)
+    padded = length + 2 * gen.inference_padding
+    bucket = -(-padded // 32) * 32
+    assert set(widths) == {bucket, bucket * 4, bucket * 8}  # each stage ran at the bucketed width
+    assert cv._valid_widths.table == {}  # nothing left behind for the next call on this thread
+
+    if bucket != padded:  # without the zeroed tails, the padding would leak into the real signal
+        monkeypatch.setattr(cv, "_zero_tail", lambda out, width: out)
+        with torch.inference_mode():
+            leaky = cv.vocode_channels_last(gen, mel, step=32)
+        assert not torch.allclose(leaky, want, rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.parametrize(
     "changes",
     [
@@ -352,27 +386,47 @@ def test_channels_last_leaves_uncovered_generators_alone(changes: dict[str, Any]
 
 
 @pytest.mark.parametrize(
-    "layer",
+    ("layer", "length"),
     [
-        torch.nn.Conv1d(6, 4, 7, padding=3),
-        torch.nn.Conv1d(4, 4, 11, dilation=5, padding=25),
-        torch.nn.Conv1d(4, 6, 3, stride=2, padding=1, bias=False),
-        torch.nn.Conv1d(4, 6, 5, groups=2, padding=0),
-        torch.nn.Conv1d(4, 4, 3, padding=4),  # more padding than the kernel reaches
+        (torch.nn.Conv1d(6, 4, 7, padding=3), 64),
+        (torch.nn.Conv1d(4, 4, 11, dilation=5, padding=25), 64),
+        (torch.nn.Conv1d(4, 6, 3, padding=1, bias=False), 64),
+        (torch.nn.Conv1d(4, 6, 5, groups=2, padding=2), 64),
+        # narrow and wide: folded into rows of FOLD_ROW samples (one full row, a partial last row)
+        (torch.nn.Conv1d(8, 8, 11, dilation=5, padding=25), 2 * cv.FOLD_ROW + 7),
+        (torch.nn.Conv1d(16, 8, 7, padding=3, groups=2), cv.FOLD_ROW + 1),
+        (torch.nn.Conv1d(8, 8, 3, padding=1), cv.FOLD_ROW),  # exactly one row: not folded
     ],
-    ids=["pre", "dilated", "strided-no-bias", "grouped", "over-padded"],
+    ids=["pre", "dilated", "no-bias", "grouped", "folded-dilated", "folded-grouped", "one-row"],
 )
-def test_conv1d_as_2d_matches_conv1d(layer: torch.nn.Conv1d) -> None:
+def test_conv1d_as_2d_matches_conv1d(layer: torch.nn.Conv1d, length: int) -> None:
     torch.manual_seed(1)
     with torch.inference_mode():
         as_2d = cv._Conv1dAs2d(layer)
-        for length in (5, 64):
-            x = torch.randn(2, layer.in_channels, length)
-            want = layer(x)
-            got = as_2d(cv.to_channels_last(x))
-            assert got.is_contiguous(memory_format=torch.channels_last)  # the layout flows on
-            torch.testing.assert_close(got.squeeze(2), want, rtol=1e-5, atol=1e-5)
-            assert torch.equal(as_2d(x), want)  # 3-D: the layer's own forward
+        x = torch.randn(2, layer.in_channels, length)
+        want = layer(x)
+        got = as_2d(cv.to_channels_last(x))
+        assert got.shape == (2, layer.out_channels, 1, length)
+        assert got.is_contiguous(memory_format=torch.channels_last) or length > cv.FOLD_ROW
+        torch.testing.assert_close(got.squeeze(2), want, rtol=1e-5, atol=1e-5)
+        assert torch.equal(as_2d(x), want)  # 3-D: the layer's own forward
+
+
+def test_wide_narrow_convolutions_are_folded_into_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    shapes: list[tuple[int, ...]] = []
+    real_conv2d = torch.nn.functional.conv2d
+
+    def spy(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+        shapes.append(tuple(x.shape))
+        return real_conv2d(x, *args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.functional, "conv2d", spy)
+    narrow = cv._Conv1dAs2d(torch.nn.Conv1d(8, 8, 7, padding=3))
+    wide = cv._Conv1dAs2d(torch.nn.Conv1d(cv.FOLD_CHANNELS + 1, 4, 7, padding=3))
+    with torch.inference_mode():
+        narrow(cv.to_channels_last(torch.randn(1, 8, 3 * cv.FOLD_ROW - 5)))
+        wide(cv.to_channels_last(torch.randn(1, cv.FOLD_CHANNELS + 1, 3 * cv.FOLD_ROW - 5)))
+    assert shapes == [(1, 8, 3, cv.FOLD_ROW + 6), (1, cv.FOLD_CHANNELS + 1, 1, 3 * cv.FOLD_ROW - 5)]
 
 
 # in_channels, out_channels, kernel, stride, padding, bias: HiFi-GAN v1/v2/v3's layers, odd shapes
@@ -395,12 +449,16 @@ def test_subpixel_upsample_matches_transposed_convolution(
     up = torch.nn.ConvTranspose1d(c_in, c_out, kernel, stride, padding, bias=bias)
     assert cv._SubPixelUpsample.applies_to(up)
     sub = cv._SubPixelUpsample(up)
+    lengths = [1, 2, 7, 50]
+    if c_in <= cv.FOLD_CHANNELS:
+        lengths.append(cv.FOLD_ROW + 3)  # the convolution runs folded into rows
     with torch.inference_mode():
-        for length in (1, 2, 7, 50):
+        for length in lengths:
             x = torch.randn(2, c_in, length)
             want, got = up(x), sub(cv.to_channels_last(x))
             assert got.shape == (2, c_out, 1, length * stride)
-            assert got.is_contiguous(memory_format=torch.channels_last)  # interleaving was a view
+            if length <= cv.FOLD_ROW:
+                assert got.is_contiguous(memory_format=torch.channels_last)  # interleaving was a view
             torch.testing.assert_close(got.squeeze(2), want, rtol=1e-5, atol=1e-5)
 
 
