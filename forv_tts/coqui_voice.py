@@ -564,7 +564,7 @@ def _same_length_conv(
     inputs wider than `FOLD_ROW` are therefore cut into rows of `FOLD_ROW` samples, each with the
     `padding` samples either side it reads (zeros past the ends, as the convolution's own padding), and
     convolved as one [B, C, rows, FOLD_ROW + 2*padding] image without padding: the same sums, for a copy
-    of the input, with primitives whose size no longer depends on the length (~9 MB of cache per length
+    of the input, with primitives whose size no longer depends on the length (~7 MB of cache per length
     left, from the wider layers). The rows of the output, stored channels-last, are the signal in order.
     """
     batch, channels, _, length = x.shape
