@@ -443,12 +443,13 @@ def _channels_last(vocoder: nn.Module) -> bool:
     input into its blocked layout and the output back on every call: with HiFi-GAN v2's 8-64 channels
     over tens of thousands of samples, a quarter of the vocoder's time went into those reorders, and
     the dilated and 11-tap convolutions fell back to im2col + GEMM at 8-25 GFLOP/s. On channels-last
-    [B, C, 1, T] tensors oneDNN runs its direct AVX2 kernel with no reorder at 70-85 GFLOP/s, whatever
-    the padding. `CoquiVoice.vocode` then feeds coqui's own `forward` such tensors: each `Conv1d`
-    computes `conv2d` on its [C_out, C_in, 1, k] view, each upsampling layer is a `_SubPixelUpsample`,
-    and the elementwise layers in between keep the layout. Same sums in another order: samples within
-    ~1e-6 of coqui's (tests/test_perf_equivalence.py). Nothing is changed (False) when the generator
-    has a layer this does not cover (a linear or conditioning input, another kind of convolution).
+    [B, C, 1, T] tensors oneDNN runs its brgemm convolution (`brg_conv_fwd:avx2`) with no reorder at
+    70-85 GFLOP/s, whatever the padding. `CoquiVoice.vocode` then feeds coqui's own `forward` such
+    tensors: each `Conv1d` computes `conv2d` on its [C_out, C_in, 1, k] view, each upsampling layer is
+    a `_SubPixelUpsample`, and the elementwise layers in between keep the layout. Same sums in another
+    order: samples within ~1e-6 of coqui's (tests/test_perf_equivalence.py). Nothing is changed (False)
+    when the generator has a layer this does not cover (a linear or conditioning input, another kind
+    of convolution).
     A 3-D input still takes every layer's own forward.
     """
     if hasattr(vocoder, "lin_pre") or hasattr(vocoder, "cond_layer"):
