@@ -47,7 +47,7 @@ from typing import Any
 from forv_tts import naming
 from forv_tts.errors import ForvError, InvalidInputError, UsageError
 from forv_tts.models import ENGINE_ESPEAK, VoiceInfo
-from forv_tts.runtime import prefer_passive_openmp, reuse_freed_memory
+from forv_tts.runtime import defer_torch_meta_kernels, prefer_passive_openmp, reuse_freed_memory
 
 log = logging.getLogger(__name__)
 
@@ -651,6 +651,7 @@ def _init_worker(threads: int, log_level: int, parent_pid: int) -> None:
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the manifest path / JSON
     os.environ["OMP_NUM_THREADS"] = str(threads)
     prefer_passive_openmp()
+    defer_torch_meta_kernels()
     _threads_wanted = threads
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("forv-tts: %(levelname)s: %(message)s"))

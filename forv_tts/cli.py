@@ -27,7 +27,12 @@ from typer.core import TyperGroup
 
 from forv_tts import __version__
 from forv_tts.errors import EXIT_FAILURE, EXIT_USAGE, ForvError, InvalidInputError
-from forv_tts.runtime import exit_without_teardown, prefer_passive_openmp, reuse_freed_memory
+from forv_tts.runtime import (
+    defer_torch_meta_kernels,
+    exit_without_teardown,
+    prefer_passive_openmp,
+    reuse_freed_memory,
+)
 
 log = logging.getLogger("forv_tts")
 
@@ -781,8 +786,9 @@ def main() -> None:
     """Console-script entry point."""
     if os.environ.get("FORV_TTS_DEBUG"):
         _state.debug = True
-    # Before any command imports torch (batch workers do the same through the same function).
+    # Before any command imports torch (batch workers do the same through the same functions).
     prefer_passive_openmp()
+    defer_torch_meta_kernels()
     try:
         app()  # click's standalone mode: always ends in SystemExit
     except BrokenPipeError:

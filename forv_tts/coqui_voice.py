@@ -44,6 +44,7 @@ from forv_tts._compat import ensure_coqui_importable, import_coqui
 from forv_tts.audio import Audio
 from forv_tts.errors import InvalidInputError, NothingToSayError, SynthesisError, VoiceLoadError
 from forv_tts.models import FORMAT_LEGACY, VoiceInfo, config_format, read_config_json
+from forv_tts.runtime import new_generator
 
 if TYPE_CHECKING:
     from torch import nn
@@ -862,7 +863,7 @@ class CoquiVoice:
         scale = self.length_scale if length_scale is None else float(length_scale)
         if not math.isfinite(scale) or scale <= 0:
             raise InvalidInputError(f"length scale must be a positive number, got {length_scale!r}")
-        generator = torch.Generator().manual_seed(secrets.randbits(63) if seed is None else int(seed))
+        generator = new_generator(secrets.randbits(63) if seed is None else int(seed))
         try:
             with torch.inference_mode():
                 mel = glow_infer(

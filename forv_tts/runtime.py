@@ -12,9 +12,18 @@ import logging
 import os
 import sys
 import threading
-from typing import NoReturn
+import types
+from typing import TYPE_CHECKING, Any, NoReturn, cast
+
+if TYPE_CHECKING:
+    from importlib.abc import Loader
 
 log = logging.getLogger(__name__)
+
+#: torch's Python meta kernels (and, through their imports, torch._decomp, _prims and _refs).
+DEFERRED_TORCH_MODULE = "torch._meta_registrations"
+#: Set to 0 to import torch the ordinary way in forv-tts's own processes.
+DEFER_ENV = "FORV_TTS_DEFER_TORCH_META"
 
 #: glibc's `mallopt` parameters (malloc.h) and the values `reuse_freed_memory` sets.
 _M_TRIM_THRESHOLD = -1
@@ -36,6 +45,187 @@ def prefer_passive_openmp() -> None:
     """
     if "torch" not in sys.modules:
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def defer_torch_meta_kernels() -> bool:
+    """Let `import torch` skip its Python meta kernels until something asks for them.
+
+    Why: `import torch` runs `torch._meta_registrations`, which imports torch._decomp, _prims and
+    _refs and registers ~1,000 Python kernels for the `meta` device and FakeTensor (torch.compile,
+    torch.export). Eager CPU inference never dispatches to them, and they are ~0.4 s of a 1.5 s
+    `import torch` on this machine, a sixth of a cold `say --member` (bench/notes.md). The module is
+    still created, empty, where torch's `__init__` imports it. It runs for real, with all its
+    registrations and before anything that could depend on it, the first time anything imports this
+    module or a torch submodule torch's `__init__` did not (torch._dynamo, torch._decomp, ...; not the
+    config `torch.load` reads), or reads one of its attributes. Until then, tensors on the `meta`
+    device lack the Python-only meta kernels, and `torch.Generator()` refuses to run (torch 2.13 sets
+    its metaclass in torch._prims): forv-tts makes no meta tensors and takes its generators from
+    `new_generator`.
+
+    Only for processes forv-tts owns (the CLI, batch workers), before torch is imported; does nothing
+    after, or with FORV_TTS_DEFER_TORCH_META=0. Returns whether the deferral is armed.
+    """
+    if "torch" in sys.modules or os.environ.get(DEFER_ENV, "1") == "0":
+        return False
+    if not any(isinstance(finder, _DeferringFinder) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _DeferringFinder())
+    return True
+
+
+def new_generator(seed: int) -> Any:
+    """A CPU `torch.Generator` seeded with `seed`, without calling `torch.Generator()`.
+
+    Why: with the meta kernels deferred, torch 2.13's `torch.Generator()` raises until torch._prims
+    has run. A clone of the default generator's state, reseeded, is a generator of the same kind (the
+    same stream as `torch.Generator().manual_seed(seed)`, tests/test_runtime.py) and leaves the global
+    RNG untouched.
+    """
+    import torch
+
+    return torch.default_generator.clone_state().manual_seed(seed)
+
+
+def torch_meta_kernels_deferred() -> bool:
+    """Whether torch's Python meta kernels are still waiting to be loaded in this process."""
+    return isinstance(sys.modules.get(DEFERRED_TORCH_MODULE), _DeferredModule)
+
+
+def load_torch_meta_kernels() -> None:
+    """Run the deferred module now (a no-op when it already ran or was never deferred)."""
+    module = sys.modules.get(DEFERRED_TORCH_MODULE)
+    if isinstance(module, _DeferredModule):
+        _load_deferred(module)
+
+
+#: torch submodules that torch imports lazily on the inference path (`torch.load` reads its mmap
+#: options from them) and that import nothing of torch's own beyond what `import torch` loaded.
+_INDEPENDENT = frozenset({"torch.utils.serialization", "torch.utils.serialization.config"})
+_load_lock = threading.RLock()
+
+
+def _load_deferred(module: Any) -> None:
+    """Run the deferred module's code in place, once, under a lock (two threads may ask at once)."""
+    with _load_lock:
+        if not isinstance(module, _DeferredModule):
+            return
+        spec: Any = module.__spec__
+        real_loader = spec.loader_state
+        # A plain module again before its code runs: that code imports this module back (torch._decomp).
+        module.__class__ = types.ModuleType  # type: ignore[assignment]
+        spec.loader = module.__loader__ = real_loader
+        _remove_finder()
+        log.debug("loading torch's Python meta kernels (%s)", spec.name)
+        try:
+            real_loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(spec.name, None)  # as a failed import leaves it: the next import retries
+            raise
+
+
+def _remove_finder() -> None:
+    sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder, _DeferringFinder)]
+
+
+class _DeferredModule(types.ModuleType):
+    """A module whose code has not run yet: reading any attribute it lacks runs it first."""
+
+    def __getattr__(self, name: str) -> Any:
+        _load_deferred(self)
+        return getattr(self, name)
+
+
+_spec_class: type | None = None
+
+
+def _deferred_spec_class() -> type:
+    global _spec_class
+    if _spec_class is None:
+        from importlib.machinery import ModuleSpec
+
+        class DeferredSpec(ModuleSpec):
+            """A spec whose `_initializing` runs its module: every `import` of a module already in
+            sys.modules reads it (CPython's import_ensure_initialized, importlib's _find_and_load)."""
+
+            @property
+            def _initializing(self) -> bool:
+                module = sys.modules.get(self.name)
+                if isinstance(module, _DeferredModule) and module.__spec__ is self:
+                    _load_deferred(module)
+                return bool(self.__dict__.get("_initializing_now", False))
+
+            @_initializing.setter
+            def _initializing(self, value: bool) -> None:
+                self.__dict__["_initializing_now"] = value
+
+        _spec_class = DeferredSpec
+    return _spec_class
+
+
+class _DeferringLoader:
+    """Creates the deferred module as usual but leaves its code for later."""
+
+    def create_module(self, spec: Any) -> None:
+        return None
+
+    def exec_module(self, module: Any) -> None:
+        module.__class__ = _DeferredModule
+        log.debug("importing torch without its Python meta kernels (%s runs on first use)", module.__name__)
+
+
+def _torch_imported() -> bool:
+    """Whether torch's `__init__` has finished (its spec stops `_initializing` when it has)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and not getattr(getattr(torch, "__spec__", None), "_initializing", True)
+
+
+class _LoadFirstLoader:
+    """Imports a torch submodule after running the deferred module, as torch's own order would have.
+
+    torch's modules import each other in cycles that only resolve in the order `import torch`
+    establishes (torch._dynamo's first import reaches torch._prims through a module torch._prims
+    needs back), so every torch submodule imported after torch waits for the deferred one.
+    """
+
+    def __init__(self, real_loader: Any) -> None:
+        self.real_loader = real_loader
+        self.loaded: Any = None
+        self.loaded_spec: Any = None
+
+    def create_module(self, spec: Any) -> Any:
+        load_torch_meta_kernels()
+        self.loaded = sys.modules.get(spec.name)
+        if self.loaded is not None:
+            self.loaded_spec = self.loaded.__spec__  # the import machinery is about to overwrite it
+        return self.loaded  # the module that import just made; None if it did not (a fresh one)
+
+    def exec_module(self, module: Any) -> None:
+        if self.loaded is not None and module is self.loaded:
+            module.__spec__ = self.loaded_spec
+            return
+        module.__spec__.loader = module.__loader__ = self.real_loader
+        self.real_loader.exec_module(module)
+
+
+class _DeferringFinder:
+    """A `sys.meta_path` entry, removed once the deferred module runs (see `defer_torch_meta_kernels`)."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != DEFERRED_TORCH_MODULE and (
+            not name.startswith("torch.") or name in _INDEPENDENT or not _torch_imported()
+        ):
+            return None
+        from importlib.machinery import PathFinder
+
+        spec = PathFinder.find_spec(name, path)
+        if spec is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        if name == DEFERRED_TORCH_MODULE:
+            spec.loader_state = spec.loader
+            spec.loader = cast("Loader", _DeferringLoader())
+            spec.__class__ = _deferred_spec_class()
+        elif torch_meta_kernels_deferred():
+            spec.loader = cast("Loader", _LoadFirstLoader(spec.loader))
+        return spec
 
 
 def reuse_freed_memory() -> bool:

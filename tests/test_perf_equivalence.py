@@ -553,3 +553,47 @@ def test_release_leaves_memory_that_is_not_the_files_mapping_alone(tmp_path: Pat
     pages.release(anonymous)
     assert torch.equal(anonymous, expected)
     assert torch.equal(loaded["model"]["w"], torch.ones(4))
+
+
+# --- torch imported without its Python meta kernels in forv-tts's own processes ----------------------
+
+_DEFERRING = "importing torch without its Python meta kernels"
+_LOADING = "loading torch's Python meta kernels"
+
+
+def _forv_tts(
+    *args: str, cwd: Path, defer: bool, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    forv = Path(sys.executable).parent / "forv-tts"
+    env = {k: v for k, v in {**os.environ, **(env or {})}.items() if k != "FORV_TTS_DEFER_TORCH_META"}
+    if not defer:
+        env["FORV_TTS_DEFER_TORCH_META"] = "0"
+    return subprocess.run(
+        [str(forv), "--debug", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300
+    )
+
+
+def test_say_defers_torch_meta_kernels_and_speaks_the_same(voice_dir: Path, tmp_path: Path) -> None:
+    args = ("say", "-m", "1", "--voice-dir", str(voice_dir), "--seed", "3", "오늘은 25도입니다.", "-o")
+    # An empty weight cache: the first load reads the checkpoints through torch.load.
+    on = _forv_tts(*args, "on.wav", cwd=tmp_path, defer=True, env={"FORV_TTS_CACHE_DIR": str(tmp_path / "c")})
+    off = _forv_tts(*args, "off.wav", cwd=tmp_path, defer=False)
+    assert on.returncode == 0 and off.returncode == 0, on.stderr[-2000:] + off.stderr[-2000:]
+    assert _DEFERRING in on.stderr and _LOADING not in on.stderr  # deferred, and never needed
+    assert _DEFERRING not in off.stderr
+    assert (tmp_path / "on.wav").read_bytes() == (tmp_path / "off.wav").read_bytes()
+
+
+def test_batch_workers_defer_torch_meta_kernels_and_speak_the_same(voice_dir: Path, tmp_path: Path) -> None:
+    (tmp_path / "lines.txt").write_text("안녕하세요.\n반갑습니다.\n", encoding="utf-8")
+    runs = {}
+    for defer in (True, False):
+        out = tmp_path / f"out-{defer}"
+        args = ("batch", "lines.txt", "-m", "2", "--voice-dir", str(voice_dir), "--jobs", "2", "--seed", "5")
+        runs[defer] = _forv_tts(*args, "--out-dir", str(out), cwd=tmp_path, defer=defer)
+        assert runs[defer].returncode == 0, runs[defer].stderr[-2000:]
+    assert runs[True].stderr.count(_DEFERRING) == 2 and _LOADING not in runs[True].stderr  # each worker
+    assert _DEFERRING not in runs[False].stderr
+    on, off = sorted((tmp_path / "out-True").rglob("*.wav")), sorted((tmp_path / "out-False").rglob("*.wav"))
+    assert [p.name for p in on] == [p.name for p in off] and len(on) == 2
+    assert all(a.read_bytes() == b.read_bytes() for a, b in zip(on, off, strict=True))

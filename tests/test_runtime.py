@@ -162,3 +162,100 @@ def test_say_applies_it_before_synthesising(monkeypatch: pytest.MonkeyPatch, tmp
     result = CliRunner().invoke(cli.app, ["say", "안녕하세요", "-o", str(tmp_path / "a.wav")])
     assert result.exit_code == 0, result.output
     assert calls == ["malloc", "say"]
+
+
+# --- torch's Python meta kernels, deferred -----------------------------------------------------------
+
+# Arms the deferral, imports torch and checks what it left out; the test's code runs after it.
+_DEFERRED = """
+    import sys
+    from forv_tts import runtime
+    assert runtime.defer_torch_meta_kernels()
+    import torch
+    import torch.nn.functional as F
+    assert runtime.torch_meta_kernels_deferred(), "armed, yet torch ran its meta kernels"
+    assert "torch._decomp" not in sys.modules and "torch._prims" not in sys.modules
+
+    def meta_kernel_works():
+        # index_select has only a Python meta kernel (torch._meta_registrations) in torch 2.13.
+        table, ids = torch.empty(4, 3, device="meta"), torch.zeros(2, dtype=torch.long, device="meta")
+        try:
+            return F.embedding(ids, table).shape == (2, 3)
+        except NotImplementedError:
+            return False
+"""
+
+
+def _deferred(code: str, tmp_path: Path) -> list[str]:
+    env = {"FORV_TTS_DEFER_TORCH_META": "1"}
+    r = _python(textwrap.dedent(_DEFERRED) + textwrap.dedent(code), tmp_path, env=env)
+    assert r.returncode == 0, r.stderr.decode()[-3000:]
+    return r.stdout.decode().split()
+
+
+def test_deferred_meta_kernels_are_left_out_and_generators_still_work(tmp_path: Path) -> None:
+    import torch
+
+    from forv_tts.runtime import new_generator
+
+    out = _deferred(
+        """
+        print(meta_kernel_works())
+        print(",".join(repr(x) for x in torch.randn(6, generator=runtime.new_generator(1234)).tolist()))
+        print(runtime.torch_meta_kernels_deferred())
+        """,
+        tmp_path,
+    )
+    expected = torch.randn(6, generator=torch.Generator().manual_seed(1234)).tolist()
+    assert out[0] == "False"  # the thing deferred really is missing until first use
+    assert out[1] == ",".join(repr(x) for x in expected)  # same stream as torch.Generator().manual_seed
+    assert out[2] == "True"  # drawing numbers does not load them
+    before = torch.randn(3, generator=torch.default_generator.clone_state())
+    new_generator(99).manual_seed(5)
+    assert torch.equal(torch.randn(3), before)  # the global RNG is untouched
+
+
+@pytest.mark.parametrize(
+    "first_use",
+    [
+        "import torch._meta_registrations",
+        "from torch._meta_registrations import meta_index_Tensor",
+        "torch._meta_registrations.meta_index_Tensor",
+        "import torch._decomp",
+        "import torch._refs",
+        "import torch._prims",
+        "import torch._dynamo",  # reaches torch._prims through a module torch._prims needs back
+        "import torch._inductor.config",
+        "runtime.load_torch_meta_kernels()",
+    ],
+)
+def test_first_use_runs_them_in_torchs_order(tmp_path: Path, first_use: str) -> None:
+    out = _deferred(
+        f"""
+        {first_use}
+        print(runtime.torch_meta_kernels_deferred(), meta_kernel_works())
+        torch.Generator().manual_seed(1)  # torch._prims has set its metaclass
+        from torch._decomp import core_aten_decompositions
+        print(len(core_aten_decompositions()) > 100, runtime.DEFERRED_TORCH_MODULE in str(sys.meta_path))
+        """,
+        tmp_path,
+    )
+    assert out == ["False", "True", "True", "False"]
+
+
+def test_deferral_is_off_once_torch_is_imported_or_when_told(tmp_path: Path) -> None:
+    r = _python(
+        """
+        import os, sys
+        from forv_tts import runtime
+        os.environ["FORV_TTS_DEFER_TORCH_META"] = "0"
+        told_off = runtime.defer_torch_meta_kernels()
+        del os.environ["FORV_TTS_DEFER_TORCH_META"]
+        import torch
+        print(told_off, runtime.defer_torch_meta_kernels(), runtime.torch_meta_kernels_deferred())
+        print(type(sys.modules[runtime.DEFERRED_TORCH_MODULE]).__name__, "torch._decomp" in sys.modules)
+        """,
+        tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == [b"False", b"False", b"False", b"module", b"True"]
