@@ -698,20 +698,28 @@ def _extract_generator(path: Path) -> ckpt_io.StateDict:
 
 
 def _load_into(model: nn.Module, loaded: weight_cache.Loaded, path: Path) -> None:
-    # Copying from the memory-mapped checkpoint (or cache entry) makes its pages resident; each module
-    # hands its pages back as soon as its tensors are copied, so peak memory holds the model once.
+    """Strictly load `loaded` into `model`: cache entries by adoption, checkpoints by copying.
+
+    A cache entry's tensors each own their bytes of the entry's private (copy-on-write) mapping, so the
+    model adopts them as they are (`assign=True`): no 115 MB copy, and no fresh pages to fault in for
+    it (0.28 → 0.06 s for a real-size member). The entry is never rewritten in place (a new one is
+    renamed over it), so the mapping stays valid for the life of the process. A checkpoint's tensors
+    are views into pickled storages that also hold the optimizer's state: those are copied, and each
+    module hands its pages back as soon as its tensors are copied, so peak memory holds the model once.
+    """
     state = loaded.state
-    pages = ckpt_io.MappedPages(loaded.mapped_from)
     hooks = []
-    if pages:
-        for prefix, module in model.named_modules():
-            names = [*module._parameters, *module._buffers]
-            keys = [f"{prefix}.{name}" if prefix else name for name in names]
-            tensors = [state[k] for k in keys if k in state]
-            if tensors:
-                hooks.append(module.register_load_state_dict_post_hook(_ReleaseCopied(pages, tensors)))
+    if not loaded.from_cache:
+        pages = ckpt_io.MappedPages(loaded.mapped_from)
+        if pages:
+            for prefix, module in model.named_modules():
+                names = [*module._parameters, *module._buffers]
+                keys = [f"{prefix}.{name}" if prefix else name for name in names]
+                tensors = [state[k] for k in keys if k in state]
+                if tensors:
+                    hooks.append(module.register_load_state_dict_post_hook(_ReleaseCopied(pages, tensors)))
     try:
-        model.load_state_dict(state, strict=True)
+        model.load_state_dict(state, strict=True, assign=loaded.from_cache)
     except RuntimeError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         detail = " ".join(str(exc).split())[:200]
@@ -720,6 +728,24 @@ def _load_into(model: nn.Module, loaded: weight_cache.Loaded, path: Path) -> Non
     finally:
         for hook in hooks:
             hook.remove()
+
+
+def _release_replaced(model: nn.Module, loaded: weight_cache.Loaded) -> None:
+    """Hand back the mapped pages of adopted tensors that the model no longer holds.
+
+    Removing weight norm replaces each (g, v) pair the model adopted from a cache entry with a new
+    weight; the pages that computing it read would otherwise stay resident until the process ends
+    (+48 MB for a real-size member). Checkpoint loads released theirs while copying.
+    """
+    if not loaded.from_cache:
+        return
+    pages = ckpt_io.MappedPages(loaded.mapped_from)
+    if not pages:
+        return
+    held = {t.untyped_storage().data_ptr() for t in (*model.parameters(), *model.buffers())}
+    for tensor in loaded.state.values():
+        if tensor.untyped_storage().data_ptr() not in held:
+            pages.release(tensor)
 
 
 def glow_infer(
@@ -818,14 +844,11 @@ class CoquiVoice:
             raise VoiceLoadError(f"member {info.id}: cannot build the networks from config ({exc})") from None
 
         # Model-only weights from the cache when it is current (0.01 s), else from the checkpoint.
-        loaded = weight_cache.load_state(info.checkpoint, "glow", _extract_model)
-        _load_into(self.glow, loaded, info.checkpoint)
-        glow_cached = loaded.from_cache
-        del loaded
-        loaded = weight_cache.load_state(info.vocoder_checkpoint, "hifigan", _extract_generator)
-        _load_into(self.vocoder, loaded, info.vocoder_checkpoint)
-        self.from_weight_cache = glow_cached and loaded.from_cache
-        del loaded
+        glow_state = weight_cache.load_state(info.checkpoint, "glow", _extract_model)
+        _load_into(self.glow, glow_state, info.checkpoint)
+        voc_state = weight_cache.load_state(info.vocoder_checkpoint, "hifigan", _extract_generator)
+        _load_into(self.vocoder, voc_state, info.vocoder_checkpoint)
+        self.from_weight_cache = glow_state.from_cache and voc_state.from_cache
 
         self.glow.eval()
         self.vocoder.eval()
@@ -837,6 +860,9 @@ class CoquiVoice:
             self.glow.store_inverse()
             self.vocoder.remove_weight_norm()
         self.channels_last = fast_convolutions and _channels_last(self.vocoder)
+        _release_replaced(self.glow, glow_state)
+        _release_replaced(self.vocoder, voc_state)
+        del glow_state, voc_state
         log.debug("member %s (%s) ready in %.2f s", info.id, self.format, time.perf_counter() - t0)
 
     @staticmethod

@@ -14,7 +14,8 @@ retrained, replaced or touched), an unreadable or truncated cache file, or a cac
 a miss: the checkpoint is read as before and the entry rewritten (fsynced, then renamed into place, so
 a crash never leaves a half-written entry behind a valid name). The cache is only an accelerator: when
 it cannot be written (read-only home, full disk) loading goes on from the checkpoint and says so once
-in the log. `FORV_TTS_WEIGHT_CACHE=0` turns it off; deleting the directory is always safe.
+in the log. `FORV_TTS_WEIGHT_CACHE=0` turns it off; deleting the directory is always safe (a loaded
+voice adopts its entry's mapped tensors, and a mapping outlives the file's name).
 """
 
 from __future__ import annotations

@@ -80,6 +80,45 @@ def test_second_load_is_from_cache_and_bit_identical(
     assert np.array_equal(second.synthesize(TEXT, seed=3).samples, expected)
 
 
+@pytest.mark.parametrize("member", ["1", "2"])
+def test_a_cached_load_adopts_the_entry_and_hands_back_what_folding_replaced(
+    member: str, cache: Path, voice_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    info = member_info(voice_dir, member)
+    CoquiVoice(info)  # writes the entries
+    read: dict[str, dict[str, torch.Tensor]] = {}
+    real_read = weight_cache._read
+
+    def spy_read(entry: Path, stamp: dict[str, str]) -> dict[str, torch.Tensor] | None:
+        state = real_read(entry, stamp)
+        if state is not None:
+            read[stamp["kind"]] = state
+        return state
+
+    released: list[int] = []
+    real_release = ck.MappedPages.release
+
+    def spy_release(self: ck.MappedPages, tensor: torch.Tensor) -> None:
+        released.append(tensor.data_ptr())
+        real_release(self, tensor)
+
+    monkeypatch.setattr(weight_cache, "_read", spy_read)
+    monkeypatch.setattr(ck.MappedPages, "release", spy_release)
+    voice = CoquiVoice(info)
+    assert voice.from_weight_cache and sorted(read) == ["glow", "hifigan"]
+
+    replaced_ptrs: set[int] = set()
+    for kind, model in (("glow", voice.glow), ("hifigan", voice.vocoder)):
+        now = model.state_dict()
+        # Every tensor the folded model still has under its entry name is the entry's own (no copy)...
+        assert all(now[k].data_ptr() == t.data_ptr() for k, t in read[kind].items() if k in now), kind
+        # ...and what it no longer has are weight-norm pairs that folding replaced.
+        replaced = {k for k in read[kind] if k not in now}
+        assert replaced and all(".parametrizations.weight.original" in k for k in replaced), kind
+        replaced_ptrs |= {read[kind][k].data_ptr() for k in replaced}
+    assert set(released) == replaced_ptrs  # exactly those pages are handed back, nothing the model uses
+
+
 def test_a_retrained_checkpoint_is_a_miss(cache: Path, own_voices: Path) -> None:
     info = member_info(own_voices, "2")
     before = CoquiVoice(info)
