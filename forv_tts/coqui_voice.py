@@ -730,12 +730,12 @@ def _load_into(model: nn.Module, loaded: weight_cache.Loaded, path: Path) -> Non
             hook.remove()
 
 
-def _release_replaced(model: nn.Module, loaded: weight_cache.Loaded) -> None:
-    """Hand back the mapped pages of adopted tensors that the model no longer holds.
+def _release_replaced(model: nn.Module, loaded: weight_cache.Loaded, prefix: str = "") -> None:
+    """Hand back the mapped pages of adopted tensors (named `prefix...`) that `model` no longer holds.
 
     Removing weight norm replaces each (g, v) pair the model adopted from a cache entry with a new
     weight; the pages that computing it read would otherwise stay resident until the process ends
-    (+48 MB for a real-size member). Checkpoint loads released theirs while copying.
+    (+77 MB for a real-size member). Checkpoint loads released theirs while copying.
     """
     if not loaded.from_cache:
         return
@@ -743,9 +743,25 @@ def _release_replaced(model: nn.Module, loaded: weight_cache.Loaded) -> None:
     if not pages:
         return
     held = {t.untyped_storage().data_ptr() for t in (*model.parameters(), *model.buffers())}
-    for tensor in loaded.state.values():
-        if tensor.untyped_storage().data_ptr() not in held:
+    for key, tensor in loaded.state.items():
+        if key.startswith(prefix) and tensor.untyped_storage().data_ptr() not in held:
             pages.release(tensor)
+
+
+def _store_inverse(glow: Any, loaded: weight_cache.Loaded) -> None:
+    """`GlowTTS.store_inverse` (its decoder's, flow by flow), handing back each flow's replaced pages.
+
+    Folding reads every (g, v) pair and writes a new weight: done for the whole model before any
+    release, a real-size member's resident set briefly grew by both (+151 MB); flow by flow it
+    grows by one flow's pairs at a time.
+    """
+    flows = getattr(getattr(glow, "decoder", None), "flows", None)
+    if flows is None:
+        glow.store_inverse()
+        return
+    for index, flow in enumerate(flows):
+        flow.store_inverse()
+        _release_replaced(flow, loaded, prefix=f"decoder.flows.{index}.")
 
 
 def glow_infer(
@@ -857,7 +873,7 @@ class CoquiVoice:
         if remove_weight_norm:
             # What coqui's load_checkpoint(eval=True) does: GlowTTS.store_inverse (inverts the 1x1
             # convs, removes the coupling WaveNets' weight norm) and the vocoder's remove_weight_norm.
-            self.glow.store_inverse()
+            _store_inverse(self.glow, glow_state)
             self.vocoder.remove_weight_norm()
         self.channels_last = fast_convolutions and _channels_last(self.vocoder)
         _release_replaced(self.glow, glow_state)

@@ -96,16 +96,29 @@ def test_a_cached_load_adopts_the_entry_and_hands_back_what_folding_replaced(
         return state
 
     released: list[int] = []
+    events: list[str] = []
     real_release = ck.MappedPages.release
 
     def spy_release(self: ck.MappedPages, tensor: torch.Tensor) -> None:
         released.append(tensor.data_ptr())
+        events.append("release")
         real_release(self, tensor)
+
+    from TTS.tts.layers.glow_tts.glow import CouplingBlock
+
+    real_fold = CouplingBlock.store_inverse
+
+    def spy_fold(self: CouplingBlock) -> None:
+        events.append("fold")
+        real_fold(self)
 
     monkeypatch.setattr(weight_cache, "_read", spy_read)
     monkeypatch.setattr(ck.MappedPages, "release", spy_release)
+    monkeypatch.setattr(CouplingBlock, "store_inverse", spy_fold)
     voice = CoquiVoice(info)
     assert voice.from_weight_cache and sorted(read) == ["glow", "hifigan"]
+    # Flow by flow: pages go back while later flows are still to be folded (bounds the peak).
+    assert events.count("fold") > 1 and events.index("release") < len(events) - events[::-1].index("fold")
 
     replaced_ptrs: set[int] = set()
     for kind, model in (("glow", voice.glow), ("hifigan", voice.vocoder)):
