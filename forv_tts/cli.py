@@ -393,6 +393,7 @@ def say(
         seed=seed,
         length_scale=length_scale,
         normalize=not no_normalize,
+        fork_text=True,  # this process is ours: normalise while torch is imported (pipeline.py)
     )
     if upload:
         assert result.path is not None

@@ -8,6 +8,7 @@ of the process, so a `say --member 3` loads member 3 and nothing else.
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import logging
 import re
@@ -89,6 +90,14 @@ def _load_uncached(info: VoiceInfo) -> Voice:
     from forv_tts.coqui_voice import CoquiVoice
 
     return CoquiVoice(info)
+
+
+def import_for(info: VoiceInfo) -> None:
+    """Import the modules loading `info` will need (torch and coqui's code for a member); load nothing.
+
+    Costs nothing when they are already imported; lets a caller overlap them with other work.
+    """
+    importlib.import_module("forv_tts.espeak" if info.engine == ENGINE_ESPEAK else "forv_tts.coqui_voice")
 
 
 @functools.cache

@@ -6,6 +6,7 @@ that the CLI, batch workers and (later) a queue worker all run exactly the same 
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -15,8 +16,9 @@ from typing import Any
 from forv_tts import naming
 from forv_tts.audio import Audio, concat, write_wav
 from forv_tts.errors import InvalidInputError, NothingToSayError
-from forv_tts.models import Voice, VoiceInfo, find_voice, load_voice
+from forv_tts.models import ENGINE_ESPEAK, Voice, VoiceInfo, find_voice, import_for, load_voice
 from forv_tts.paths import voice_dir as resolve_voice_dir
+from forv_tts.runtime import fork_call
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +29,7 @@ def prepare_text(text: str, *, normalize: bool = True) -> list[str]:
     With `normalize` the text goes through number reading and g2pk (`forv_tts.normalize`); without it the
     text is only split into sentences, for callers who already hand over pronounced Hangul.
     """
-    if not text or not text.strip():
-        raise InvalidInputError("no text given: pass TEXT as an argument or pipe it on stdin")
+    _require_text(text)
     if normalize:
         from forv_tts.normalize import normalize as run_normalize
 
@@ -40,6 +41,31 @@ def prepare_text(text: str, *, normalize: bool = True) -> list[str]:
     if not sentences:
         raise NothingToSayError(f"nothing speakable in {text[:40]!r}: give Korean text")
     return sentences
+
+
+def _require_text(text: str) -> None:
+    if not text or not text.strip():
+        raise InvalidInputError("no text given: pass TEXT as an argument or pipe it on stdin")
+
+
+def prepare_text_while_importing(text: str, info: VoiceInfo, *, normalize: bool = True) -> list[str]:
+    """`prepare_text`, run in a forked child while this process imports what loading `info` needs.
+
+    Why: for a member, `import torch` takes 1-2 s of a cold `say` on one core while the other idles,
+    and normalising takes 0.1-0.2 s (bench/notes.md). Only for processes forv-tts owns (the CLI):
+    `runtime.fork_call` refuses where forking is not safe, and then this is plain `prepare_text`. Bad
+    text is still reported as `prepare_text` reports it, once the imports are done.
+    """
+    _require_text(text)
+    worth_it = normalize and info.engine != ENGINE_ESPEAK  # the built-in voice imports next to nothing
+    pending = fork_call(functools.partial(prepare_text, text, normalize=normalize)) if worth_it else None
+    if pending is not None:
+        import_for(info)
+        sentences = pending.result()
+        if sentences is not None:
+            log.debug("text normalised in a forked child while the voice's modules were imported")
+            return sentences
+    return prepare_text(text, normalize=normalize)
 
 
 def synthesize_sentences(
@@ -121,12 +147,15 @@ def say(
     seed: int | None = None,
     length_scale: float | None = None,
     normalize: bool = True,
+    fork_text: bool = False,
 ) -> SayResult:
     """Synthesise `text` with a member's voice (or the built-in one) and write the wav.
 
     Without `output` the wav goes to `wav_files/<member>/<uuid>_<created_at>_voice.wav` under the current
     directory, the naming the team's storage uses. With `write=False` nothing is written (the caller
     streams `result.audio`). Names are validated before any work starts, so bad input writes nothing.
+    `fork_text` (the CLI's own process) normalises while the voice's imports run
+    (`prepare_text_while_importing`).
     """
     t0 = time.perf_counter()
     uuid = naming.validate_uuid(uuid) if uuid is not None else naming.new_uuid()
@@ -137,7 +166,10 @@ def say(
     target = output
     if write and target is None:
         target = Path(naming.clip_name(info.id, uuid, created_at))
-    sentences = prepare_text(text, normalize=normalize)
+    if fork_text:
+        sentences = prepare_text_while_importing(text, info, normalize=normalize)
+    else:
+        sentences = prepare_text(text, normalize=normalize)
     voice = load_voice(info)
     audio = synthesize_sentences(voice, sentences, seed=seed, length_scale=length_scale)
     path = write_wav(audio, target) if write and target is not None else None
