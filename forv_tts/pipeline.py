@@ -60,8 +60,10 @@ def prepare_text_while_importing(text: str, info: VoiceInfo, *, normalize: bool 
     worth_it = normalize and info.engine != ENGINE_ESPEAK  # the built-in voice imports next to nothing
     pending = fork_call(functools.partial(prepare_text, text, normalize=normalize)) if worth_it else None
     if pending is not None:
-        import_for(info)
-        sentences = pending.result()
+        try:
+            import_for(info)
+        finally:
+            sentences = pending.result()  # also reaps the child when the import failed
         if sentences is not None:
             log.debug("text normalised in a forked child while the voice's modules were imported")
             return sentences
