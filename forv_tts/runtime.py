@@ -1,4 +1,6 @@
-"""Process-wide settings for the torch runtime: applied before torch is imported, and a fast exit after.
+"""Process-wide settings for the torch runtime, applied before torch is imported (idle OpenMP threads
+that sleep, malloc that keeps freed memory, torch's Python meta kernels left for later, work forked off
+beside the import), and a fast exit after.
 
 Kept apart from `_compat` (which imports importlib.metadata) so the CLI can call it at start-up for free.
 These are settings for a process that forv-tts owns (the CLI, batch workers); the library never applies
@@ -15,6 +17,7 @@ import sys
 import threading
 import types
 from collections.abc import Callable
+from importlib.machinery import ModuleSpec, PathFinder
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, cast
 
 if TYPE_CHECKING:
@@ -137,31 +140,20 @@ class _DeferredModule(types.ModuleType):
         return getattr(self, name)
 
 
-_spec_class: type | None = None
+class _DeferredSpec(ModuleSpec):
+    """A spec whose `_initializing` runs its module: every `import` of a module already in sys.modules
+    reads it (CPython's import_ensure_initialized, importlib's _find_and_load)."""
 
+    @property
+    def _initializing(self) -> bool:
+        module = sys.modules.get(self.name)
+        if isinstance(module, _DeferredModule) and module.__spec__ is self:
+            _load_deferred(module)
+        return bool(self.__dict__.get("_initializing_now", False))
 
-def _deferred_spec_class() -> type:
-    global _spec_class
-    if _spec_class is None:
-        from importlib.machinery import ModuleSpec
-
-        class DeferredSpec(ModuleSpec):
-            """A spec whose `_initializing` runs its module: every `import` of a module already in
-            sys.modules reads it (CPython's import_ensure_initialized, importlib's _find_and_load)."""
-
-            @property
-            def _initializing(self) -> bool:
-                module = sys.modules.get(self.name)
-                if isinstance(module, _DeferredModule) and module.__spec__ is self:
-                    _load_deferred(module)
-                return bool(self.__dict__.get("_initializing_now", False))
-
-            @_initializing.setter
-            def _initializing(self, value: bool) -> None:
-                self.__dict__["_initializing_now"] = value
-
-        _spec_class = DeferredSpec
-    return _spec_class
+    @_initializing.setter
+    def _initializing(self, value: bool) -> None:
+        self.__dict__["_initializing_now"] = value
 
 
 class _DeferringLoader:
@@ -217,15 +209,13 @@ class _DeferringFinder:
             not name.startswith("torch.") or name in _INDEPENDENT or not _torch_imported()
         ):
             return None
-        from importlib.machinery import PathFinder
-
         spec = PathFinder.find_spec(name, path)
         if spec is None or not hasattr(spec.loader, "exec_module"):
             return spec
         if name == DEFERRED_TORCH_MODULE:
             spec.loader_state = spec.loader
             spec.loader = cast("Loader", _DeferringLoader())
-            spec.__class__ = _deferred_spec_class()
+            spec.__class__ = _DeferredSpec
         elif torch_meta_kernels_deferred():
             spec.loader = cast("Loader", _LoadFirstLoader(spec.loader))
         return spec
