@@ -730,17 +730,25 @@ def _load_into(model: nn.Module, loaded: weight_cache.Loaded, path: Path) -> Non
             hook.remove()
 
 
-def _release_replaced(model: nn.Module, loaded: weight_cache.Loaded, prefix: str = "") -> None:
+def _adopted_pages(loaded: weight_cache.Loaded) -> ckpt_io.MappedPages | None:
+    """The mapping a cache entry's adopted tensors live in, or None (checkpoint loads released theirs
+    while copying; no mapping found: nothing to hand back)."""
+    if not loaded.from_cache:
+        return None
+    pages = ckpt_io.MappedPages(loaded.mapped_from)
+    return pages if pages else None
+
+
+def _release_replaced(
+    model: nn.Module, loaded: weight_cache.Loaded, pages: ckpt_io.MappedPages | None, prefix: str = ""
+) -> None:
     """Hand back the mapped pages of adopted tensors (named `prefix...`) that `model` no longer holds.
 
     Removing weight norm replaces each (g, v) pair the model adopted from a cache entry with a new
     weight; the pages that computing it read would otherwise stay resident until the process ends
-    (+77 MB for a real-size member). Checkpoint loads released theirs while copying.
+    (+77 MB for a real-size member).
     """
-    if not loaded.from_cache:
-        return
-    pages = ckpt_io.MappedPages(loaded.mapped_from)
-    if not pages:
+    if pages is None:
         return
     held = {t.untyped_storage().data_ptr() for t in (*model.parameters(), *model.buffers())}
     for key, tensor in loaded.state.items():
@@ -755,13 +763,15 @@ def _store_inverse(glow: Any, loaded: weight_cache.Loaded) -> None:
     release, a real-size member's resident set briefly grew by both (+151 MB); flow by flow it
     grows by one flow's pairs at a time.
     """
+    pages = _adopted_pages(loaded)
     flows = getattr(getattr(glow, "decoder", None), "flows", None)
     if flows is None:
         glow.store_inverse()
+        _release_replaced(glow, loaded, pages)
         return
     for index, flow in enumerate(flows):
         flow.store_inverse()
-        _release_replaced(flow, loaded, prefix=f"decoder.flows.{index}.")
+        _release_replaced(flow, loaded, pages, prefix=f"decoder.flows.{index}.")
 
 
 def glow_infer(
@@ -875,9 +885,8 @@ class CoquiVoice:
             # convs, removes the coupling WaveNets' weight norm) and the vocoder's remove_weight_norm.
             _store_inverse(self.glow, glow_state)
             self.vocoder.remove_weight_norm()
+            _release_replaced(self.vocoder, voc_state, _adopted_pages(voc_state))
         self.channels_last = fast_convolutions and _channels_last(self.vocoder)
-        _release_replaced(self.glow, glow_state)
-        _release_replaced(self.vocoder, voc_state)
         del glow_state, voc_state
         log.debug("member %s (%s) ready in %.2f s", info.id, self.format, time.perf_counter() - t0)
 
