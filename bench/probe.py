@@ -119,6 +119,7 @@ def forv_rtf(
 
     _set_threads(threads)
     from forv_tts.audio import DEFAULT_PAUSE_S
+    from forv_tts.config import SynthesisConfig
     from forv_tts.synthesis import prepare_text, synthesize_sentences
     from forv_tts.voices.base import FORMAT_LEGACY
     from forv_tts.voices.coqui import networks as cnet
@@ -137,11 +138,13 @@ def forv_rtf(
         t = time.perf_counter()
         sentences = prepare_text(text)
         normalize_s = time.perf_counter() - t
-        audio = synthesize_sentences(voice, sentences, seed=1)  # warm-up
+        audio = synthesize_sentences(voice, sentences, SynthesisConfig(seed=1))  # warm-up
         # Seconds of speech: the pipeline's pauses between sentences are not synthesis output.
         speech_s = audio.duration - (len(sentences) - 1) * DEFAULT_PAUSE_S
         cpu: list[float] = []
-        seconds = _median_time(lambda s=sentences: synthesize_sentences(voice, s, seed=1), repeats, cpu)
+        seconds = _median_time(
+            lambda s=sentences: synthesize_sentences(voice, s, SynthesisConfig(seed=1)), repeats, cpu
+        )
         out["texts"][label] = {
             "chars": len(text),
             "sentences": len(sentences),

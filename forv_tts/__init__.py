@@ -1,7 +1,88 @@
-"""forv-tts: Korean text-to-speech from the command line with the team's own Coqui voices.
+"""forv-tts: Korean text-to-speech with the team's own Coqui voices, as a library first.
 
-The package is a library first; `forv_tts.cli` is a thin Typer layer over it. Importing this package
-is cheap: heavy dependencies (torch, coqui-tts, g2pk, google-cloud-storage) load only where used.
+    import forv_tts
+    voice = forv_tts.load_voice("3", voice_dir="voice_model")      # or None for the built-in voice
+    audio = forv_tts.synthesize("안녕하세요", voice, forv_tts.SynthesisConfig(seed=7, length_scale=1.1))
+    for chunk in forv_tts.iter_synthesize(long_text, voice):        # one chunk per sentence, as made
+        play(chunk.samples, chunk.sample_rate)
+    forv_tts.normalize("KTX 표가 3장에 15,000원이에요")
+
+Every public name is in `__all__` and imported on first use (module `__getattr__`), so `import
+forv_tts` loads nothing heavy (no torch, numpy, g2pk or google.cloud). See docs/python-api.md;
+`forv_tts.cli` is a thin Typer layer over the same calls.
 """
 
+from __future__ import annotations
+
+import importlib
+import types
+from typing import Any
+
 __version__ = "0.1.0"
+
+#: Public name → the module that defines it.
+_EXPORTS: dict[str, str] = {
+    "load_voice": "forv_tts.synthesis",
+    "synthesize": "forv_tts.synthesis",
+    "iter_synthesize": "forv_tts.synthesis",
+    "list_voices": "forv_tts.synthesis",
+    "SynthesisConfig": "forv_tts.config",
+    "Audio": "forv_tts.audio",
+    "AudioChunk": "forv_tts.audio",
+    "VoiceInfo": "forv_tts.voices.base",
+    "Voice": "forv_tts.voices.base",
+    "VoiceRegistry": "forv_tts.voices.registry",
+    "ForvError": "forv_tts.errors",
+    "InvalidInputError": "forv_tts.errors",
+    "NoTextError": "forv_tts.errors",
+    "NothingToSayError": "forv_tts.errors",
+    "VoiceNotFoundError": "forv_tts.errors",
+    "UnknownMemberError": "forv_tts.errors",
+    "IncompleteMemberError": "forv_tts.errors",
+    "VoiceDirNotFoundError": "forv_tts.errors",
+    "VoiceLoadError": "forv_tts.errors",
+    "SynthesisError": "forv_tts.errors",
+    "UploadError": "forv_tts.errors",
+    "ObjectExistsError": "forv_tts.errors",
+    "CredentialsError": "forv_tts.errors",
+}
+
+__all__ = ["__version__", "normalize", *sorted(_EXPORTS)]
+
+
+class _CallableModule(types.ModuleType):
+    """`forv_tts.normalize` while the normaliser is still the module `forv_tts/normalize.py`: the
+    submodule takes the package attribute's name when imported, so it is made callable instead
+    (`forv_tts.normalize(text)` and `forv_tts.normalize.expand(...)` both work). Once the text package
+    (`forv_tts.text`) exists, `normalize` is its function and this goes."""
+
+    def __call__(self, text: str) -> list[str]:
+        return list(self.normalize(text))
+
+
+def text_module() -> Any:
+    """The module with `normalize(text)` and `split_sentences(text)`: `forv_tts.text` where it exists,
+    else `forv_tts.normalize` (made callable, see `_CallableModule`)."""
+    try:
+        return importlib.import_module("forv_tts.text")
+    except ImportError:
+        module = importlib.import_module("forv_tts.normalize")
+        if not isinstance(module, _CallableModule):
+            module.__class__ = _CallableModule
+        return module
+
+
+def __getattr__(name: str) -> Any:
+    if name == "normalize":
+        found = text_module()
+        return found if isinstance(found, _CallableModule) else found.normalize
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'forv_tts' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -1,12 +1,15 @@
 """Audio values and wav encoding.
 
-Audio travels between stages as plain float32 samples in [-1, 1] plus a sample rate. Wavs are written
-as 16-bit PCM mono; writing them to disk is `forv_tts.storage.local`'s job.
+Audio travels between stages as plain float32 samples in [-1, 1] plus a sample rate (`Audio`; one
+sentence of a stream is an `AudioChunk`). Wavs are 16-bit PCM mono; writing them to disk is
+`forv_tts.storage.local`'s job. A stream of unknown length gets one header whose RIFF and data sizes
+are 0xFFFFFFFF (`stream_wav_header`), the convention sox, ffmpeg and aplay read as "until end of file".
 """
 
 from __future__ import annotations
 
 import io
+import struct
 import wave
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +35,30 @@ class Audio:
         return len(self.samples) / float(self.sample_rate)
 
 
+@dataclass(frozen=True)
+class AudioChunk:
+    """One sentence of a stream, as it was made: `index` counts the chunks of one call from 0.
+
+    `pause_before` is the silence (seconds) `synthesize` puts before this chunk when it joins them
+    (0 for the first): a player that writes it too gets exactly the joined clip's samples.
+    """
+
+    samples: npt.NDArray[np.float32]
+    sample_rate: int
+    index: int
+    sentence: str
+    pause_before: float = 0.0
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds (without the pause before it)."""
+        return len(self.samples) / float(self.sample_rate)
+
+    def silence_before(self) -> npt.NDArray[np.float32]:
+        """`pause_before` as samples."""
+        return np.zeros(round(self.pause_before * self.sample_rate), dtype=np.float32)
+
+
 def concat(chunks: Sequence[Audio], pause_s: float = DEFAULT_PAUSE_S) -> Audio:
     """Join sentence clips with `pause_s` seconds of silence between them."""
     if not chunks:
@@ -52,6 +79,23 @@ def to_pcm16(samples: npt.NDArray[np.floating]) -> bytes:
     """Float samples to little-endian 16-bit PCM, clipped (never wrapped) at full scale."""
     clipped = np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0)
     return (np.round(clipped * 32767.0)).astype("<i2").tobytes()
+
+
+UNKNOWN_SIZE = 0xFFFFFFFF
+
+
+def stream_wav_header(sample_rate: int) -> bytes:
+    """The 44-byte header of a 16-bit mono wav whose length is not known yet (RIFF and data sizes
+    0xFFFFFFFF): written once at the start of a stream, never again."""
+    rate = int(sample_rate)
+    return (
+        b"RIFF"
+        + struct.pack("<I", UNKNOWN_SIZE)
+        + b"WAVEfmt "
+        + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
+        + b"data"
+        + struct.pack("<I", UNKNOWN_SIZE)
+    )
 
 
 def write_wav_to(audio: Audio, stream: BinaryIO) -> None:

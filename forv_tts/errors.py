@@ -1,51 +1,235 @@
-"""Typed errors raised by the library.
+"""Typed errors raised by the library: data, not CLI output.
 
-Every error carries the exit code the CLI should use and a one-line message that tells the user what to
-do. The CLI maps them to output in exactly one place (`forv_tts.cli.main`).
+Every `ForvError` has a stable `code` (a string callers may switch on; it never changes once released),
+a one-line `message` in library terms (no CLI option names: the CLI adds those, see
+`forv_tts.cli.errors`), and structured `fields` (`err.fields`, or all three via `err.to_dict()`).
+The CLI maps codes to exit codes and option hints in one table (`forv_tts.cli.errors`); the service maps
+them to HTTP statuses in another. Errors survive pickling with their fields (batch workers send them
+across processes).
+
+Codes (class → code):
+
+=========================  ======================  ===========================================
+class                      code                    fields
+=========================  ======================  ===========================================
+ForvError                  error                   (whatever the raiser gave)
+InvalidInputError          invalid_input           field, value, reason (when one value is bad)
+NoTextError                no_text
+NothingToSayError          nothing_to_say          text
+UnknownMemberError         unknown_member          member, voice_dir, available
+VoiceDirNotFoundError      voice_dir_not_found     member, voice_dir
+IncompleteMemberError      incomplete_member       member, voice_dir, missing
+MissingBucketError         no_bucket
+ManifestExistsError        manifest_exists         manifest
+ManifestMismatchError      manifest_mismatch       manifest, recorded_sha256, input_sha256
+ManifestInUseError         manifest_in_use         manifest
+VoiceLoadError             voice_load_failed
+SynthesisError             synthesis_failed
+UploadError                upload_failed           uri, local_path (when known)
+ObjectExistsError          object_exists           uri, remote_md5, local_md5, local_path
+BucketNotFoundError        bucket_not_found        bucket, endpoint, local_path
+UploadUnreachableError     upload_unreachable      endpoint, reason, timeout, elapsed, local_path
+CredentialsError           no_credentials
+BatchFailedError           batch_failed            manifest, failed, pending, lines
+BatchInterruptedError      interrupted             manifest, pending, lines
+=========================  ======================  ===========================================
 """
 
 from __future__ import annotations
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
+from typing import Any, ClassVar
+
+
+def _show(value: Any) -> str:
+    """How a bad value appears in a message: strings quoted (control characters escaped), numbers bare."""
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+#: How a field is named in a library message, where its name alone would read badly.
+_LABELS = {"member": "member id", "created_at": "created_at"}
+
+
+def _rebuild(cls: type[ForvError], message: str, fields: dict[str, Any]) -> ForvError:
+    err = cls.__new__(cls)
+    ForvError.__init__(err, message, **fields)
+    return err
 
 
 class ForvError(Exception):
-    """Base class: a failure the user can act on. Exit code 1 (runtime failure)."""
+    """Base class: a failure the caller can act on. `code`, `message` and `fields` describe it."""
 
-    exit_code: int = EXIT_FAILURE
+    code: ClassVar[str] = "error"
+
+    def __init__(self, message: str, **fields: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields: dict[str, Any] = fields
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.message, self.fields))
+
+    def to_dict(self) -> dict[str, Any]:
+        """`{"code", "message", **fields}` with paths and other non-JSON values as strings."""
+        out: dict[str, Any] = {"code": self.code, "message": self.message}
+        for key, value in self.fields.items():
+            if value is None or isinstance(value, bool | int | float | str):
+                out[key] = value
+            elif isinstance(value, list | tuple):
+                out[key] = [v if isinstance(v, bool | int | float | str) else str(v) for v in value]
+            else:
+                out[key] = str(value)
+        return out
 
 
-class UsageError(ForvError):
-    """Bad usage or bad input (exit code 2): nothing was attempted."""
+class InvalidInputError(ForvError):
+    """Bad input: nothing was attempted. With `field`, one named value is bad (see `bad_value`)."""
 
-    exit_code = EXIT_USAGE
+    code = "invalid_input"
+
+    @classmethod
+    def bad_value(
+        cls, field: str, value: Any, reason: str, *, context: str | None = None
+    ) -> InvalidInputError:
+        """`invalid <field> <value>: <reason>` (prefixed by `context`, e.g. the file it came from).
+
+        `field` is the library's name for the parameter (`uuid`, `created_at`, `member`, `length_scale`,
+        `bucket`, `upload_timeout`, `signed_url`, `format`); the CLI shows its option name instead.
+        """
+        label = _LABELS.get(field) or (field.replace("_", " ") if field.islower() else field)
+        message = f"invalid {label} {_show(value)}: {reason}"
+        if context:
+            message = f"{context}: {message}"
+        return cls(message, field=field, value=value, reason=reason, context=context)
 
 
-class VoiceNotFoundError(UsageError):
-    """The requested member is not installed in the voice directory."""
+#: Kept for callers of the first releases: "bad usage or bad input".
+UsageError = InvalidInputError
 
 
-class InvalidInputError(UsageError):
-    """Input text, a name component or a file is malformed."""
+class NoTextError(InvalidInputError):
+    """No text was given at all (empty or only whitespace)."""
+
+    code = "no_text"
 
 
 class NothingToSayError(InvalidInputError):
     """After normalisation nothing speakable remains in the text."""
 
+    code = "nothing_to_say"
+
+
+class VoiceNotFoundError(InvalidInputError):
+    """The requested member cannot be used from the voice directory (base of the three cases)."""
+
+    code = "unknown_member"
+
+
+class UnknownMemberError(VoiceNotFoundError):
+    """No such member in the voice directory; `available` lists those there are."""
+
+    code = "unknown_member"
+
+
+class VoiceDirNotFoundError(VoiceNotFoundError):
+    """The voice directory itself does not exist."""
+
+    code = "voice_dir_not_found"
+
+
+class IncompleteMemberError(VoiceNotFoundError):
+    """The member's folder exists but files are missing (`missing`)."""
+
+    code = "incomplete_member"
+
+
+class MissingBucketError(InvalidInputError):
+    """An upload was asked for but no bucket was given (argument or `$FORV_TTS_BUCKET`)."""
+
+    code = "no_bucket"
+
+
+class ManifestExistsError(InvalidInputError):
+    """A fresh batch run would append to the manifest of an earlier run."""
+
+    code = "manifest_exists"
+
+
+class ManifestMismatchError(InvalidInputError):
+    """A resumed run was given a manifest written for different input."""
+
+    code = "manifest_mismatch"
+
+
+class ManifestInUseError(InvalidInputError):
+    """Another batch run holds the manifest's lock."""
+
+    code = "manifest_in_use"
+
 
 class VoiceLoadError(ForvError):
     """A voice's files exist but cannot be loaded (corrupt, incompatible, unsafe)."""
+
+    code = "voice_load_failed"
 
 
 class SynthesisError(ForvError):
     """The model failed while producing audio."""
 
+    code = "synthesis_failed"
+
 
 class UploadError(ForvError):
     """Uploading to Google Cloud Storage failed; the local file is kept."""
 
+    code = "upload_failed"
+
+
+class ObjectExistsError(UploadError):
+    """The object exists with different bytes and replacing it was not asked for."""
+
+    code = "object_exists"
+
+
+class BucketNotFoundError(UploadError):
+    """The bucket does not exist (or these credentials cannot see it)."""
+
+    code = "bucket_not_found"
+
+
+class UploadUnreachableError(UploadError):
+    """The storage service could not be reached within the upload's deadline."""
+
+    code = "upload_unreachable"
+
 
 class CredentialsError(UploadError):
     """No usable Google credentials were found."""
+
+    code = "no_credentials"
+
+
+class BatchFailedError(ForvError):
+    """The run finished but some lines failed or were not reached; the manifest says which."""
+
+    code = "batch_failed"
+
+
+class BatchInterruptedError(ForvError):
+    """The run was stopped before every line was done; resuming it finishes it."""
+
+    code = "interrupted"
+
+
+def error_classes() -> list[type[ForvError]]:
+    """Every error class defined here (for the CLI and service tables and their tests)."""
+    out: list[type[ForvError]] = []
+    todo: list[type[ForvError]] = [ForvError]
+    while todo:
+        cls = todo.pop(0)
+        if cls not in out:
+            out.append(cls)
+            todo.extend(cls.__subclasses__())
+    return out

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 import torch
 
+from forv_tts.config import SynthesisConfig
 from forv_tts.voices.coqui import checkpoint as ck
 from forv_tts.voices.coqui import compat as _compat
 from forv_tts.voices.coqui import networks as cnet
@@ -57,8 +58,8 @@ def test_skipping_random_init_gives_identical_weights_and_samples(
     for key in a:
         assert torch.equal(a[key], b[key]), key
     for seed, text in enumerate(TEXTS):
-        x = fast.synthesize(text, seed=seed).samples
-        y = plain.synthesize(text, seed=seed).samples
+        x = fast.synthesize(text, SynthesisConfig(seed=seed)).samples
+        y = plain.synthesize(text, SynthesisConfig(seed=seed)).samples
         assert np.array_equal(x, y)
 
 
@@ -188,6 +189,7 @@ def test_lazy_coercion_gives_typers_own_answers() -> None:
     import typer.main
     from typer._coercion import build_runtime_param
 
+    from forv_tts.cli import _coercion
     from forv_tts.cli import root as cli
 
     group = typer.main.get_command(cli.app)
@@ -197,10 +199,10 @@ def test_lazy_coercion_gives_typers_own_answers() -> None:
     checked = 0
     paths = 0
     for command in (group, *group.commands.values()):  # type: ignore[attr-defined]
-        cli._lazy_coercion(command, ctx)
+        _coercion.install(command, ctx)
         for param in command.get_params(ctx):
             runtime = getattr(param, "_runtime_param", None)
-            if not isinstance(runtime, cli._LazyCoercion):
+            if not isinstance(runtime, _coercion._LazyCoercion):
                 continue
             reference = build_runtime_param(param.type_descriptor)
             for value in values:
@@ -215,12 +217,43 @@ def test_lazy_coercion_gives_typers_own_answers() -> None:
     assert paths >= 3  # --voice-dir and friends are among the parameters checked
 
 
+@pytest.mark.parametrize("how", ["switched off", "another typer"])
+def test_lazy_coercion_stays_out_when_off_or_on_another_typer(
+    how: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import typer
+    import typer.main
+
+    from forv_tts.cli import _coercion
+    from forv_tts.cli import root as cli
+
+    if how == "switched off":
+        monkeypatch.setenv("FORV_TTS_LAZY_COERCION", "0")
+    else:
+        monkeypatch.setattr(typer, "__version__", "0.30.0")
+    _coercion.reset()
+    try:
+        group = typer.main.get_command(cli.app)
+        ctx = group.make_context("forv-tts", ["say", "x"], resilient_parsing=True)
+        for command in (group, *group.commands.values()):  # type: ignore[attr-defined]
+            _coercion.install(command, ctx)
+            for param in command.get_params(ctx):
+                assert getattr(param, "_runtime_param", None) is None or _coercion._LazyCoercion is None
+        assert _coercion._LazyCoercion is None
+        from forv_tts._process import startup
+
+        assert startup.report()["lazy_coercion"].startswith("off" if how == "switched off" else "disarmed")
+    finally:
+        monkeypatch.undo()
+        _coercion.reset()
+
+
 def test_say_does_not_import_pydantic() -> None:
     code = (
         "import sys\n"
-        "import forv_tts.synthesis as p\n"
-        "class R: path = 'x.wav'; extra = {}\n"
-        "p.say = lambda text, **kw: R()\n"
+        "import forv_tts.jobs.item as p\n"
+        "class R: path = 'x.wav'\n"
+        "p.run_item = lambda text, **kw: R()\n"
         "sys.argv = ['forv-tts', 'say', '안녕', '-o', 'x.wav', '--member', '3', '--step', '10',\n"
         "            '--voice-dir', 'voices']\n"
         "from forv_tts.cli import main\n"
@@ -278,9 +311,9 @@ def test_fast_convolutions_stay_within_a_tenth_of_a_16_bit_step(
     monkeypatch.setattr(cvoc._SubPixelUpsample, "kernel", spy_up)
     with _threads(threads):
         for seed, text in enumerate(TEXTS):
-            x = plain.synthesize(text, seed=seed).samples
+            x = plain.synthesize(text, SynthesisConfig(seed=seed)).samples
             assert not calls  # coqui's own path
-            y = fast.synthesize(text, seed=seed).samples
+            y = fast.synthesize(text, SynthesisConfig(seed=seed)).samples
             # every convolution ran on channels-last [B, C, 1, T], every upsampling layer as a convolution
             assert calls.count("conv:4:True") == len(convs) and calls.count("upsample") == len(upsampled)
             assert len(calls) == len(convs) + len(upsampled)

@@ -1,6 +1,7 @@
-"""Process-wide settings for the torch runtime, applied before torch is imported (idle OpenMP threads
-that sleep, malloc that keeps freed memory, torch's Python meta kernels left for later, work forked off
-beside the import), and a fast exit after.
+"""Process-wide tricks for the torch runtime, applied before torch is imported (idle OpenMP threads
+that sleep, malloc that keeps freed memory, torch's Python meta kernels left for later), and a fast
+exit after. `forv_tts._process.startup` is the one entry point: it switches each on or off and arms the
+version-dependent ones only on the versions they were measured on.
 
 Kept apart from `_compat` (which imports importlib.metadata) so the CLI can call it at start-up for free.
 These are settings for a process that forv-tts owns (the CLI, batch workers); the library never applies
@@ -10,25 +11,22 @@ them behind an embedding application's back.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import logging
 import os
 import sys
 import threading
 import types
-from collections.abc import Callable
 from importlib.machinery import ModuleSpec, PathFinder
-from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 if TYPE_CHECKING:
     from importlib.abc import Loader
 
 log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
 #: torch's Python meta kernels (and, through their imports, torch._decomp, _prims and _refs).
 DEFERRED_TORCH_MODULE = "torch._meta_registrations"
-#: Set to 0 to import torch the ordinary way in forv-tts's own processes.
+#: Set to 0 to import torch the ordinary way in forv-tts's own processes (`forv_tts.settings`).
 DEFER_ENV = "FORV_TTS_DEFER_TORCH_META"
 
 #: glibc's `mallopt` parameters (malloc.h) and the values `reuse_freed_memory` sets.
@@ -71,7 +69,9 @@ def defer_torch_meta_kernels() -> bool:
     Only for processes forv-tts owns (the CLI, batch workers), before torch is imported; does nothing
     after, or with FORV_TTS_DEFER_TORCH_META=0. Returns whether the deferral is armed.
     """
-    if "torch" in sys.modules or os.environ.get(DEFER_ENV, "1") == "0":
+    from forv_tts import settings
+
+    if "torch" in sys.modules or not settings.switch(settings.DEFER_TORCH_META):
         return False
     if not any(isinstance(finder, _DeferringFinder) for finder in sys.meta_path):
         sys.meta_path.insert(0, _DeferringFinder())
@@ -219,97 +219,6 @@ class _DeferringFinder:
         elif torch_meta_kernels_deferred():
             spec.loader = cast("Loader", _LoadFirstLoader(spec.loader))
         return spec
-
-
-class ForkedCall(Generic[_T]):
-    """A call running in a forked child: `result()` waits for its value (None if the child failed)."""
-
-    def __init__(self, pid: int, read_fd: int) -> None:
-        self.pid = pid
-        self._read_fd = read_fd
-        self._done = False
-        self._value: _T | None = None
-
-    def result(self) -> _T | None:
-        """The call's value, with the log records it emitted re-emitted here; None on any failure.
-
-        None means "do the work yourself": the child swallowed its exception, so the caller's own run
-        raises it, typed, with a real traceback, and logs its warnings once.
-        """
-        if self._done:
-            return self._value
-        self._done = True
-        chunks = []
-        with os.fdopen(self._read_fd, "rb") as pipe:
-            while chunk := pipe.read(1 << 16):
-                chunks.append(chunk)
-        _, status = os.waitpid(self.pid, 0)
-        if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0 or not chunks:
-            log.debug("forked call failed (status %#x); running it here", status)
-            return None
-        import pickle
-
-        value, records = pickle.loads(b"".join(chunks))  # our own child's bytes, nobody else's
-        for name, level, message in records:
-            logging.getLogger(name).log(level, "%s", message)
-        self._value = value
-        return value
-
-
-def fork_call(fn: Callable[[], _T]) -> ForkedCall[_T] | None:
-    """Run `fn()` in a forked child while this process goes on; None where that is not safe here.
-
-    Why: a cold `say --member` spends 1-2 s in `import torch` on one core while the other idles; the
-    text's normalisation (g2pk's import and ~650 regular expressions compiled on first use, 0.1-0.2 s)
-    can run there meanwhile. Forking is only done on Linux, from a process with no other Python
-    thread, before torch is imported (torch's thread pools do not survive a fork). The child writes
-    to stderr only (its stdout is the parent's data channel), hands its log records to the parent
-    instead of printing them, and leaves through `os._exit` (no atexit handlers, no flushing of
-    buffers it shares with the parent).
-    """
-    if (
-        not sys.platform.startswith("linux")
-        or not hasattr(os, "fork")
-        or "torch" in sys.modules
-        or threading.active_count() > 1
-    ):
-        return None
-    read_fd, write_fd = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError as exc:
-        log.debug("cannot fork (%s); running the call here", exc)
-        os.close(read_fd)
-        os.close(write_fd)
-        return None
-    if pid == 0:  # the child: nothing it does may escape this block
-        code = 1
-        try:
-            os.close(read_fd)
-            os.dup2(2, 1)
-            sys.stdout = sys.stderr  # not flushed: its buffer may hold the parent's unwritten output
-            records: list[tuple[str, int, str]] = []
-
-            class Capture(logging.Handler):
-                def emit(self, record: logging.LogRecord) -> None:
-                    records.append((record.name, record.levelno, record.getMessage()))
-
-            logging.root.handlers[:] = [Capture()]
-            value = fn()
-            import pickle
-
-            data = pickle.dumps((value, records))
-            with os.fdopen(write_fd, "wb") as pipe:
-                pipe.write(data)
-            code = 0
-        except BaseException:
-            pass  # the parent redoes the call, and reports the error with its own traceback
-        finally:
-            with contextlib.suppress(BaseException):
-                sys.stderr.flush()
-            os._exit(code)
-    os.close(write_fd)
-    return ForkedCall(pid, read_fd)
 
 
 def reuse_freed_memory() -> bool:

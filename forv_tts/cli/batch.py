@@ -12,6 +12,7 @@ import typer
 # not those of a separately installed click.
 from typer import _click as click
 
+from forv_tts.cli.errors import CliUsageError
 from forv_tts.cli.options import (
     BucketOption,
     LengthScaleOption,
@@ -22,7 +23,6 @@ from forv_tts.cli.options import (
     VoiceDirOption,
 )
 from forv_tts.cli.root import _print_json, app
-from forv_tts.errors import InvalidInputError
 
 
 class _BatchProgressView:
@@ -183,18 +183,23 @@ def batch(
     """
     import signal
 
+    from forv_tts.config import SynthesisConfig
     from forv_tts.jobs import batch as fb
     from forv_tts.jobs.input import parse_input, read_source
     from forv_tts.jobs.item import UploadSpec
 
+    config = SynthesisConfig(seed=seed, length_scale=length_scale, normalize=not no_normalize)
     spec: UploadSpec | None = None
     if upload:
         from forv_tts.storage import gcs
 
-        timeout = gcs.check_timeout(gcs.DEFAULT_TIMEOUT_S if upload_timeout is None else upload_timeout)
-        spec = UploadSpec(bucket=gcs.resolve_bucket(bucket), timeout=timeout, overwrite=overwrite)
+        spec = UploadSpec(
+            bucket=gcs.resolve_bucket(bucket),
+            timeout=gcs.DEFAULT_TIMEOUT_S if upload_timeout is None else upload_timeout,
+            overwrite=overwrite,
+        )
     elif overwrite or upload_timeout is not None:
-        raise InvalidInputError("--overwrite and --upload-timeout only apply with --upload")
+        raise CliUsageError("--overwrite and --upload-timeout only apply with --upload")
     data, name = read_source(source)
     parsed = parse_input(data, fmt=fmt, name=name)
     options = fb.BatchOptions(
@@ -204,9 +209,7 @@ def batch(
         voice_dir=voice_dir,
         step=step,
         jobs=jobs,
-        seed=seed,
-        length_scale=length_scale,
-        normalize=not no_normalize,
+        config=config,
         upload=spec,
         resume=resume,
         fail_fast=fail_fast,
@@ -247,4 +250,4 @@ def batch(
         )
     error = summary.error()
     if error is not None:
-        raise error
+        raise error  # its exit code: 1 (failed lines), 130 (interrupted), via forv_tts.cli.errors

@@ -17,10 +17,10 @@ def members(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """List the voices: the built-in one and every member found in the voice directory."""
-    from forv_tts.paths import voice_dir as resolve_voice_dir
-    from forv_tts.voices.layout import list_voices
+    from forv_tts import settings
+    from forv_tts.synthesis import list_voices
 
-    root = resolve_voice_dir(voice_dir)
+    root = settings.voice_dir(voice_dir)
     voices = list_voices(root)
     if as_json:
         _print_json([v.to_dict() for v in voices])

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from forv_tts.cli.root import _print_json, _read_text, app
-from forv_tts.errors import InvalidInputError
+from forv_tts.errors import NothingToSayError
 
 
 @app.command()
@@ -18,7 +18,9 @@ def normalize(
     as_json: Annotated[bool, typer.Option("--json", help="Print each sentence's stages as JSON.")] = False,
 ) -> None:
     """Print exactly the text handed to the voice (after g2pk), one line per sentence."""
-    from forv_tts import normalize as norm
+    from forv_tts import text_module
+
+    norm = text_module()
 
     raw = _read_text(text)
     if as_json:
@@ -26,9 +28,6 @@ def normalize(
         return
     sentences = norm.normalize(raw)
     if not sentences:
-        raise InvalidInputError("nothing speakable in the text: give Korean text")
+        raise NothingToSayError("nothing speakable in the text: give Korean text", text=raw[:200])
     for sentence in sentences:
         typer.echo(sentence)
-
-
-# --- batch -------------------------------------------------------------------------------------------

@@ -1,21 +1,17 @@
 """The `forv-tts` command line: a thin Typer layer over the library.
 
 Rules this module keeps: data goes to stdout, messages to stderr; library errors (`forv_tts.errors`) are
-turned into one line and an exit code in exactly one place (`_ForvGroup.invoke`); nothing prompts; and
-nothing heavy (torch, coqui-tts, g2pk, google.cloud) is imported until a command needs it, so
-`forv-tts --help` stays instant.
+turned into one line and an exit code in exactly one place (`_ForvGroup.invoke`, through the table in
+`forv_tts.cli.errors`); nothing prompts; and nothing heavy (torch, coqui-tts, g2pk, google.cloud) is
+imported until a command needs it, so `forv-tts --help` stays instant.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
-import os
-import re
 import sys
 import traceback
-from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -25,13 +21,11 @@ import typer
 from typer import _click as click
 from typer.core import TyperGroup
 
-from forv_tts import __version__
-from forv_tts._process.runtime import (
-    defer_torch_meta_kernels,
-    exit_without_teardown,
-    prefer_passive_openmp,
-)
-from forv_tts.errors import EXIT_FAILURE, EXIT_USAGE, ForvError, InvalidInputError
+from forv_tts import __version__, settings
+from forv_tts._process import startup
+from forv_tts.cli import _coercion
+from forv_tts.cli.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, exit_code, message
+from forv_tts.errors import ForvError, InvalidInputError, NoTextError
 
 log = logging.getLogger("forv_tts")
 
@@ -48,84 +42,12 @@ def _fail(message: str, code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
-# --- start-up: typer's value coercion without pydantic for the common cases --------------------------
-# typer >= 0.28 coerces every non-flag parameter value through a pydantic TypeAdapter, built the first time
-# the parameter is processed, even when the option was not given: `say` paid ~0.2 s (0.5 s on a busy
-# machine) importing pydantic and building a dozen adapters before doing any work. `_LazyCoercion` answers
-# the cases whose result is known without pydantic (option not given; a str for a plain `str`; a
-# plain decimal for an unconstrained `int`; a str for a plain `Path`, whose pydantic validation is
-# `Path(value)`, checked by typer's own path checks) and hands every other value to typer's own
-# coercion, built on first need. With another typer (private API changed) nothing is replaced.
-try:
-    from typer._coercion import RuntimeParam as _RuntimeParam
-    from typer._coercion import build_runtime_param as _build_runtime_param
-    from typer._param_types import coerce_cli_path as _coerce_cli_path
-    from typer.core import _TyperParameter
-except ImportError:  # pragma: no cover - another typer: keep its own coercion
-    _LazyCoercion: Any = None
-else:
-    _PLAIN_INT = re.compile(r"-?[0-9]{1,18}")
-
-    @dataclasses.dataclass(frozen=True)
-    class _LazyCoercion(_RuntimeParam):  # type: ignore[no-redef]
-        descriptor: Any = None
-
-        def coerce(self, value: Any, param: Any, ctx: click.Context) -> Any:
-            if value is None:
-                return super().coerce(value, param, ctx)  # None or (), no conversion involved
-            info = self.descriptor.parameter_info
-            simple = (
-                type(value) is str
-                and not (param.multiple or param.nargs == -1)
-                and info.parser is None
-                and self.descriptor.file_annotation is None
-            )
-            if simple and self.annotation is str:
-                return value  # typer: str(value) validated as str
-            if (
-                simple
-                and self.annotation is int
-                and info.min is None
-                and info.max is None
-                and _PLAIN_INT.fullmatch(value)
-            ):
-                return int(value)
-            if simple and self.annotation is Path and info.path_type in (None, Path):
-                return _coerce_cli_path(Path(value), info, path_type=Path, param=param, ctx=ctx)
-            return self._full().coerce(value, param, ctx)
-
-        def _coerce_value(self, value: Any, param: Any, ctx: click.Context) -> Any:
-            return self._full()._coerce_value(value, param, ctx)
-
-        def _full(self) -> Any:
-            full = self.__dict__.get("_typer_param")
-            if full is None:
-                full = _build_runtime_param(self.descriptor)
-                object.__setattr__(self, "_typer_param", full)
-            return full
-
-
-def _lazy_coercion(command: click.Command, ctx: click.Context) -> None:
-    """Give the command's typer parameters `_LazyCoercion` (once, before they process any value).
-
-    `get_params` includes the `--help` option, which click creates on first use and then caches.
-    """
-    if _LazyCoercion is None:
-        return
-    for param in command.get_params(ctx):
-        if isinstance(param, _TyperParameter) and getattr(param, "_runtime_param", False) is None:
-            desc = param.type_descriptor
-            param._runtime_param = _LazyCoercion(
-                parameter_info=desc.parameter_info, annotation=desc.annotation, descriptor=desc
-            )
-
-
 class _ForvGroup(TyperGroup):
     """Maps library errors to one stderr line and an exit code, for the console script and CliRunner alike."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         for command in (self, *self.commands.values()):
-            _lazy_coercion(command, ctx)
+            _coercion.install(command, ctx)
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -136,10 +58,10 @@ class _ForvGroup(TyperGroup):
         except ForvError as err:
             if _state.debug:
                 traceback.print_exc()
-            _fail(str(err), err.exit_code)
+            _fail(message(err), exit_code(err))
         except KeyboardInterrupt:
             click.echo("forv-tts: interrupted", err=True)
-            raise typer.Exit(130) from None
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         except BrokenPipeError:
             # The reader went away (e.g. `| head`); nothing useful can be printed.
             sys.stderr.close()
@@ -200,6 +122,7 @@ def _root(
     """Korean text-to-speech with your team's own Glow-TTS + HiFi-GAN voices."""
     _state.debug = debug
     _setup_logging(verbose, debug)
+    log.debug("start-up tricks: %s", startup.report() or "none asked for yet")
 
 
 def _read_text(text: str | None) -> str:
@@ -207,7 +130,7 @@ def _read_text(text: str | None) -> str:
     if text is not None and text != "-":
         return text
     if sys.stdin is None or sys.stdin.isatty():
-        raise InvalidInputError("no text given: pass TEXT as an argument or pipe it on stdin")
+        raise NoTextError("no text given")
     data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
     try:
         return data.decode("utf-8")
@@ -223,18 +146,17 @@ def _print_json(obj: Any) -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    if os.environ.get("FORV_TTS_DEBUG"):
+    if settings.switch(settings.DEBUG):
         _state.debug = True
-    # Before any command imports torch (batch workers do the same through the same functions).
-    prefer_passive_openmp()
-    defer_torch_meta_kernels()
+    # Before any command imports torch (batch workers do the same through the same call).
+    startup.before_torch_import()
     try:
         app()  # click's standalone mode: always ends in SystemExit
     except BrokenPipeError:
         sys.exit(EXIT_FAILURE)
     except SystemExit as done:
         if done.code is None or isinstance(done.code, int):
-            exit_without_teardown(done.code or 0)
+            startup.exit_process(done.code or 0)
         raise
 
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from forv_tts._process.runtime import (
-    reuse_freed_memory,
-)
+if TYPE_CHECKING:
+    from forv_tts.config import SynthesisConfig
+    from forv_tts.voices.base import VoiceInfo
+
+from forv_tts._process.startup import reuse_freed_memory
+from forv_tts.cli.errors import CliUsageError
 from forv_tts.cli.options import (
     BucketOption,
     KeepLocalOption,
@@ -24,7 +27,6 @@ from forv_tts.cli.options import (
     VoiceDirOption,
 )
 from forv_tts.cli.root import _print_json, _read_text, app
-from forv_tts.errors import InvalidInputError
 
 
 @app.command()
@@ -78,73 +80,101 @@ def say(
     record gains an "upload" object (uri, url, bucket, object, size, md5, path, ...). '-o -' cannot be
     combined with --upload: the upload needs a file that is kept until the object is confirmed.
     """
-    from forv_tts.audio import write_wav_to
-    from forv_tts.synthesis import resolve_voice
-    from forv_tts.synthesis import say as run_say
+    from forv_tts.config import SynthesisConfig
+    from forv_tts.jobs import item
+    from forv_tts.storage import naming
 
     reuse_freed_memory()  # this process is about to synthesise: fewer page faults (runtime.py)
 
     to_stdout = output == "-"
     if to_stdout and as_json:
-        raise InvalidInputError("--json prints to stdout, which '-o -' uses for the wav: pick one")
+        raise CliUsageError("--json prints to stdout, which '-o -' uses for the wav: pick one")
+    config = SynthesisConfig(seed=seed, length_scale=length_scale, normalize=not no_normalize)
+    spec: item.UploadSpec | None = None
     if upload:
-        from forv_tts.storage import gcs, naming
+        from forv_tts.storage import gcs
 
         if to_stdout:
-            raise InvalidInputError("--upload needs a file: drop '-o -' (or give -o PATH) to upload the clip")
+            raise CliUsageError("--upload needs a file: drop '-o -' (or give -o PATH) to upload the clip")
         # Usage errors first (exit 2), then credentials (exit 1): all before any synthesis or writing.
-        if uuid is not None:
-            naming.validate_uuid(uuid)
-        if created_at is not None:
-            naming.validate_created_at(created_at)
-        resolve_voice(member, voice_dir, step)  # a malformed or unknown member is a usage error
-        target_bucket = gcs.resolve_bucket(bucket)
-        timeout = gcs.check_timeout(gcs.DEFAULT_TIMEOUT_S if upload_timeout is None else upload_timeout)
-        expiry = gcs.parse_duration(signed_url) if signed_url is not None else None
-        gcs.get_client()
-        if expiry is not None:
-            gcs.check_can_sign()
+        naming.ClipName.new(_resolve(member, voice_dir, step).id, uuid, created_at)
+        spec = item.UploadSpec(
+            bucket=gcs.resolve_bucket(bucket),
+            timeout=gcs.DEFAULT_TIMEOUT_S if upload_timeout is None else upload_timeout,
+            overwrite=overwrite,
+            keep_local=keep_local,
+            signed_url=gcs.parse_duration(signed_url) if signed_url is not None else None,
+        )
+        item.check_upload_ready(spec)
     elif signed_url is not None or overwrite or not keep_local or upload_timeout is not None:
-        raise InvalidInputError(
+        raise CliUsageError(
             "--signed-url, --overwrite, --no-keep-local and --upload-timeout only apply with --upload"
         )
     if to_stdout and sys.stdout.isatty():
-        raise InvalidInputError(
-            "refusing to write wav bytes to a terminal: pipe '-o -' into a player or file"
-        )
-    result = run_say(
+        raise CliUsageError("refusing to write wav bytes to a terminal: pipe '-o -' into a player or file")
+    if to_stdout:
+        _say_to_stdout(_read_text(text), member, voice_dir, step, uuid, created_at, config)
+        return
+    result = item.run_item(
         _read_text(text),
         member=member,
-        voice_dir=voice_dir,
-        step=step,
-        output=None if output is None or to_stdout else Path(output),
-        write=not to_stdout,
         uuid=uuid,
         created_at=created_at,
-        seed=seed,
-        length_scale=length_scale,
-        normalize=not no_normalize,
-        fork_text=True,  # this process is ours: normalise while torch is imported (pipeline.py)
+        config=config,
+        destination=item.Destination(path=Path(output) if output is not None else None, upload=spec),
+        voice_dir=voice_dir,
+        step=step,
     )
-    if upload:
-        assert result.path is not None
-        uploaded = gcs.upload_file(
-            result.path,
-            bucket=target_bucket,
-            object_name=naming.clip_name(result.member, result.uuid, result.created_at),
-            timeout=timeout,
-            overwrite=overwrite,
-            signed_url=expiry,
-            keep_local=keep_local,
-        )
-        result.extra["upload"] = uploaded.to_dict()
-    if to_stdout:
-        stream = sys.stdout.buffer
-        write_wav_to(result.audio, stream)
-        stream.flush()
-    elif as_json:
-        _print_json(result.to_dict())
+    if as_json:
+        record: dict[str, Any] = {
+            "path": result.path,
+            "member": result.member,
+            "uuid": result.uuid,
+            "created_at": result.created_at,
+            "text": result.text,
+            "normalized": result.normalized,
+            "sentences": result.sentences,
+            "sample_rate": result.sample_rate,
+            "duration": round(result.duration, 3),
+            "seconds": round(result.timings["total"], 3),
+        }
+        if result.upload is not None:
+            record["upload"] = result.upload
+        _print_json(record)
     elif upload:
-        typer.echo(uploaded.line())
+        fields = [result.uri or "", result.url or ""]
+        if result.upload and result.upload.get("signed_url"):
+            fields.append(result.upload["signed_url"])
+        typer.echo("\t".join(fields))
     else:
         typer.echo(str(result.path))
+
+
+def _resolve(member: str | None, voice_dir: Path | None, step: int | None) -> VoiceInfo:
+    from forv_tts.synthesis import resolve_voice
+
+    return resolve_voice(member, voice_dir, step)
+
+
+def _say_to_stdout(
+    text: str,
+    member: str | None,
+    voice_dir: Path | None,
+    step: int | None,
+    uuid: str | None,
+    created_at: str | None,
+    config: SynthesisConfig,
+) -> None:
+    """`-o -`: the whole wav on stdout, nothing on disk (names are still checked, as for a file)."""
+    from forv_tts import synthesis
+    from forv_tts.audio import write_wav_to
+    from forv_tts.storage import naming
+    from forv_tts.voices.registry import default_registry
+
+    info = _resolve(member, voice_dir, step)
+    naming.ClipName.new(info.id, uuid, created_at)
+    sentences = synthesis.prepare_text(text, config)
+    audio = synthesis.synthesize_sentences(default_registry().get(info), sentences, config)
+    stream = sys.stdout.buffer
+    write_wav_to(audio, stream)
+    stream.flush()

@@ -11,6 +11,7 @@ import typer
 # not those of a separately installed click.
 from typer import _click as click
 
+from forv_tts.cli.errors import message
 from forv_tts.cli.options import (
     BucketOption,
     KeepLocalOption,
@@ -61,18 +62,21 @@ def upload_cmd(
     (name, wav header) before the first upload; then each gets one stdout line "<gs:// URI> TAB <URL>"
     (or a JSON record) and each failure one stderr line; the exit code is 1 if any failed.
     """
+    from forv_tts import settings
     from forv_tts.errors import UploadError
-    from forv_tts.paths import voice_dir as resolve_voice_dir
+    from forv_tts.jobs.item import UploadSpec, check_upload_ready
     from forv_tts.storage import gcs
 
-    member = gcs.validate_known_member(member, resolve_voice_dir(voice_dir))
-    target_bucket = gcs.resolve_bucket(bucket)
-    timeout = gcs.check_timeout(gcs.DEFAULT_TIMEOUT_S if upload_timeout is None else upload_timeout)
-    expiry = gcs.parse_duration(signed_url) if signed_url is not None else None
+    member = gcs.validate_known_member(member, settings.voice_dir(voice_dir))
+    spec = UploadSpec(
+        bucket=gcs.resolve_bucket(bucket),
+        timeout=gcs.DEFAULT_TIMEOUT_S if upload_timeout is None else upload_timeout,
+        overwrite=overwrite,
+        keep_local=keep_local,
+        signed_url=gcs.parse_duration(signed_url) if signed_url is not None else None,
+    )
     plan = gcs.plan_uploads(files, member, uuid=uuid, created_at=created_at)
-    gcs.get_client()
-    if expiry is not None:
-        gcs.check_can_sign()
+    check_upload_ready(spec)
 
     records: list[dict[str, Any]] = []
     errors: list[ForvError] = []
@@ -80,18 +84,18 @@ def upload_cmd(
         try:
             result = gcs.upload_file(
                 path,
-                bucket=target_bucket,
+                bucket=spec.bucket,
                 object_name=name,
-                timeout=timeout,
-                overwrite=overwrite,
-                signed_url=expiry,
-                keep_local=keep_local,
+                timeout=spec.timeout,
+                overwrite=spec.overwrite,
+                signed_url=spec.signed_url,
+                keep_local=spec.keep_local,
             )
         except ForvError as err:
             errors.append(err)
             if len(plan) > 1:
-                click.echo(f"forv-tts: error: {err}", err=True)
-            records.append({"path": str(path), "object": name, "error": str(err)})
+                click.echo(f"forv-tts: error: {message(err)}", err=True)
+            records.append({"path": str(path), "object": name, "error": str(err), "error_code": err.code})
             continue
         records.append(result.to_dict())
         if not as_json:
@@ -102,4 +106,8 @@ def upload_cmd(
         raise errors[0]
     if errors:
         # Exit code 1 through the one error-mapping point, after every file was tried.
-        raise UploadError(f"{len(errors)} of {len(plan)} uploads failed; their local files are kept")
+        raise UploadError(
+            f"{len(errors)} of {len(plan)} uploads failed; their local files are kept",
+            failed=len(errors),
+            files=len(plan),
+        )

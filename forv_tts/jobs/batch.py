@@ -22,15 +22,14 @@ Why it is shaped this way:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import multiprocessing
 import os
 import re
 import signal
 import sys
-import threading
 import time
-import uuid as _uuid
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -39,49 +38,47 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from forv_tts._process.runtime import defer_torch_meta_kernels, prefer_passive_openmp
-from forv_tts.errors import ForvError, InvalidInputError, UsageError
+from forv_tts.config import SynthesisConfig
+from forv_tts.errors import (
+    BatchFailedError,
+    BatchInterruptedError,
+    ForvError,
+    ManifestExistsError,
+    ManifestMismatchError,
+)
 from forv_tts.jobs.input import BatchInput, derived_seed, derived_uuid
-from forv_tts.jobs.item import Task, UploadSpec, _work_lock, process_task, want_torch_threads
-from forv_tts.jobs.manifest import ManifestWriter, file_sha256, read_manifest
+from forv_tts.jobs.item import UploadSpec
+from forv_tts.jobs.manifest import (
+    MANIFEST_NAME,
+    STATUS_FAILED,
+    STATUS_OK,
+    STATUS_SKIPPED,
+    ManifestWriter,
+    file_sha256,
+    read_manifest,
+)
+from forv_tts.jobs.worker import Task, init_worker, process_task, want_torch_threads, worker_task
 from forv_tts.storage import naming
+from forv_tts.storage.naming import ClipName
 from forv_tts.voices.base import VoiceInfo
 
 log = logging.getLogger(__name__)
 
 EXIT_INTERRUPTED = 130
-
-FORMAT_TEXT = "text"
-FORMAT_JSONL = "jsonl"
-FORMATS = (FORMAT_TEXT, FORMAT_JSONL)
-STATUS_OK = "ok"
-STATUS_FAILED = "failed"
-STATUS_SKIPPED = "skipped"
-MANIFEST_NAME = "manifest.jsonl"
-
-# Fixed namespace for derived uuids: uuid5(_NAMESPACE, "<input sha256>:<line>").
-_NAMESPACE = _uuid.UUID("6f0c8a52-3b1e-5d7a-9c41-2e8f7b6d4a10")
 _MAX_POOL_RESTARTS = 3
 _TICK_S = 0.25
 _MAX_FAILURES_LISTED = 50
 
-
-class ManifestExistsError(UsageError):
-    """A plain run would append to the manifest of an earlier run."""
-
-
-class ManifestMismatchError(UsageError):
-    """`--resume` was given a manifest written for different input."""
-
-
-class BatchFailedError(ForvError):
-    """The run finished but some lines failed or were not reached (exit 1); the manifest says which."""
-
-
-class BatchInterruptedError(ForvError):
-    """The run was stopped (Ctrl-C) before every line was done (exit 130); `--resume` finishes it."""
-
-    exit_code = EXIT_INTERRUPTED
+__all__ = [
+    "BatchFailedError",
+    "BatchInterruptedError",
+    "BatchOptions",
+    "BatchRun",
+    "BatchSummary",
+    "ManifestExistsError",
+    "ManifestMismatchError",
+    "run_batch",
+]
 
 
 # --- options, progress, summary ---------------------------------------------------------------------
@@ -97,9 +94,7 @@ class BatchOptions:
     voice_dir: Path | None = None
     step: int | None = None
     jobs: int | None = None
-    seed: int | None = None
-    length_scale: float | None = None
-    normalize: bool = True
+    config: SynthesisConfig = field(default_factory=SynthesisConfig)
     upload: UploadSpec | None = None
     resume: bool = False
     fail_fast: bool = False
@@ -171,17 +166,19 @@ class BatchSummary:
 
     def error(self) -> ForvError | None:
         """The error a CLI should end with (message + exit code), or None when every line is done."""
+        fields = {"manifest": str(self.manifest), "pending": self.pending, "lines": self.lines}
         if self.interrupted:
             return BatchInterruptedError(
-                f"interrupted with {self.pending} of {self.lines} lines not done; "
-                f"rerun with --resume to finish ({self.manifest})"
+                f"interrupted with {self.pending} of {self.lines} lines not done ({self.manifest})", **fields
             )
         if self.failed or self.pending:
             first = self.failures[0] if self.failures else None
             detail = f" (first: line {first['line']}: {first['error']})" if first else ""
             return BatchFailedError(
                 f"{self.failed} of {self.lines} lines failed, {self.pending} not reached{detail}; "
-                f"see {self.manifest}, then rerun with --resume"
+                f"see {self.manifest}",
+                failed=self.failed,
+                **fields,
             )
         return None
 
@@ -244,36 +241,6 @@ def threads_for(jobs: int, cores: int | None = None, *, seeded: bool = False) ->
     return max(1, cores // max(1, jobs))
 
 
-def _worker_task(task: Task) -> dict[str, Any]:
-    # The lock lets the parent-death watcher exit only between items, never mid-write.
-    with _work_lock:
-        return process_task(task)
-
-
-def _watch_parent(parent_pid: int) -> None:
-    while True:
-        time.sleep(0.5)
-        if os.getppid() != parent_pid:
-            with _work_lock:
-                os._exit(0)
-
-
-def _init_worker(threads: int, log_level: int, parent_pid: int) -> None:
-    """Worker set-up: SIGINT is the parent's business, stdout is the parent's data channel."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    os.dup2(2, 1)  # anything a library prints goes to stderr, never into the manifest path / JSON
-    os.environ["OMP_NUM_THREADS"] = str(threads)
-    prefer_passive_openmp()
-    defer_torch_meta_kernels()
-    want_torch_threads(threads)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("forv-tts: %(levelname)s: %(message)s"))
-    logging.getLogger().addHandler(handler)
-    logging.getLogger("forv_tts").setLevel(log_level)
-    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True, name="parent-watch").start()
-
-
 # --- planning ---------------------------------------------------------------------------------------
 
 
@@ -288,7 +255,7 @@ class _Entry:
 
 
 def _same_settings(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    keys = ("member", "uuid", "created_at", "text", "seed", "length_scale", "normalize")
+    keys = ("member", "uuid", "created_at", "text", "seed", "length_scale", "normalize")  # + config fields
     return all(old.get(k) == new.get(k) for k in keys)
 
 
@@ -351,16 +318,18 @@ class BatchRun:
                 entries.append(_Entry(item.line, record={**record, "error": voice, **base}))
                 continue
             uuid = item.uuid or derived_uuid(self.source.sha256, item.line)
-            created_at = item.created_at or run_date
-            name = naming.clip_name(voice.id, uuid, created_at)
-            path = opts.out_dir / name
+            clip = ClipName(voice.id, uuid, item.created_at or run_date)
+            name = clip.object_name
+            path = clip.path_under(opts.out_dir)
+            seed = opts.config.seed if opts.config.seed is not None else derived_seed(clip.uuid)
+            config = dataclasses.replace(opts.config, seed=seed)
             record.update(
                 member=voice.id,
-                uuid=uuid,
-                created_at=created_at,
-                seed=opts.seed if opts.seed is not None else derived_seed(uuid),
-                length_scale=opts.length_scale,
-                normalize=opts.normalize,
+                uuid=clip.uuid,
+                created_at=clip.created_at,
+                seed=seed,
+                length_scale=config.length_scale,
+                normalize=config.normalize,
                 path=str(path),
             )
             if name in claimed:
@@ -390,10 +359,8 @@ class BatchRun:
                 info=voice,
                 text=item.text,
                 path=str(path),
-                object_name=name,
-                seed=record["seed"],
-                length_scale=opts.length_scale,
-                normalize=opts.normalize,
+                name=clip,
+                config=config,
                 upload=opts.upload,
                 previous=reuse,
             )
@@ -409,7 +376,10 @@ class BatchRun:
             if sha is not None and sha != self.source.sha256:
                 raise ManifestMismatchError(
                     f"{path} was written for different input (sha256 {str(sha)[:12]}…, this input "
-                    f"{self.source.sha256[:12]}…): pass --manifest NEW for this input, or remove {path}"
+                    f"{self.source.sha256[:12]}…)",
+                    manifest=str(path),
+                    recorded_sha256=str(sha),
+                    input_sha256=self.source.sha256,
                 )
             previous[record["line"]] = record
             run_date = run_date or record.get("run_date")
@@ -439,26 +409,19 @@ class BatchRun:
         spec = self.options.upload
         if spec is None:
             return
-        from forv_tts.storage.gcs import check_timeout, get_client, validate_bucket
+        from forv_tts.jobs.item import check_upload_ready
 
-        validate_bucket(spec.bucket)
-        check_timeout(spec.timeout)
-        get_client()
+        check_upload_ready(spec)
 
     def run(self) -> BatchSummary:
         """Run to the end (or to a stop request); the manifest is consistent whenever this returns."""
         opts = self.options
         self._t0 = time.perf_counter()
         manifest_path = opts.manifest_path
-        if opts.length_scale is not None and not (0.1 <= opts.length_scale <= 10.0):
-            raise InvalidInputError(
-                f"invalid --length-scale {opts.length_scale}: use a value between 0.1 and 10"
-            )
         exists = manifest_path.exists()
         if exists and not opts.resume:
             raise ManifestExistsError(
-                f"{manifest_path} exists from an earlier run: add --resume to finish it, "
-                "or pass --manifest NEW (or remove it) to start over"
+                f"{manifest_path} exists from an earlier run", manifest=str(manifest_path)
             )
         self._check_upload()
         previous, run_date = self._previous(manifest_path) if exists else ({}, None)
@@ -468,7 +431,7 @@ class BatchRun:
         n_tasks = sum(1 for e in entries if e.task is not None)
         cores = available_cores()
         jobs = max(1, min(opts.jobs or cores, n_tasks or 1))
-        threads = threads_for(jobs, cores, seeded=opts.seed is not None)
+        threads = threads_for(jobs, cores, seeded=opts.config.seed is not None)
         summary = BatchSummary(
             manifest=manifest_path,
             input=self.source.name,
@@ -532,7 +495,7 @@ class BatchRun:
                 summary.failures.append({"line": record["line"], "error": record.get("error")})
             log.warning("line %d failed: %s", record["line"], record.get("error"))
             if self.options.fail_fast and not self._stopping:
-                log.warning("--fail-fast: stopping after the items in flight")
+                log.warning("fail fast: stopping after the items in flight")
                 self._stopping = True
         self._report(summary)
 
@@ -569,7 +532,7 @@ class BatchRun:
         ctx = multiprocessing.get_context("spawn")
         level = logging.getLogger("forv_tts").getEffectiveLevel()
         return ProcessPoolExecutor(
-            max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(threads, level, os.getpid())
+            max_workers=jobs, mp_context=ctx, initializer=init_worker, initargs=(threads, level, os.getpid())
         )
 
     @staticmethod
@@ -578,7 +541,7 @@ class BatchRun:
         # terminal sends to the whole process group, before their initializer has even run.
         old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
-            return pool.submit(_worker_task, task)
+            return pool.submit(worker_task, task)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
@@ -612,7 +575,7 @@ class BatchRun:
                     pool.shutdown(wait=True, cancel_futures=True)
                     restarts += 1
                     if restarts > _MAX_POOL_RESTARTS or self._stopping:
-                        log.error("worker processes keep dying; stopping (rerun with --resume to finish)")
+                        log.error("worker processes keep dying; stopping (resume the run to finish)")
                         break
                     log.warning("a worker process died; starting new workers")
                     pool = self._start_pool(jobs, threads)
@@ -634,14 +597,14 @@ class BatchRun:
                     except BrokenProcessPool:
                         broken = True
                         record = {**entry.task.record, "status": STATUS_FAILED}
-                        record["error"] = (
-                            "its worker process died (out of memory? see stderr); rerun with --resume"
-                        )
+                        record["error"] = "its worker process died (out of memory? see stderr)"
+                        record["error_code"] = "worker_died"
                         self._record(writer, summary, record)
                         continue
                     except Exception as err:  # e.g. a result that could not be sent back
                         record = {**entry.task.record, "status": STATUS_FAILED}
                         record["error"] = f"unexpected {type(err).__name__} from a worker: {err}"
+                        record["error_code"] = "internal"
                         self._record(writer, summary, record)
                         continue
                     self._count(result, summary, stats)

@@ -12,26 +12,17 @@ import uuid as _uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from forv_tts.errors import InvalidInputError
+from forv_tts.errors import InvalidInputError, NoTextError
 from forv_tts.storage import naming
 
 log = logging.getLogger(__name__)
 
-EXIT_INTERRUPTED = 130
-
 FORMAT_TEXT = "text"
 FORMAT_JSONL = "jsonl"
 FORMATS = (FORMAT_TEXT, FORMAT_JSONL)
-STATUS_OK = "ok"
-STATUS_FAILED = "failed"
-STATUS_SKIPPED = "skipped"
-MANIFEST_NAME = "manifest.jsonl"
 
 # Fixed namespace for derived uuids: uuid5(_NAMESPACE, "<input sha256>:<line>").
 _NAMESPACE = _uuid.UUID("6f0c8a52-3b1e-5d7a-9c41-2e8f7b6d4a10")
-_MAX_POOL_RESTARTS = 3
-_TICK_S = 0.25
-_MAX_FAILURES_LISTED = 50
 
 
 # --- input ----------------------------------------------------------------------------------------
@@ -118,7 +109,7 @@ def _parse_jsonl(line: int, text: str) -> Item:
     item = Item(line, text=utterance, member=fields["member_id"], uuid=fields["uuid"])
     try:
         if not utterance.strip():
-            raise InvalidInputError('empty "text"')
+            raise NoTextError('empty "text"')
         if item.member is not None:
             naming.validate_member_id(item.member)
         uuid = naming.validate_uuid(item.uuid) if item.uuid is not None else None
@@ -137,7 +128,7 @@ def parse_input(data: bytes, *, fmt: str | None = None, name: str = "<input>") -
     lines become `blank` items (recorded as skipped). Line numbers are 1-based, as editors show them.
     """
     if fmt is not None and fmt not in FORMATS:
-        raise InvalidInputError(f"invalid --format {fmt!r}: use text or jsonl")
+        raise InvalidInputError.bad_value("format", fmt, "use text or jsonl")
     fmt = fmt or detect_format(data, name)
     items: list[Item] = []
     for number, raw in enumerate(_split_lines(data), start=1):

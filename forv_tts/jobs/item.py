@@ -1,171 +1,276 @@
-"""The work of one item: normalise, synthesise, write, upload; a failure becomes a failed record.
+"""One request end to end: normalise → synthesise → write → upload, as a plain function.
 
-Runs in a batch worker, or in-process for `--jobs 1`."""
+`run_item` is the runner every front end shares: `forv-tts say` and `forv-tts batch` (each item, in a
+worker process) call it now; the Celery worker and the synchronous HTTP path call it too. It takes
+plain values and returns a plain `ItemResult`, or raises a typed `ForvError` (`forv_tts.errors`) whose
+`code` says what went wrong; it never prints.
+
+    from forv_tts.jobs.item import Destination, UploadSpec, run_item
+
+    result = run_item(
+        "안녕하세요",
+        member="3",                                   # or None (built-in voice) or a VoiceInfo
+        uuid="022db29c-d0e2-11e5-bb4c-60f81dca7676",  # default: a new uuid4
+        created_at="2022-08-22",                      # default: today
+        config=SynthesisConfig(seed=7),
+        destination=Destination(local_dir=Path("out"), upload=UploadSpec(bucket="forv_bucket")),
+    )
+    result.path, result.uri, result.url, result.duration, result.sha256, result.timings
+"""
 
 from __future__ import annotations
 
-import contextlib
+import datetime as _dt
 import hashlib
 import logging
 import os
-import resource
-import threading
+import shutil
+import tempfile
 import time
-import uuid as _uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from forv_tts._process.runtime import prefer_passive_openmp, reuse_freed_memory
-from forv_tts.errors import ForvError
-from forv_tts.jobs.manifest import file_sha256
-from forv_tts.voices.base import ENGINE_ESPEAK, VoiceInfo
+from forv_tts.config import DEFAULT_CONFIG, SynthesisConfig
+from forv_tts.errors import ForvError, InvalidInputError
+from forv_tts.storage.gcs import DEFAULT_TIMEOUT_S  # imports no Google code
+from forv_tts.storage.naming import ClipName
+from forv_tts.voices.base import VoiceInfo
+
+if TYPE_CHECKING:
+    from forv_tts.storage.gcs import UploadResult
+    from forv_tts.voices.registry import VoiceRegistry
 
 log = logging.getLogger(__name__)
-
-EXIT_INTERRUPTED = 130
-
-FORMAT_TEXT = "text"
-FORMAT_JSONL = "jsonl"
-FORMATS = (FORMAT_TEXT, FORMAT_JSONL)
-STATUS_OK = "ok"
-STATUS_FAILED = "failed"
-STATUS_SKIPPED = "skipped"
-MANIFEST_NAME = "manifest.jsonl"
-
-# Fixed namespace for derived uuids: uuid5(_NAMESPACE, "<input sha256>:<line>").
-_NAMESPACE = _uuid.UUID("6f0c8a52-3b1e-5d7a-9c41-2e8f7b6d4a10")
-_MAX_POOL_RESTARTS = 3
-_TICK_S = 0.25
-_MAX_FAILURES_LISTED = 50
 
 
 @dataclass(frozen=True)
 class UploadSpec:
-    """Where finished clips go (`upload_file` arguments)."""
+    """Where and how a finished clip is uploaded; checked when made (bucket name, timeout, expiry).
+
+    `overwrite` replaces an object holding different bytes (default: `object_exists` error);
+    `keep_local=False` deletes the local file once the upload is confirmed; `signed_url` also makes a
+    V4 signed URL valid that long.
+    """
 
     bucket: str
-    timeout: float
+    timeout: float = DEFAULT_TIMEOUT_S
     overwrite: bool = False
+    keep_local: bool = True
+    signed_url: _dt.timedelta | None = None
 
+    def __post_init__(self) -> None:
+        from forv_tts.storage import gcs
 
-# --- the work of one item (runs in a worker, or in-process for --jobs 1) ------------------------------
+        object.__setattr__(self, "bucket", gcs.validate_bucket(self.bucket))
+        object.__setattr__(self, "timeout", gcs.check_timeout(self.timeout))
+        if self.signed_url is not None:
+            gcs.check_expiry(self.signed_url)
 
 
 @dataclass(frozen=True)
-class Task:
-    """One item, resolved: everything a worker needs, picklable."""
+class Destination:
+    """Where the clip goes.
 
-    record: dict[str, Any]
-    info: VoiceInfo
-    text: str
-    path: str
-    object_name: str
-    seed: int
-    length_scale: float | None
-    normalize: bool
-    upload: UploadSpec | None
-    previous: dict[str, Any] | None = None  # verified clip on disk that only needs uploading
-
-
-_threads_wanted: int | None = None
-_threads_set = False
-_work_lock = threading.Lock()
-
-
-def want_torch_threads(threads: int) -> None:
-    """The thread count `_ensure_torch_threads` applies before this process's first item."""
-    global _threads_wanted
-    _threads_wanted = threads
-
-
-def _ensure_torch_threads() -> None:
-    """Size torch's pools before the first model runs (later changes to interop threads are refused)."""
-    global _threads_set
-    if _threads_set or _threads_wanted is None:
-        return
-    prefer_passive_openmp()
-    reuse_freed_memory()
-    import torch
-
-    torch.set_num_threads(_threads_wanted)
-    with contextlib.suppress(RuntimeError):
-        torch.set_num_interop_threads(1)
-    _threads_set = True
-
-
-class _WarningCapture(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
-def process_task(task: Task) -> dict[str, Any]:
-    """Synthesise (or, for a verified clip, only upload) one item; failures become a failed record.
-
-    Returns `{"record": ..., "pid": ..., "maxrss_kb": ...}`. Never raises for a bad item: the run goes on.
+    - `local_dir` (default `.`): the clip goes to `wav_files/<member>/<uuid>_<created_at>_voice.wav` under it
+      (the team naming, `ClipName`);
+    - `path`: an explicit file instead (any name; the object name still follows the team naming);
+    - `upload`: also upload it to GCS. With neither `local_dir` nor `path` the clip is written to a
+      temporary file for the upload and removed after it (`result.path` is then None).
     """
+
+    local_dir: Path | None = Path(".")
+    path: Path | None = None
+    upload: UploadSpec | None = None
+
+    def __post_init__(self) -> None:
+        if self.local_dir is None and self.path is None and self.upload is None:
+            raise InvalidInputError("the destination has no local directory, no path and no upload")
+
+
+@dataclass
+class ItemResult:
+    """What one request produced (`to_dict` is JSON-ready). Timings are seconds per stage."""
+
+    member: str
+    uuid: str
+    created_at: str
+    object_name: str
+    text: str
+    sentences: list[str]
+    duration: float
+    sample_rate: int
+    sha256: str
+    size: int
+    path: str | None = None
+    uri: str | None = None
+    url: str | None = None
+    upload: dict[str, Any] | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def normalized(self) -> str:
+        """The sentences as one line (what the manifest and `say --json` call `normalized`)."""
+        return " ".join(self.sentences)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready record."""
+        return {
+            "member": self.member,
+            "uuid": self.uuid,
+            "created_at": self.created_at,
+            "object": self.object_name,
+            "path": self.path,
+            "uri": self.uri,
+            "url": self.url,
+            "text": self.text,
+            "normalized": self.normalized,
+            "sentences": self.sentences,
+            "duration": round(self.duration, 3),
+            "sample_rate": self.sample_rate,
+            "sha256": self.sha256,
+            "size": self.size,
+            "upload": self.upload,
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+        }
+
+
+def check_upload_ready(spec: UploadSpec) -> None:
+    """Credentials exist (and can sign, when a signed URL is wanted): fail before synthesising."""
+    from forv_tts.storage import gcs
+
+    gcs.get_client()
+    if spec.signed_url is not None:
+        gcs.check_can_sign()
+
+
+def upload_clip(path: Path, name: ClipName, spec: UploadSpec) -> UploadResult:
+    """Upload an existing clip as `name` (used by `run_item` and by batch for clips already on disk)."""
+    from forv_tts.storage import gcs
+
+    return gcs.upload_file(
+        path,
+        bucket=spec.bucket,
+        object_name=name.object_name,
+        timeout=spec.timeout,
+        overwrite=spec.overwrite,
+        signed_url=spec.signed_url,
+        keep_local=spec.keep_local,
+    )
+
+
+def run_item(
+    text: str,
+    *,
+    member: str | VoiceInfo | None = None,
+    uuid: str | None = None,
+    created_at: str | None = None,
+    config: SynthesisConfig | None = None,
+    destination: Destination | None = None,
+    voice_dir: str | os.PathLike[str] | None = None,
+    step: int | None = None,
+    registry: VoiceRegistry | None = None,
+) -> ItemResult:
+    """Run one request: check everything, then normalise, synthesise, write, upload.
+
+    Arguments:
+        text: the raw text (normalised unless `config.normalize` is False).
+        member: a member id, None (or "builtin") for the built-in voice, or a resolved `VoiceInfo`.
+        uuid, created_at: the clip's name (`ClipName`); defaults a new uuid4 and today's date.
+        config: seed, length scale, normalisation (`SynthesisConfig`; default: all defaults).
+        destination: local directory and/or explicit path and/or upload (`Destination`; default: the
+            team naming under the current directory, no upload).
+        voice_dir, step: where members live and which checkpoint step (only when `member` is an id).
+        registry: the voice registry to load from (default: the process's, `default_registry()`).
+
+    Returns an `ItemResult` (member, uuid, created_at, object_name, path, uri, url, duration,
+    sample_rate, sha256, size, sentences, timings{check, normalize, load, synthesize, write, upload,
+    total}).
+
+    Raises (all `ForvError`, nothing written or uploaded unless said): `invalid_input` (bad uuid,
+    created_at, member id, bucket, timeout), `unknown_member` / `incomplete_member` /
+    `voice_dir_not_found`, `no_text`, `nothing_to_say`, `no_credentials` (before any synthesis),
+    `voice_load_failed`, `synthesis_failed`; after the clip is written: `upload_failed`,
+    `object_exists`, `bucket_not_found`, `upload_unreachable` (the local file is kept and named in
+    the error, and `err.partial` is the `ItemResult` of the clip that was written, minus the upload).
+    """
+    from forv_tts import synthesis
     from forv_tts.audio import wav_bytes
     from forv_tts.storage.local import atomic_write_bytes
-    from forv_tts.synthesis import prepare_text, synthesize_sentences
-    from forv_tts.voices.registry import load_voice
+    from forv_tts.voices.registry import default_registry
 
-    t0 = time.perf_counter()
-    record = dict(task.record)
-    capture = _WarningCapture()
-    pkg_log = logging.getLogger("forv_tts")
-    pkg_log.addHandler(capture)
-    # An item's warnings (e.g. dropped characters) go to its manifest record; thousands of them on stderr
-    # would bury the failures. With -v (INFO) they are shown as well.
-    propagate = pkg_log.propagate
-    pkg_log.propagate = pkg_log.getEffectiveLevel() <= logging.INFO
-    path = Path(task.path)
+    timings: dict[str, float] = {}
+    t0 = last = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal last
+        now = time.perf_counter()
+        timings[stage] = now - last
+        last = now
+
+    config = config or DEFAULT_CONFIG
+    destination = destination or Destination()
+    info = member if isinstance(member, VoiceInfo) else synthesis.resolve_voice(member, voice_dir, step)
+    name = ClipName.new(info.id, uuid, created_at)
+    if destination.upload is not None:
+        check_upload_ready(destination.upload)
+    lap("check")
+
+    sentences = synthesis.prepare_text(text, config)
+    lap("normalize")
+    voice = (registry or default_registry()).get(info)
+    lap("load")
+    audio = synthesis.synthesize_sentences(voice, sentences, config)
+    lap("synthesize")
+
+    data = wav_bytes(audio)
+    scratch: Path | None = None
+    if destination.path is not None:
+        target = Path(destination.path)
+    elif destination.local_dir is not None:
+        target = name.path_under(destination.local_dir)
+    else:
+        scratch = Path(tempfile.mkdtemp(prefix="forv-tts-"))
+        target = scratch / name.file_name
+    result = ItemResult(
+        member=info.id,
+        uuid=name.uuid,
+        created_at=name.created_at,
+        object_name=name.object_name,
+        text=text,
+        sentences=sentences,
+        duration=audio.duration,
+        sample_rate=audio.sample_rate,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        path=str(target) if scratch is None else None,
+        timings=timings,
+    )
     try:
-        if task.previous is not None and file_sha256(path) == task.previous.get("sha256"):
-            for key in ("normalized", "duration", "sample_rate", "sha256"):
-                record[key] = task.previous.get(key)
-        else:
-            if task.info.engine != ENGINE_ESPEAK:
-                _ensure_torch_threads()
-            sentences = prepare_text(task.text, normalize=task.normalize)
-            voice = load_voice(task.info)
-            audio = synthesize_sentences(voice, sentences, seed=task.seed, length_scale=task.length_scale)
-            data = wav_bytes(audio)
-            atomic_write_bytes(path, data)
-            record.update(
-                normalized=" ".join(sentences),
-                duration=round(audio.duration, 3),
-                sample_rate=audio.sample_rate,
-                sha256=hashlib.sha256(data).hexdigest(),
-            )
-        if task.upload is not None:
-            from forv_tts.storage.gcs import upload_file
-
-            result = upload_file(
-                path,
-                bucket=task.upload.bucket,
-                object_name=task.object_name,
-                timeout=task.upload.timeout,
-                overwrite=task.upload.overwrite,
-            )
-            record["uri"] = result.uri
-        record["status"] = STATUS_OK
-    except ForvError as err:
-        record.update(status=STATUS_FAILED, error=str(err))
-    except Exception as err:
-        log.debug("line %s failed", record.get("line"), exc_info=True)
-        record.update(status=STATUS_FAILED, error=f"unexpected {type(err).__name__}: {err}")
+        atomic_write_bytes(target, data)
+        lap("write")
+        if destination.upload is not None:
+            spec = destination.upload
+            if scratch is not None and spec.keep_local:
+                spec = UploadSpec(spec.bucket, spec.timeout, spec.overwrite, False, spec.signed_url)
+            try:
+                uploaded = upload_clip(target, name, spec)
+            except ForvError as err:
+                err.partial = result  # type: ignore[attr-defined]  # the clip that was written
+                raise
+            result.uri, result.url, result.upload = uploaded.uri, uploaded.url, uploaded.to_dict()
+            if scratch is not None:
+                result.upload["path"] = None
+            lap("upload")
     finally:
-        pkg_log.removeHandler(capture)
-        pkg_log.propagate = propagate
-    if capture.messages:
-        record["warnings"] = capture.messages
-    record["seconds"] = round(time.perf_counter() - t0, 3)
-    return {
-        "record": record,
-        "pid": os.getpid(),
-        "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-    }
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    timings["total"] = time.perf_counter() - t0
+    log.info(
+        "item %s: %.2f s of audio in %.2f s%s",
+        name.object_name,
+        audio.duration,
+        timings["total"],
+        f", uploaded to {result.uri}" if result.uri else "",
+    )
+    return result

@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import hashlib
 import json
 import logging
 import os
-import uuid as _uuid
 from pathlib import Path
 from typing import Any
 
-from forv_tts.errors import UsageError
+from forv_tts.errors import ManifestInUseError
+from forv_tts.storage.local import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
-EXIT_INTERRUPTED = 130
-
-FORMAT_TEXT = "text"
-FORMAT_JSONL = "jsonl"
-FORMATS = (FORMAT_TEXT, FORMAT_JSONL)
 STATUS_OK = "ok"
 STATUS_FAILED = "failed"
 STATUS_SKIPPED = "skipped"
 MANIFEST_NAME = "manifest.jsonl"
-
-# Fixed namespace for derived uuids: uuid5(_NAMESPACE, "<input sha256>:<line>").
-_NAMESPACE = _uuid.UUID("6f0c8a52-3b1e-5d7a-9c41-2e8f7b6d4a10")
-_MAX_POOL_RESTARTS = 3
-_TICK_S = 0.25
-_MAX_FAILURES_LISTED = 50
 
 
 # --- manifest -------------------------------------------------------------------------------------
@@ -56,15 +44,6 @@ def read_manifest(path: Path) -> list[dict[str, Any]]:
     return records
 
 
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 class ManifestWriter:
     """Appends one record per call with a single write + fsync; holds an exclusive lock on the file."""
 
@@ -88,21 +67,15 @@ class ManifestWriter:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise UsageError(
-                f"{self.path} is in use by another forv-tts batch: wait for it or pick another --manifest"
+            raise ManifestInUseError(
+                f"{self.path} is in use by another forv-tts batch: wait for it or pick another manifest",
+                manifest=str(self.path),
             ) from None
         return fd
 
     def _rewrite(self, records: list[dict[str, Any]]) -> None:
         """Replace the manifest atomically (temp file, fsync, rename): a crash leaves the old or the new."""
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.part")
-        data = b"".join(_encode(r) for r in records)
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
-        _fsync_dir(self.path.parent)
+        atomic_write_bytes(self.path, b"".join(_encode(r) for r in records))
 
     def write(self, record: dict[str, Any]) -> None:
         """Append one record durably."""
@@ -120,6 +93,7 @@ RECORD_KEYS = (
     "line",
     "status",
     "error",
+    "error_code",
     "member",
     "uuid",
     "created_at",

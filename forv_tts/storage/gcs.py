@@ -33,17 +33,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from forv_tts.errors import CredentialsError, InvalidInputError, UploadError
+from forv_tts import settings
+from forv_tts.errors import (
+    BucketNotFoundError,
+    CredentialsError,
+    InvalidInputError,
+    MissingBucketError,
+    ObjectExistsError,
+    UnknownMemberError,
+    UploadError,
+    UploadUnreachableError,
+)
 from forv_tts.storage import naming
+from forv_tts.storage.naming import ClipName
 
 if TYPE_CHECKING:
     from google.cloud.storage import Blob, Client
 
 log = logging.getLogger(__name__)
 
-BUCKET_ENV = "FORV_TTS_BUCKET"
-EMULATOR_ENV = "STORAGE_EMULATOR_HOST"
-CREDENTIALS_ENV = "GOOGLE_APPLICATION_CREDENTIALS"
+BUCKET_ENV = settings.BUCKET.env
+EMULATOR_ENV = settings.EMULATOR_HOST.env
+CREDENTIALS_ENV = settings.CREDENTIALS.env
 CONTENT_TYPE = "audio/wav"
 DEFAULT_TIMEOUT_S = 30.0
 """Retry deadline for one upload: long enough for a few backed-off retries of a transient 5xx/429, short
@@ -52,7 +63,6 @@ MAX_CONNECT_TIMEOUT_S = 10.0
 MAX_SIGNED_URL = _dt.timedelta(days=7)
 """V4 signed URLs are valid for at most 7 days."""
 
-_CLIP_FILE = re.compile(r"^(?P<uuid>[^_]+)_(?P<created_at>.+)_voice\.wav$")
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _SCOPES = ("https://www.googleapis.com/auth/devstorage.read_write",)
@@ -112,18 +122,18 @@ _BUCKET = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
 
 def validate_bucket(name: str) -> str:
     """A GCS bucket name (lower-case letters, digits, '-', '_', '.'); it cannot smuggle a path."""
-    if not _BUCKET.fullmatch(name) or ".." in name:
-        raise InvalidInputError(
-            f"invalid bucket name {name!r}: use 3-222 lower-case letters, digits, '-', '_' or '.'"
+    if not isinstance(name, str) or not _BUCKET.fullmatch(name) or ".." in name:
+        raise InvalidInputError.bad_value(
+            "bucket", name, "use 3-222 lower-case letters, digits, '-', '_' or '.'"
         )
     return name
 
 
 def resolve_bucket(option: str | None) -> str:
-    """The bucket from `--bucket`, else `$FORV_TTS_BUCKET`, else an error saying what to set."""
-    value = option if option else os.environ.get(BUCKET_ENV, "")
+    """The bucket given, else `$FORV_TTS_BUCKET` (`forv_tts.settings`), else `MissingBucketError`."""
+    value = settings.bucket(option)
     if not value:
-        raise InvalidInputError(f"no bucket given: pass --bucket NAME or set {BUCKET_ENV}")
+        raise MissingBucketError("no bucket given", setting=BUCKET_ENV)
     return validate_bucket(value)
 
 
@@ -131,18 +141,30 @@ def parse_duration(text: str) -> _dt.timedelta:
     """`90`, `90s`, `15m`, `1h`, `7d` → timedelta; V4 signed URLs allow 1 s to 7 days."""
     match = _DURATION.fullmatch(text or "")
     if not match:
-        raise InvalidInputError(f"invalid --signed-url {text!r}: give a duration such as 900, 15m, 1h or 7d")
+        raise InvalidInputError.bad_value("signed_url", text, "give a duration such as 900, 15m, 1h or 7d")
     delta = _dt.timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+    try:
+        return check_expiry(delta)
+    except InvalidInputError:
+        raise InvalidInputError.bad_value("signed_url", text, "V4 signed URLs last from 1 s to 7d") from None
+
+
+def check_expiry(delta: _dt.timedelta) -> _dt.timedelta:
+    """A signed URL's lifetime: more than 0, at most 7 days."""
     if delta <= _dt.timedelta(0) or delta > MAX_SIGNED_URL:
-        raise InvalidInputError(f"invalid --signed-url {text!r}: V4 signed URLs last from 1 s to 7d")
+        raise InvalidInputError.bad_value("signed_url", str(delta), "V4 signed URLs last from 1 s to 7d")
     return delta
 
 
 def check_timeout(timeout: float) -> float:
     """An upload deadline must be a positive number of seconds."""
-    if not timeout > 0 or timeout != timeout or timeout == float("inf"):
-        raise InvalidInputError(f"invalid --upload-timeout {timeout}: give a positive number of seconds")
-    return float(timeout)
+    try:
+        value = float(timeout)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise InvalidInputError.bad_value("upload_timeout", timeout, "give a positive number of seconds")
+    return value
 
 
 def known_members(voice_dir: Path) -> list[str]:
@@ -162,9 +184,11 @@ def validate_known_member(member: str, voice_dir: Path) -> str:
     member = naming.validate_member_id(member)
     known = known_members(voice_dir)
     if member not in known:
-        raise InvalidInputError(
-            f"unknown member {member!r}: not in {voice_dir} (known: {', '.join(known)}); "
-            "pass --voice-dir where its checkpoints live"
+        raise UnknownMemberError(
+            f"unknown member {member!r}: not in {voice_dir} (known: {', '.join(known)})",
+            member=member,
+            voice_dir=str(voice_dir),
+            available=known,
         )
     return member
 
@@ -182,18 +206,8 @@ def is_wav(path: Path) -> bool:
 def object_name_for(
     path: Path, member: str, *, uuid: str | None = None, created_at: str | None = None
 ) -> str:
-    """The object name for an existing clip: uuid and created_at from the options, else from its file name."""
-    match = _CLIP_FILE.fullmatch(Path(path).name)
-    uuid = uuid if uuid is not None else (match.group("uuid") if match else None)
-    created_at = created_at if created_at is not None else (match.group("created_at") if match else None)
-    if uuid is None or created_at is None:
-        raise InvalidInputError(
-            f"{path}: the name is not <uuid>_<created_at>_voice.wav, so give --uuid and --created-at"
-        )
-    try:
-        return naming.clip_name(member, uuid, created_at)
-    except InvalidInputError as err:
-        raise InvalidInputError(f"{path}: {err}") from None
+    """The object name for an existing clip: uuid and created_at as given, else from its file name."""
+    return ClipName.from_file(path, member, uuid=uuid, created_at=created_at).object_name
 
 
 def plan_uploads(
@@ -205,14 +219,16 @@ def plan_uploads(
     multi-file upload either starts with a clean plan or does nothing.
     """
     if (uuid is not None or created_at is not None) and len(files) != 1:
-        raise InvalidInputError("--uuid/--created-at name a single clip: give exactly one file with them")
+        raise InvalidInputError(
+            "a uuid or created_at names a single clip: give exactly one file with them", field="uuid"
+        )
     plan: list[tuple[Path, str]] = []
     seen: dict[str, Path] = {}
     for path in files:
         check_local_wav(path)
         name = object_name_for(path, member, uuid=uuid, created_at=created_at)
         if name in seen:
-            raise InvalidInputError(f"{path} and {seen[name]} would both upload as {name}")
+            raise InvalidInputError(f"{path} and {seen[name]} would both upload as {name}", object_name=name)
         seen[name] = path
         plan.append((path, name))
     return plan
@@ -220,16 +236,7 @@ def plan_uploads(
 
 def check_object_name(object_name: str) -> str:
     """Accept only the canonical `wav_files/<member>/<uuid>_<created_at>_voice.wav` (re-validated)."""
-    parts = object_name.split("/")
-    match = _CLIP_FILE.fullmatch(parts[-1]) if len(parts) == 3 and parts[0] == naming.PREFIX else None
-    if match is None:
-        raise InvalidInputError(
-            f"invalid object name {object_name!r}: "
-            f"expected {naming.PREFIX}/<member>/<uuid>_<created_at>_voice.wav"
-        )
-    canonical = naming.clip_name(parts[1], match.group("uuid"), match.group("created_at"))
-    if canonical != object_name:
-        raise InvalidInputError(f"invalid object name {object_name!r}: the canonical form is {canonical!r}")
+    ClipName.parse(object_name)
     return object_name
 
 
@@ -237,10 +244,10 @@ def check_local_wav(path: Path) -> Path:
     """The file must exist and be a wav; raised before any upload starts."""
     path = Path(path)
     if not path.is_file():
-        raise InvalidInputError(f"{path}: no such file")
+        raise InvalidInputError(f"{path}: no such file", path=str(path))
     if not is_wav(path):
         raise InvalidInputError(
-            f"{path} is not a wav file (no RIFF/WAVE header): only wav clips are uploaded"
+            f"{path} is not a wav file (no RIFF/WAVE header): only wav clips are uploaded", path=str(path)
         )
     return path
 
@@ -255,12 +262,7 @@ _clients: dict[tuple[Any, ...], Client] = {}
 def _client_key() -> tuple[Any, ...]:
     # Keyed on the pid so a forked worker never reuses its parent's connection pool, and on the
     # environment so tests (and long-lived processes) that switch endpoints get a matching client.
-    return (
-        os.getpid(),
-        os.environ.get(EMULATOR_ENV),
-        os.environ.get(CREDENTIALS_ENV),
-        os.environ.get("GOOGLE_CLOUD_PROJECT"),
-    )
+    return (os.getpid(), settings.EMULATOR_HOST.get(), settings.CREDENTIALS.get(), settings.PROJECT.get())
 
 
 def _no_credentials_message(detail: str = "") -> str:
@@ -290,14 +292,15 @@ def get_client() -> Client:
 def _make_client() -> Client:
     from google.cloud import storage
 
-    if os.environ.get(EMULATOR_ENV):
+    emulator = settings.EMULATOR_HOST.get()
+    if emulator:
         # The library switches to anonymous credentials and the emulator's endpoint by itself.
-        log.debug("using the storage emulator at %s", os.environ[EMULATOR_ENV])
+        log.debug("using the storage emulator at %s", emulator)
         return storage.Client()
     import google.auth
     from google.auth.exceptions import DefaultCredentialsError
 
-    key_file = os.environ.get(CREDENTIALS_ENV)
+    key_file = settings.CREDENTIALS.get()
     if key_file and not Path(key_file).is_file():
         raise CredentialsError(_no_credentials_message(f"{CREDENTIALS_ENV} names a missing file: {key_file}"))
     # google.auth logs a WARNING per failed source (e.g. "unavailable metadata server"); our error says
@@ -320,8 +323,8 @@ def _signing_credentials(client: Client) -> Any:
     """Credentials that can sign a V4 URL locally, or a `CredentialsError` saying what to set."""
     from google.auth.credentials import Signing
 
-    key_file = os.environ.get(CREDENTIALS_ENV)
-    if os.environ.get(EMULATOR_ENV):
+    key_file = settings.CREDENTIALS.get()
+    if settings.EMULATOR_HOST.get():
         # The emulator client is anonymous; a service-account key named explicitly can still sign.
         if not key_file:
             raise CredentialsError(
@@ -401,40 +404,70 @@ def _reason(err: BaseException) -> str:
 
 
 def _describe(
-    err: BaseException, *, client: Client, bucket: str, object_name: str, timeout: float, elapsed: float
-) -> str:
-    """One line a user can act on, for any failure the client raises."""
+    err: BaseException,
+    *,
+    client: Client,
+    bucket: str,
+    object_name: str,
+    timeout: float,
+    elapsed: float,
+    local: Path,
+) -> UploadError:
+    """The typed error, with one line a user can act on, for any failure the client raises."""
     from google.api_core import exceptions as gexc
     from google.auth import exceptions as aexc
 
     uri = f"gs://{bucket}/{object_name}"
+    endpoint = _endpoint(client)
+    kept = f"; local file kept: {local}"
+    common: dict[str, Any] = {"uri": uri, "local_path": str(local)}
     if isinstance(err, gexc.RetryError):
-        return (
-            f"could not reach {_endpoint(client)} ({_reason(err)}), gave up after {elapsed:.1f} s of retries "
-            f"(--upload-timeout {timeout:g}): check the network or {EMULATOR_ENV}"
+        reason = _reason(err)
+        return UploadUnreachableError(
+            f"could not reach {endpoint} ({reason}), gave up after {elapsed:.1f} s of retries "
+            f"(deadline {timeout:g} s): check the network or {EMULATOR_ENV}{kept}",
+            endpoint=endpoint,
+            reason=reason,
+            timeout=timeout,
+            elapsed=round(elapsed, 3),
+            **common,
         )
     if isinstance(err, gexc.NotFound):
-        return (
-            f"bucket {bucket!r} not found at {_endpoint(client)} (or not visible to these credentials): "
-            f"create it or fix --bucket/{BUCKET_ENV}"
+        return BucketNotFoundError(
+            f"bucket {bucket!r} not found at {endpoint} (or not visible to these credentials){kept}",
+            bucket=bucket,
+            endpoint=endpoint,
+            **common,
         )
     if isinstance(err, gexc.Forbidden):
-        return f"permission denied writing {uri}: the credentials need storage.objects.create on {bucket!r}"
-    if isinstance(err, gexc.Unauthorized):
-        return f"the credentials were rejected (401): refresh them or fix {CREDENTIALS_ENV}"
-    if isinstance(err, aexc.RefreshError | aexc.TransportError):
-        return (
+        message = (
+            f"permission denied writing {uri}: the credentials need storage.objects.create on {bucket!r}"
+        )
+    elif isinstance(err, gexc.Unauthorized):
+        message = f"the credentials were rejected (401): refresh them or fix {CREDENTIALS_ENV}"
+    elif isinstance(err, aexc.RefreshError | aexc.TransportError):
+        message = (
             f"could not get an access token ({type(err).__name__}): check the network and {CREDENTIALS_ENV}"
         )
-    if isinstance(err, gexc.GoogleAPICallError):
-        message = str(getattr(err, "message", "") or "").splitlines()[0:1]
-        return f"storage refused {uri} ({err.code}{': ' + message[0] if message else ''})"
-    name = type(err).__name__
-    if name == "DataCorruption":
-        return f"{uri} arrived corrupted (checksum mismatch); nothing was confirmed"
-    if isinstance(err, ConnectionError | TimeoutError | OSError) or "requests" in type(err).__module__:
-        return f"could not reach {_endpoint(client)} ({_reason(err)}): check the network or {EMULATOR_ENV}"
-    return f"upload of {uri} failed ({name}: {str(err).splitlines()[0] if str(err) else ''})"
+    elif isinstance(err, gexc.GoogleAPICallError):
+        detail = str(getattr(err, "message", "") or "").splitlines()[0:1]
+        message = f"storage refused {uri} ({err.code}{': ' + detail[0] if detail else ''})"
+    elif type(err).__name__ == "DataCorruption":
+        message = f"{uri} arrived corrupted (checksum mismatch); nothing was confirmed"
+    elif isinstance(err, ConnectionError | TimeoutError | OSError) or "requests" in type(err).__module__:
+        reason = _reason(err)
+        return UploadUnreachableError(
+            f"could not reach {endpoint} ({reason}): check the network or {EMULATOR_ENV}{kept}",
+            endpoint=endpoint,
+            reason=reason,
+            timeout=timeout,
+            elapsed=round(elapsed, 3),
+            **common,
+        )
+    else:
+        name = type(err).__name__
+        message = f"upload of {uri} failed ({name}: {str(err).splitlines()[0] if str(err) else ''})"
+    return UploadError(f"{message}{kept}", **common)
 
 
 def upload_file(
@@ -464,12 +497,14 @@ def upload_file(
     kept = f"local file kept: {local}"
     client = get_client()
     signer = _signing_credentials(client) if signed_url is not None else None
+    uri = f"gs://{bucket}/{object_name}"
     try:
         md5_hex, size = _md5(local)
     except OSError as err:
-        raise UploadError(f"cannot read {local}: {err.strerror or err}") from None
+        raise UploadError(
+            f"cannot read {local}: {err.strerror or err}", uri=uri, local_path=str(local)
+        ) from None
 
-    uri = f"gs://{bucket}/{object_name}"
     retry = DEFAULT_RETRY.with_timeout(timeout)
     request_timeout = (min(MAX_CONNECT_TIMEOUT_S, timeout), timeout)
     target = client.bucket(bucket)
@@ -494,9 +529,13 @@ def upload_file(
                 blob = existing
                 status = "unchanged"
             elif not overwrite:
-                raise UploadError(
+                raise ObjectExistsError(
                     f"{uri} already exists with different content (remote md5 {remote_md5 or 'unknown'}, "
-                    f"local {md5_hex}): pass --overwrite to replace it; {kept}"
+                    f"local {md5_hex}); {kept}",
+                    uri=uri,
+                    remote_md5=remote_md5,
+                    local_md5=md5_hex,
+                    local_path=str(local),
                 ) from None
             else:
                 generation = existing.generation if existing is not None else 0
@@ -514,24 +553,28 @@ def upload_file(
     except UploadError:
         raise
     except gexc.PreconditionFailed:
-        raise UploadError(f"{uri} changed while it was being replaced: try again; {kept}") from None
+        raise UploadError(
+            f"{uri} changed while it was being replaced: try again; {kept}", uri=uri, local_path=str(local)
+        ) from None
     except Exception as err:
         log.debug("upload of %s failed", uri, exc_info=True)
-        message = _describe(
+        raise _describe(
             err,
             client=client,
             bucket=bucket,
             object_name=object_name,
             timeout=timeout,
             elapsed=time.perf_counter() - t0,
-        )
-        raise UploadError(f"{message}; {kept}") from None
+            local=local,
+        ) from None
 
     remote_md5 = _b64_to_hex(blob.md5_hash)
     if remote_md5 != md5_hex or (blob.size is not None and blob.size != size):
         raise UploadError(
             f"{uri} does not match the local file after upload (md5 {remote_md5}, size {blob.size}; "
-            f"local md5 {md5_hex}, size {size}): {kept}"
+            f"local md5 {md5_hex}, size {size}): {kept}",
+            uri=uri,
+            local_path=str(local),
         )
     log.info("%s %s (%d bytes) in %.2f s", status, uri, size, time.perf_counter() - t0)
 

@@ -1,6 +1,9 @@
-"""Local files: the one atomic writer (temporary sibling, fsync, rename) for wavs and caches.
+"""Local files: the one atomic writer (temporary sibling, fsync, rename, directory fsync).
 
-A failure or Ctrl-C never leaves a half-written file behind.
+Everything forv-tts writes goes through `atomic_path`: wavs and batch manifests as bytes
+(`atomic_write_bytes`), weight-cache entries by name (safetensors streams a ~120 MB entry into the
+temporary file itself, so it is never held in memory twice). A failure or Ctrl-C never leaves a
+half-written file behind a valid name, nor the temporary file.
 """
 
 from __future__ import annotations
@@ -8,9 +11,12 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from forv_tts.audio import Audio, wav_bytes
+
+PART_SUFFIX = ".part"
 
 
 def _umask() -> int:
@@ -27,27 +33,51 @@ def _umask() -> int:
     return old
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> Path:
-    """Write `data` to `path` via a temporary sibling and rename; parents are created.
+def fsync_dir(path: Path) -> None:
+    """Make a rename in `path` durable (best effort: not every file system allows it)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary sibling of `path` to write; on success it is fsynced and renamed onto `path`.
 
     The file gets the permissions a plain `open(path, "w")` would give (0666 minus the umask), not the
-    0600 of `mkstemp`'s temporary: other users and services read the wavs we write.
+    0600 of `mkstemp`'s temporary: other users and services read what we write. Parents are created.
+    The temporary is named `.<name>.<random>.part`, so a killed writer's leftovers can be recognised.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=PART_SUFFIX, dir=path.parent)
+    tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), 0o666 & ~_umask())
-            f.write(data)
-            f.flush()
+        os.fchmod(fd, 0o666 & ~_umask())
+        os.close(fd)
+        fd = -1
+        yield tmp
+        with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
+        fsync_dir(path.parent)
     except BaseException:
         # BaseException: Ctrl-C must not leave the .part file either.
+        if fd >= 0:
+            os.close(fd)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> Path:
+    """Write `data` to `path` atomically (`atomic_path`); returns `path`."""
+    path = Path(path)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        f.write(data)
     return path
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from forv_tts.audio import Audio
+from forv_tts.config import SynthesisConfig
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +60,18 @@ class VoiceInfo:
 
 
 class Voice(Protocol):
-    """A loaded voice: turns one normalised sentence into audio."""
+    """A loaded voice: turns one normalised sentence into audio.
+
+    The primitive is per sentence (splitting, normalising and joining are `forv_tts.synthesis`'s
+    job, which also makes streaming one chunk per sentence possible); `config` carries the seed and
+    speaking rate (`config.normalize` is for the text stage, a voice ignores it). A voice must be safe
+    to call from several threads (engines serialise internally where their library is not).
+    """
 
     info: VoiceInfo
     sample_rate: int
 
-    def synthesize(self, text: str, *, seed: int | None = None, length_scale: float | None = None) -> Audio:
+    def synthesize(self, text: str, config: SynthesisConfig | None = None) -> Audio:
         """Speak one sentence of normalised Hangul text.
 
         Characters the voice cannot speak are dropped with a logged warning; if nothing speakable is left

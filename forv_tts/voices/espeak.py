@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from forv_tts.audio import Audio
+from forv_tts.config import DEFAULT_CONFIG, SynthesisConfig
 from forv_tts.errors import InvalidInputError, NothingToSayError, SynthesisError, VoiceLoadError
 from forv_tts.voices.base import BUILTIN_VOICE_ID, ENGINE_ESPEAK, VoiceInfo
 
@@ -286,9 +287,10 @@ class EspeakVoice:
             self.sample_rate = rate
         self.info = info
 
-    def synthesize(self, text: str, *, seed: int | None = None, length_scale: float | None = None) -> Audio:
+    def synthesize(self, text: str, config: SynthesisConfig | None = None) -> Audio:
         """Speak one sentence of normalised Hangul; unspeakable characters are dropped with a warning."""
-        del seed  # espeak-ng has no seedable randomness here: the same text always gives the same samples
+        # espeak-ng has no seedable randomness here: the same text always gives the same samples.
+        length_scale = (config or DEFAULT_CONFIG).length_scale
         cleaned = clean_text(text)
         wpm = _rate_for(length_scale)
         data = cleaned.encode("utf-8")

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from forv_tts.errors import VoiceNotFoundError
+from forv_tts.errors import IncompleteMemberError, UnknownMemberError, VoiceDirNotFoundError
 from forv_tts.voices.base import (
     _MEMBER_ID,
     BUILTIN_VOICE_ID,
@@ -162,10 +162,10 @@ def list_voices(voice_dir: Path) -> list[VoiceInfo]:
 
 
 def find_voice(member: str | None, voice_dir: Path, step: int | None = None) -> VoiceInfo:
-    """Resolve `--member` to a usable descriptor: None (or "builtin") is the built-in voice.
+    """Resolve a member id to a usable descriptor: None (or "builtin") is the built-in voice.
 
-    Raises `VoiceNotFoundError` naming the available ids when the member is unknown, or naming the
-    missing file when the member is incomplete.
+    Raises (all `VoiceNotFoundError`) `UnknownMemberError` naming the available ids,
+    `VoiceDirNotFoundError`, or `IncompleteMemberError` naming the missing files.
     """
     if member is None or member == BUILTIN_VOICE_ID:
         from forv_tts.voices.espeak import builtin_info
@@ -178,15 +178,24 @@ def find_voice(member: str | None, voice_dir: Path, step: int | None = None) -> 
     available = member_ids(voice_dir)
     if member not in available:
         if not voice_dir.is_dir():
-            where = f"voice dir {voice_dir} does not exist (set --voice-dir or $FORV_TTS_VOICE_DIR)"
-            raise VoiceNotFoundError(f"no member {member!r}: {where}")
+            raise VoiceDirNotFoundError(
+                f"no member {member!r}: voice dir {voice_dir} does not exist",
+                member=member,
+                voice_dir=str(voice_dir),
+            )
         ids = ", ".join(available) if available else "none"
-        raise VoiceNotFoundError(
-            f"no member {member!r} in {voice_dir}; available: {ids} (and {BUILTIN_VOICE_ID!r})"
+        raise UnknownMemberError(
+            f"no member {member!r} in {voice_dir}; available: {ids} (and {BUILTIN_VOICE_ID!r})",
+            member=member,
+            voice_dir=str(voice_dir),
+            available=[*available, BUILTIN_VOICE_ID],
         )
     info = member_info(voice_dir, member, step)
     if info.missing:
-        raise VoiceNotFoundError(
-            f"member {member!r} is incomplete in {voice_dir}: missing {', '.join(info.missing)}"
+        raise IncompleteMemberError(
+            f"member {member!r} is incomplete in {voice_dir}: missing {', '.join(info.missing)}",
+            member=member,
+            voice_dir=str(voice_dir),
+            missing=list(info.missing),
         )
     return info

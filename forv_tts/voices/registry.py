@@ -1,18 +1,33 @@
-"""Loading voices: each descriptor becomes a `Voice` once per process, on first use."""
+"""The voice registry: each descriptor becomes a loaded `Voice` at most once, on first use.
+
+Why a registry and not a cache decorator: a worker serving many members needs (a) at most one load per
+voice even when two threads ask for it at once (a member load is ~0.6 s and ~350 MB, so a duplicate is
+waste, not just time), (b) a bound on how many stay loaded, evicting the least recently used, and (c) a
+`preload` call to pay loading before the first request. Loads of *different* voices run in parallel;
+a failed load is not cached (the next `get` retries and raises again). Loading is logged at INFO.
+
+`default_registry()` is the process's registry (unbounded unless `FORV_TTS_MAX_VOICES` is set); the
+public `forv_tts.load_voice` uses it.
+"""
 
 from __future__ import annotations
 
-import functools
 import importlib
 import logging
+import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 
 from forv_tts.voices.base import ENGINE_ESPEAK, Voice, VoiceInfo
 
 log = logging.getLogger(__name__)
 
+Loader = Callable[[VoiceInfo], Voice]
 
-def _load_uncached(info: VoiceInfo) -> Voice:
+
+def load_uncached(info: VoiceInfo) -> Voice:
+    """Load `info` now, whatever is cached: the engine's own voice class."""
     if info.engine == ENGINE_ESPEAK:
         from forv_tts.voices.espeak import EspeakVoice
 
@@ -23,19 +38,114 @@ def _load_uncached(info: VoiceInfo) -> Voice:
 
 
 def import_for(info: VoiceInfo) -> None:
-    """Import the modules loading `info` will need (torch and coqui's code for a member); load nothing.
-
-    Costs nothing when they are already imported; lets a caller overlap them with other work.
-    """
+    """Import the modules loading `info` will need (torch and coqui's code for a member); load nothing."""
     importlib.import_module(
         "forv_tts.voices.espeak" if info.engine == ENGINE_ESPEAK else "forv_tts.voices.coqui.voice"
     )
 
 
-@functools.cache
+class _Slot:
+    """One voice being loaded: the first asker loads, the others wait on `done`."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.voice: Voice | None = None
+        self.error: BaseException | None = None
+
+
+class VoiceRegistry:
+    """Loaded voices by descriptor; `max_loaded` (None: no bound) keeps the most recently used."""
+
+    def __init__(self, max_loaded: int | None = None, loader: Loader = load_uncached) -> None:
+        if max_loaded is not None and max_loaded < 1:
+            raise ValueError("max_loaded must be at least 1 (or None for no bound)")
+        self.max_loaded = max_loaded
+        self._loader = loader
+        self._lock = threading.Lock()
+        self._loaded: OrderedDict[VoiceInfo, Voice] = OrderedDict()
+        self._loading: dict[VoiceInfo, _Slot] = {}
+        self.loads = 0  # completed loads, for tests and metrics
+
+    def get(self, info: VoiceInfo) -> Voice:
+        """The loaded voice for `info`, loading it (once, whoever else asks meanwhile) if needed."""
+        with self._lock:
+            voice = self._loaded.get(info)
+            if voice is not None:
+                self._loaded.move_to_end(info)
+                return voice
+            slot = self._loading.get(info)
+            owner = slot is None
+            if slot is None:
+                slot = self._loading[info] = _Slot()
+        if not owner:
+            slot.done.wait()
+            if slot.error is not None:
+                raise slot.error
+            assert slot.voice is not None
+            return slot.voice
+        return self._load(info, slot)
+
+    def _load(self, info: VoiceInfo, slot: _Slot) -> Voice:
+        t0 = time.perf_counter()
+        log.info("loading voice %s (%s)", info.id, info.engine)
+        try:
+            voice = self._loader(info)
+        except BaseException as err:
+            with self._lock:
+                del self._loading[info]
+            slot.error = err
+            slot.done.set()
+            raise
+        evicted: list[VoiceInfo] = []
+        with self._lock:
+            del self._loading[info]
+            self._loaded[info] = voice
+            self.loads += 1
+            while self.max_loaded is not None and len(self._loaded) > self.max_loaded:
+                old, _ = self._loaded.popitem(last=False)
+                evicted.append(old)
+        slot.voice = voice
+        slot.done.set()
+        log.info("loaded voice %s (%s) in %.2f s", info.id, info.engine, time.perf_counter() - t0)
+        for old in evicted:
+            log.info("unloaded voice %s (least recently used; at most %s loaded)", old.id, self.max_loaded)
+        return voice
+
+    def preload(self, infos: Iterable[VoiceInfo]) -> list[Voice]:
+        """Load each voice now (in order, in this thread) so the first request does not pay for it."""
+        return [self.get(info) for info in infos]
+
+    def loaded(self) -> list[VoiceInfo]:
+        """Descriptors of the voices loaded now, least recently used first."""
+        with self._lock:
+            return list(self._loaded)
+
+    def is_loaded(self, info: VoiceInfo) -> bool:
+        """Whether `info` is loaded now (without loading it or touching its recency)."""
+        with self._lock:
+            return info in self._loaded
+
+    def clear(self) -> None:
+        """Forget every loaded voice (loads in progress finish and are kept)."""
+        with self._lock:
+            self._loaded.clear()
+
+
+_default: VoiceRegistry | None = None
+_default_lock = threading.Lock()
+
+
+def default_registry() -> VoiceRegistry:
+    """The process's registry, made on first use with `settings.max_loaded_voices()` as its bound."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            from forv_tts import settings
+
+            _default = VoiceRegistry(max_loaded=settings.max_loaded_voices())
+        return _default
+
+
 def load_voice(info: VoiceInfo) -> Voice:
-    """Load a voice once per process (cached on its descriptor) and log how long it took."""
-    t0 = time.perf_counter()
-    voice = _load_uncached(info)
-    log.info("loaded voice %s (%s) in %.2f s", info.id, info.engine, time.perf_counter() - t0)
-    return voice
+    """`default_registry().get(info)`: a voice loaded once per process (kept for existing callers)."""
+    return default_registry().get(info)

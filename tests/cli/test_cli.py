@@ -166,24 +166,9 @@ def test_console_script_broken_member_after_torch_import(tmp_path: Path, voice_d
     assert not (tmp_path / "x.wav").exists()
 
 
-def test_console_script_member_normalises_in_a_child_while_importing(tmp_path: Path, voice_dir: Path) -> None:
-    from forv_tts.synthesis import prepare_text
-
-    text = "오늘은 3월 25일, 비가 옵니다. 같이 갈까요?"
-    env = {"FORV_TTS_VOICE_DIR": str(voice_dir)}
-    r = _run("--debug", "say", "-m", "1", text, "--seed", "4", "--json", "-o", "x.wav", cwd=tmp_path, env=env)
-    assert r.returncode == 0, r.stderr.decode()[-2000:]
-    err = r.stderr.decode()
-    assert "text normalised in a forked child" in err
-    assert err.count("g2pk ready in") == 1  # the child's log records, re-emitted once by the parent
-    record = json.loads(r.stdout)
-    assert record["sentences"] == prepare_text(text)  # what this process makes of the same text
-    assert (tmp_path / "x.wav").exists()
-
-
 @pytest.mark.parametrize("text", ["!!!", "★"])
 def test_console_script_member_with_nothing_to_say(tmp_path: Path, voice_dir: Path, text: str) -> None:
-    """The child's failure is silent; this process redoes the text and reports it, once."""
+    """Nothing speakable after normalisation: one line, exit 2, nothing written."""
     r = _run("say", "-m", "1", text, "-o", "x.wav", cwd=tmp_path, env={"FORV_TTS_VOICE_DIR": str(voice_dir)})
     assert r.returncode == 2 and r.stdout == b""
     err = r.stderr.decode()

@@ -149,18 +149,18 @@ def test_say_applies_it_before_synthesising(monkeypatch: pytest.MonkeyPatch, tmp
     from typer.testing import CliRunner
 
     from forv_tts import cli
-    from forv_tts import synthesis as pipeline
     from forv_tts.cli import say as cli_say
+    from forv_tts.jobs import item
 
     calls: list[str] = []
     monkeypatch.setattr(cli_say, "reuse_freed_memory", lambda: calls.append("malloc") or True)
-    real_say = pipeline.say
+    real_run = item.run_item
 
-    def spy_say(*args: object, **kwargs: object) -> object:
+    def spy_run(*args: object, **kwargs: object) -> object:
         calls.append("say")
-        return real_say(*args, **kwargs)  # type: ignore[arg-type]
+        return real_run(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(pipeline, "say", spy_say)
+    monkeypatch.setattr(item, "run_item", spy_run)
     result = CliRunner().invoke(cli.app, ["say", "안녕하세요", "-o", str(tmp_path / "a.wav")])
     assert result.exit_code == 0, result.output
     assert calls == ["malloc", "say"]
@@ -261,60 +261,3 @@ def test_deferral_is_off_once_torch_is_imported_or_when_told(tmp_path: Path) -> 
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == [b"False", b"False", b"False", b"module", b"True"]
-
-
-# --- fork_call: work done in a forked child while this process goes on -------------------------------
-
-_FORK = """
-    import logging, os, sys, threading, time
-    from forv_tts._process import runtime
-    logging.basicConfig(level=logging.INFO, format="%(name)s %(levelname)s %(message)s")
-
-    def work():
-        print("stray print from the child")  # must not reach stdout, the parent's data channel
-        logging.getLogger("forv_tts.x").warning("said in the child %d", 7)
-        return {"pid": os.getpid()}
-
-    def broken():
-        logging.getLogger("forv_tts.x").warning("said before failing")
-        raise ValueError("boom")
-"""
-
-
-def _fork(code: str, tmp_path: Path) -> subprocess.CompletedProcess[bytes]:
-    r = _python(textwrap.dedent(_FORK) + textwrap.dedent(code), tmp_path)
-    assert r.returncode == 0, r.stderr.decode()[-3000:]
-    return r
-
-
-def test_fork_call_runs_in_a_child_and_hands_back_value_and_log_records(tmp_path: Path) -> None:
-    r = _fork(
-        """
-        pending = runtime.fork_call(work)
-        value = pending.result()
-        print("child" if value["pid"] not in (os.getpid(), None) else "same", pending.result() is value)
-        """,
-        tmp_path,
-    )
-    assert r.stdout.split() == [b"child", b"True"]
-    err = r.stderr.decode()
-    assert "stray print from the child" in err  # the child's stdout went to stderr
-    assert err.count("forv_tts.x WARNING said in the child 7") == 1  # re-emitted once, by the parent
-
-
-def test_fork_call_failure_is_none_and_silent(tmp_path: Path) -> None:
-    r = _fork("print(runtime.fork_call(broken).result())", tmp_path)
-    assert r.stdout.split() == [b"None"]
-    assert b"said before failing" not in r.stderr and b"boom" not in r.stderr  # the caller redoes it
-
-
-@pytest.mark.parametrize(
-    "setup",
-    [
-        "import torch",  # torch's thread pools do not survive a fork
-        "threading.Thread(target=time.sleep, args=(2,), daemon=True).start()",
-    ],
-)
-def test_fork_call_refuses_where_forking_is_not_safe(tmp_path: Path, setup: str) -> None:
-    r = _fork(f"{setup}\nprint(runtime.fork_call(work))", tmp_path)
-    assert r.stdout.split() == [b"None"]

@@ -172,7 +172,8 @@ def test_conflicting_reupload_fails_and_keeps_the_remote(
     with pytest.raises(UploadError) as err:
         gcs_upload(other, bucket)
     message = str(err.value)
-    assert "already exists with different content" in message and "--overwrite" in message
+    assert err.value.code == "object_exists" and err.value.fields["local_path"] == str(other)
+    assert "already exists with different content" in message and "--" not in message  # library terms
     assert message.endswith(f"local file kept: {other}")
     assert gcs.objects(bucket)[obj()] == original
     assert other.exists()
@@ -679,7 +680,9 @@ def test_service_account_credentials_can_sign_without_an_emulator(
 
 
 def test_credentials_error_is_an_upload_error() -> None:
-    assert issubclass(CredentialsError, UploadError) and CredentialsError.exit_code == 1
+    from forv_tts.cli.errors import exit_code
+
+    assert issubclass(CredentialsError, UploadError) and exit_code(CredentialsError("no key")) == 1
 
 
 # --- console script ---------------------------------------------------------------------------------------

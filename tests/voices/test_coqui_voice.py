@@ -22,6 +22,7 @@ import pytest
 import torch
 import voicefactory as vf
 
+from forv_tts.config import SynthesisConfig
 from forv_tts.errors import InvalidInputError, NothingToSayError, VoiceLoadError
 from forv_tts.voices import base as vbase
 from forv_tts.voices import layout as models
@@ -203,8 +204,8 @@ def test_legacy_and_modern_give_same_samples(
     legacy_voice: CoquiVoice, modern_voice: CoquiVoice, seed: int, length_scale: float | None
 ) -> None:
     for text in TEXTS[:2]:
-        a = legacy_voice.synthesize(text, seed=seed, length_scale=length_scale)
-        b = modern_voice.synthesize(text, seed=seed, length_scale=length_scale)
+        a = legacy_voice.synthesize(text, SynthesisConfig(seed=seed, length_scale=length_scale))
+        b = modern_voice.synthesize(text, SynthesisConfig(seed=seed, length_scale=length_scale))
         assert a.sample_rate == b.sample_rate == 22050
         assert len(a.samples) > 22050 // 2
         assert np.array_equal(a.samples, b.samples)
@@ -221,8 +222,8 @@ def test_legacy_voice_uses_0x_durations(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(cv, "glow_infer", spy)
-    legacy_voice.synthesize(TEXT, seed=0)
-    modern_voice.synthesize(TEXT, seed=0)
+    legacy_voice.synthesize(TEXT, SynthesisConfig(seed=0))
+    modern_voice.synthesize(TEXT, SynthesisConfig(seed=0))
     assert seen == [True, False]
 
 
@@ -238,7 +239,10 @@ def test_add_blank_and_split_vocoder_layout(tmp_path: Path) -> None:
     assert a.tokenizer.blank_id == len(a.tokenizer.symbols)  # 0.x: blank is the id after the table
     ids = a.tokenize(TEXT)
     assert ids[0::2] == [a.tokenizer.blank_id] * (len(ids) // 2 + 1)
-    assert np.array_equal(a.synthesize(TEXT, seed=2).samples, b.synthesize(TEXT, seed=2).samples)
+    assert np.array_equal(
+        a.synthesize(TEXT, SynthesisConfig(seed=2)).samples,
+        b.synthesize(TEXT, SynthesisConfig(seed=2)).samples,
+    )
 
 
 def _coqui_synthesizer(info: vbase.VoiceInfo) -> Any:
@@ -282,7 +286,7 @@ def test_modern_voice_equals_coqui_synthesizer(tmp_path: Path, vocoder_rate: int
         wav = np.asarray(synth.tts(jamo.h2j(text), split_sentences=False), dtype=np.float32)
         wav = wav[: len(wav) - coqui_synth.PAD_SILENCE_SAMPLES]
         expected = wav / max(0.01, float(np.abs(wav).max()))
-        got = ours.synthesize(text, seed=seed)
+        got = ours.synthesize(text, SynthesisConfig(seed=seed))
         assert got.sample_rate == (vocoder_rate or 22050)
         assert len(got.samples) == len(expected)
         np.testing.assert_allclose(got.samples, expected, atol=1e-6)
@@ -292,11 +296,11 @@ def test_modern_voice_equals_coqui_synthesizer(tmp_path: Path, vocoder_rate: int
 
 
 def test_seed_reproduces_regardless_of_call_order(modern_voice: CoquiVoice) -> None:
-    first = modern_voice.synthesize(TEXT, seed=1).samples
-    other = modern_voice.synthesize(TEXT, seed=2).samples
+    first = modern_voice.synthesize(TEXT, SynthesisConfig(seed=1)).samples
+    other = modern_voice.synthesize(TEXT, SynthesisConfig(seed=2)).samples
     torch.manual_seed(999)
     torch.randn(100)
-    again = modern_voice.synthesize(TEXT, seed=1).samples
+    again = modern_voice.synthesize(TEXT, SynthesisConfig(seed=1)).samples
     assert np.array_equal(first, again)
     assert not np.array_equal(first, other)
     unseeded = [modern_voice.synthesize(TEXT).samples for _ in range(2)]
@@ -307,7 +311,7 @@ def test_global_rng_is_not_consumed(modern_voice: CoquiVoice) -> None:
     torch.manual_seed(5)
     expected = torch.randn(8)
     torch.manual_seed(5)
-    modern_voice.synthesize(TEXT, seed=3)
+    modern_voice.synthesize(TEXT, SynthesisConfig(seed=3))
     modern_voice.synthesize(TEXT)
     assert torch.equal(torch.randn(8), expected)
 
@@ -317,27 +321,32 @@ def test_inference_noise_scale_from_config_is_respected(voice_dir: Path, tmp_pat
     edit_config(tmp_path / "glow-tts" / "2" / "2g_config.json", inference_noise_scale=0.0)
     quiet = CoquiVoice(member_info(tmp_path, "2"))
     assert quiet.noise_scale == 0.0
-    assert np.array_equal(quiet.synthesize(TEXT, seed=1).samples, quiet.synthesize(TEXT, seed=2).samples)
+    assert np.array_equal(
+        quiet.synthesize(TEXT, SynthesisConfig(seed=1)).samples,
+        quiet.synthesize(TEXT, SynthesisConfig(seed=2)).samples,
+    )
 
 
 def test_length_scale_changes_duration(modern_voice: CoquiVoice) -> None:
     assert modern_voice.length_scale == 1.0  # from the config
-    normal = modern_voice.synthesize(TEXT, seed=4)
-    slow = modern_voice.synthesize(TEXT, seed=4, length_scale=2.0)
-    fast = modern_voice.synthesize(TEXT, seed=4, length_scale=0.5)
+    normal = modern_voice.synthesize(TEXT, SynthesisConfig(seed=4))
+    slow = modern_voice.synthesize(TEXT, SynthesisConfig(seed=4, length_scale=2.0))
+    fast = modern_voice.synthesize(TEXT, SynthesisConfig(seed=4, length_scale=0.5))
     assert fast.duration < normal.duration < slow.duration
     assert slow.duration == pytest.approx(2 * normal.duration, rel=0.15)
-    assert np.array_equal(modern_voice.synthesize(TEXT, seed=4, length_scale=1.0).samples, normal.samples)
+    assert np.array_equal(
+        modern_voice.synthesize(TEXT, SynthesisConfig(seed=4, length_scale=1.0)).samples, normal.samples
+    )
 
 
 @pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf")])
 def test_bad_length_scale_is_refused(modern_voice: CoquiVoice, bad: float) -> None:
     with pytest.raises(InvalidInputError):
-        modern_voice.synthesize(TEXT, length_scale=bad)
+        modern_voice.synthesize(TEXT, SynthesisConfig(length_scale=bad))
 
 
 def test_output_is_peak_normalised_like_coqui_save_wav(modern_voice: CoquiVoice) -> None:
-    audio = modern_voice.synthesize(TEXT, seed=0)
+    audio = modern_voice.synthesize(TEXT, SynthesisConfig(seed=0))
     assert audio.samples.dtype == np.float32
     assert float(np.abs(audio.samples).max()) == pytest.approx(1.0, abs=1e-6)
     quiet = np.full(10, 0.001, dtype=np.float32)
@@ -357,7 +366,7 @@ def test_unspeakable_characters_are_dropped_with_one_warning(
         assert repr(ch) in message
     # Only the unknown characters go; the spaces around them stay, as in coqui's tokenizer.
     assert "".join(modern_voice.tokenizer.symbols[i] for i in ids) == jamo.h2j("안녕") + "   "
-    clean = modern_voice.synthesize("안녕", seed=1)
+    clean = modern_voice.synthesize("안녕", SynthesisConfig(seed=1))
     assert len(clean.samples) > 0
 
 
@@ -365,7 +374,7 @@ def test_unspeakable_characters_are_dropped_with_one_warning(
 def test_nothing_speakable_raises(legacy_voice: CoquiVoice, modern_voice: CoquiVoice, text: str) -> None:
     for voice in (legacy_voice, modern_voice):
         with pytest.raises(NothingToSayError):
-            voice.synthesize(text, seed=0)
+            voice.synthesize(text, SynthesisConfig(seed=0))
 
 
 def test_weight_norm_removal_keeps_output(voice_dir: Path, legacy_voice: CoquiVoice) -> None:
@@ -373,8 +382,8 @@ def test_weight_norm_removal_keeps_output(voice_dir: Path, legacy_voice: CoquiVo
     assert any("parametrizations" in k for k in with_wn.vocoder.state_dict())
     assert not any("parametrizations" in k for k in legacy_voice.vocoder.state_dict())
     for seed in (0, 1):
-        a = with_wn.synthesize(TEXT, seed=seed).samples
-        b = legacy_voice.synthesize(TEXT, seed=seed).samples
+        a = with_wn.synthesize(TEXT, SynthesisConfig(seed=seed)).samples
+        b = legacy_voice.synthesize(TEXT, SynthesisConfig(seed=seed)).samples
         assert len(a) == len(b)
         np.testing.assert_allclose(a, b, atol=1e-4)
 
@@ -422,13 +431,10 @@ def test_only_the_requested_member_is_loaded_once(voice_dir: Path, monkeypatch: 
         return real(path, kind, extract)
 
     monkeypatch.setattr(weight_cache, "load_state", spy)
-    registry.load_voice.cache_clear()
-    try:
-        info = models.find_voice("2", voice_dir)
-        first = registry.load_voice(info)
-        second = registry.load_voice(models.find_voice("2", voice_dir))
-    finally:
-        registry.load_voice.cache_clear()
+    voices = registry.VoiceRegistry()
+    info = models.find_voice("2", voice_dir)
+    first = voices.get(info)
+    second = voices.get(models.find_voice("2", voice_dir))
     assert first is second
     assert sorted(p.name for p in requested) == ["2g_checkpoint_10000.pth.tar", "2h_checkpoint_10000.pth.tar"]
 
@@ -441,7 +447,7 @@ def test_other_charsets(tmp_path: Path, charset: vf.Charset) -> None:
     assert voice.tokenizer.text_form == expected_form
     spoken = "".join(voice.tokenizer.symbols[i] for i in voice.tokenize(TEXT))
     assert spoken == (TEXT if charset == "syllable" else jamo.j2hcj(jamo.h2j(TEXT)))
-    assert voice.synthesize(TEXT, seed=0).duration > 0.5
+    assert voice.synthesize(TEXT, SynthesisConfig(seed=0)).duration > 0.5
 
 
 def test_legacy_durations_allow_zero_frames(

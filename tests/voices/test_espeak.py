@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from forv_tts.config import SynthesisConfig
 from forv_tts.errors import InvalidInputError, NothingToSayError
 from forv_tts.voices.base import BUILTIN_VOICE_ID, ENGINE_ESPEAK
 from forv_tts.voices.espeak import SAMPLE_RATE, EspeakVoice, builtin_info, text_to_phonemes
@@ -79,9 +80,9 @@ def test_longer_text_gives_longer_audio(voice: EspeakVoice) -> None:
 
 def test_is_deterministic_whatever_the_seed_or_what_was_spoken_before(voice: EspeakVoice) -> None:
     # espeak-ng carries pitch-flutter and noise state from one utterance to the next unless reloaded.
-    first = voice.synthesize(HELLO, seed=1)
-    second = voice.synthesize(HELLO, seed=2)
-    voice.synthesize("오늘은 날씨가 정말 좋네요. 산책하러 가실래요?", length_scale=1.3)
+    first = voice.synthesize(HELLO, SynthesisConfig(seed=1))
+    second = voice.synthesize(HELLO, SynthesisConfig(seed=2))
+    voice.synthesize("오늘은 날씨가 정말 좋네요. 산책하러 가실래요?", SynthesisConfig(length_scale=1.3))
     third = voice.synthesize(HELLO)
     np.testing.assert_array_equal(first.samples, second.samples)
     np.testing.assert_array_equal(first.samples, third.samples)
@@ -89,8 +90,8 @@ def test_is_deterministic_whatever_the_seed_or_what_was_spoken_before(voice: Esp
 
 def test_length_scale_slows_down_and_speeds_up(voice: EspeakVoice) -> None:
     normal = voice.synthesize(HELLO).duration
-    slow = voice.synthesize(HELLO, length_scale=2.0).duration
-    fast = voice.synthesize(HELLO, length_scale=0.5).duration
+    slow = voice.synthesize(HELLO, SynthesisConfig(length_scale=2.0)).duration
+    fast = voice.synthesize(HELLO, SynthesisConfig(length_scale=0.5)).duration
     assert slow > 1.6 * normal
     assert fast < 0.75 * normal
     # The rate is set per call, not left behind for the next one.
@@ -100,7 +101,7 @@ def test_length_scale_slows_down_and_speeds_up(voice: EspeakVoice) -> None:
 @pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf")])
 def test_rejects_nonsense_length_scale(voice: EspeakVoice, bad: float) -> None:
     with pytest.raises(InvalidInputError):
-        voice.synthesize(HELLO, length_scale=bad)
+        voice.synthesize(HELLO, SynthesisConfig(length_scale=bad))
 
 
 @pytest.mark.parametrize("text", ["", "   ", "hello world 123", "...!?", "🙂 ✓ #", "\u3164", "ㆆ ㆍ"])
@@ -132,11 +133,12 @@ def test_nothing_reaches_stdout() -> None:
         import logging, sys
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
         from forv_tts.voices.espeak import EspeakVoice, builtin_info, text_to_phonemes
+        from forv_tts.config import SynthesisConfig
         from forv_tts.errors import NothingToSayError
         v = EspeakVoice(builtin_info())
         for text in ["안녕하세요", "ㅋㅋㅋ 가나다!?", "abc 안녕 123", "읽고 먹는 국물", "[[a]] <b>안녕</b>"]:
             v.synthesize(text)
-            v.synthesize(text, length_scale=2.0)
+            v.synthesize(text, SynthesisConfig(length_scale=2.0))
             text_to_phonemes(text)
         try:
             v.synthesize("hello")

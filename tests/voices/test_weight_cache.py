@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from forv_tts.config import SynthesisConfig
 from forv_tts.voices.coqui import checkpoint as ck
 from forv_tts.voices.coqui import weight_cache
 from forv_tts.voices.coqui.voice import CoquiVoice
@@ -76,8 +77,8 @@ def test_second_load_is_from_cache_and_bit_identical(
     want = _weights(plain)
     assert weight_cache.tensors_equal(_weights(second), want)
     assert weight_cache.tensors_equal(_weights(first), want)
-    expected = plain.synthesize(TEXT, seed=3).samples
-    assert np.array_equal(second.synthesize(TEXT, seed=3).samples, expected)
+    expected = plain.synthesize(TEXT, SynthesisConfig(seed=3)).samples
+    assert np.array_equal(second.synthesize(TEXT, SynthesisConfig(seed=3)).samples, expected)
 
 
 @pytest.mark.parametrize("member", ["1", "2"])
@@ -194,7 +195,7 @@ def test_an_unwritable_cache_still_loads(
         CoquiVoice(member_info(voice_dir, "2"))
     assert not voice.from_weight_cache
     assert caplog.text.count("cannot write the weight cache") == 1
-    assert voice.synthesize(TEXT, seed=0).duration > 0.3
+    assert voice.synthesize(TEXT, SynthesisConfig(seed=0)).duration > 0.3
     assert not list(tmp_path.rglob("*.part"))
 
 

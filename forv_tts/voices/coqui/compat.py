@@ -137,10 +137,10 @@ def _stored_scan(scan: Callable[[], Mapping[str, list[str]]]) -> dict[str, list[
     them does not rescan every time. Any problem with the stored copy (missing, stale, unreadable,
     unwritable) means a fresh scan.
     """
-    from forv_tts import paths
+    from forv_tts import settings
 
     stamp = _search_path_stamp()
-    store = paths.cache_dir() / PACKAGE_SCAN_FILE
+    store = settings.cache_dir() / PACKAGE_SCAN_FILE
     layouts: list[Any] = []
     try:
         layouts = json.loads(store.read_text(encoding="utf-8"))["layouts"]

@@ -23,11 +23,10 @@ the same way (`wav / max(0.01, max|wav|)`), so our 16-bit wavs match the old one
 from __future__ import annotations
 
 import logging
-import math
 import secrets
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -35,7 +34,8 @@ import torch
 
 from forv_tts._process.runtime import new_generator
 from forv_tts.audio import Audio
-from forv_tts.errors import InvalidInputError, SynthesisError, VoiceLoadError
+from forv_tts.config import DEFAULT_CONFIG, SynthesisConfig
+from forv_tts.errors import SynthesisError, VoiceLoadError
 from forv_tts.voices.base import FORMAT_LEGACY, VoiceInfo
 from forv_tts.voices.coqui import weight_cache
 from forv_tts.voices.coqui.dsp import AudioSettings, interpolate_mel, peak_normalize
@@ -55,9 +55,6 @@ from forv_tts.voices.coqui.networks import (
 from forv_tts.voices.coqui.tokenizer import tokenizer_for
 from forv_tts.voices.coqui.vocoder import _channels_last, vocode_channels_last
 from forv_tts.voices.layout import config_format, read_config_json
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(__name__)
 
@@ -159,12 +156,13 @@ class CoquiVoice:
             )
         return ids
 
-    def synthesize(self, text: str, *, seed: int | None = None, length_scale: float | None = None) -> Audio:
-        """Speak one normalised sentence; `seed` makes it reproducible, `length_scale` > 1 is slower."""
+    def synthesize(self, text: str, config: SynthesisConfig | None = None) -> Audio:
+        """Speak one normalised sentence; `config.seed` makes it reproducible, `length_scale` > 1 is
+        slower (the config checked its range when it was made)."""
+        config = config or DEFAULT_CONFIG
         ids = self.tokenize(text)
-        scale = self.length_scale if length_scale is None else float(length_scale)
-        if not math.isfinite(scale) or scale <= 0:
-            raise InvalidInputError(f"length scale must be a positive number, got {length_scale!r}")
+        scale = self.length_scale if config.length_scale is None else config.length_scale
+        seed = config.seed
         generator = new_generator(secrets.randbits(63) if seed is None else int(seed))
         try:
             with torch.inference_mode():

@@ -23,33 +23,31 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from forv_tts import paths
+from forv_tts import settings
+from forv_tts.storage.local import atomic_path
 from forv_tts.voices.coqui.checkpoint import StateDict
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = "1"  # bump when what goes into an entry changes (key conversion, selection)
-ENV_SWITCH = "FORV_TTS_WEIGHT_CACHE"
-_OFF = {"0", "off", "false", "no"}
+ENV_SWITCH = settings.WEIGHT_CACHE.env
 _warned_unwritable = False
 
 
 def enabled() -> bool:
-    """False when `$FORV_TTS_WEIGHT_CACHE` is 0/off/false/no."""
-    return os.environ.get(ENV_SWITCH, "").strip().lower() not in _OFF
+    """False when `$FORV_TTS_WEIGHT_CACHE` is 0/off/false/no (`forv_tts.settings`)."""
+    return settings.switch(settings.WEIGHT_CACHE)
 
 
 def weights_dir() -> Path:
     """`<cache dir>/weights` (cache dir: `$FORV_TTS_CACHE_DIR`, else the XDG cache)."""
-    return paths.cache_dir() / "weights"
+    return settings.cache_dir() / "weights"
 
 
 @dataclass(frozen=True)
@@ -111,28 +109,17 @@ def _write(entry: Path, state: StateDict, stamp: dict[str, str]) -> bool:
     global _warned_unwritable
     from safetensors.torch import save_file
 
-    # Not `audio.atomic_write_bytes`: that takes the bytes in memory, and an entry is ~120 MB that
-    # safetensors can stream to the file itself.
-    tmp: str | None = None
+    # The one atomic writer, by name rather than bytes: an entry is ~120 MB that safetensors streams
+    # into the temporary file itself (`atomic_write_bytes` would hold it in memory twice).
     try:
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{entry.stem}.", suffix=".part", dir=entry.parent)
-        os.close(fd)
-        save_file(_unshared(state), tmp, metadata=stamp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, entry)
-        tmp = None
+        with atomic_path(entry) as tmp:
+            save_file(_unshared(state), str(tmp), metadata=stamp)
         return True
     except (OSError, ValueError, RuntimeError) as exc:
         if not _warned_unwritable:
             log.warning("cannot write the weight cache in %s (%s); reading checkpoints", entry.parent, exc)
             _warned_unwritable = True
         return False
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
 
 
 def load_state(checkpoint: Path, kind: str, extract: Callable[[Path], StateDict]) -> Loaded:

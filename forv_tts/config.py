@@ -1,0 +1,57 @@
+"""`SynthesisConfig`: what one synthesis asks for, as one value instead of loose keywords.
+
+A frozen dataclass, so it is hashable, picklable (batch workers get it in their task) and safe to share
+between threads. Its values are checked when it is made: a config that exists is a valid one, and every
+stage after it (voices, the item runner, the CLI) trusts it. Later fields (a lexicon, an engine) are
+added here with defaults, so existing callers keep working.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from dataclasses import dataclass
+
+from forv_tts.errors import InvalidInputError
+
+#: The speaking-rate range every voice accepts (1 is the voice's own rate, 2 twice as slow).
+LENGTH_SCALE_MIN = 0.1
+LENGTH_SCALE_MAX = 10.0
+
+
+def check_length_scale(value: float) -> float:
+    """A length scale must be a finite number in [LENGTH_SCALE_MIN, LENGTH_SCALE_MAX]."""
+    try:
+        scale = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInputError.bad_value("length_scale", value, "give a number") from None
+    if not math.isfinite(scale) or not LENGTH_SCALE_MIN <= scale <= LENGTH_SCALE_MAX:
+        raise InvalidInputError.bad_value(
+            "length_scale", value, f"use a value between {LENGTH_SCALE_MIN:g} and {LENGTH_SCALE_MAX:g}"
+        )
+    return scale
+
+
+@dataclass(frozen=True)
+class SynthesisConfig:
+    """How to speak: `seed` (None: fresh randomness each call), `length_scale` (None: the voice's own
+    rate; >1 slower), `normalize` (False hands the text over as pronounced Hangul, only split into
+    sentences)."""
+
+    seed: int | None = None
+    length_scale: float | None = None
+    normalize: bool = True
+
+    def __post_init__(self) -> None:
+        if self.seed is not None:
+            try:
+                if isinstance(self.seed, bool):
+                    raise TypeError
+                object.__setattr__(self, "seed", operator.index(self.seed))
+            except TypeError:
+                raise InvalidInputError.bad_value("seed", self.seed, "give an integer") from None
+        if self.length_scale is not None:
+            object.__setattr__(self, "length_scale", check_length_scale(self.length_scale))
+
+
+DEFAULT_CONFIG = SynthesisConfig()

@@ -1,0 +1,181 @@
+"""A batch worker's side: set the process up, run one planned `Task` through `run_item`, and turn
+the outcome (success or a typed error) into its manifest record.
+
+Runs in a spawned worker process, or in-process for `jobs == 1`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import resource
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from forv_tts.config import SynthesisConfig
+from forv_tts.errors import ForvError
+from forv_tts.jobs.item import Destination, UploadSpec, run_item, upload_clip
+from forv_tts.jobs.manifest import STATUS_FAILED, STATUS_OK, file_sha256
+from forv_tts.storage.naming import ClipName
+from forv_tts.voices.base import ENGINE_ESPEAK, VoiceInfo
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Task:
+    """One item, resolved by the planner: everything a worker needs, picklable."""
+
+    record: dict[str, Any]
+    info: VoiceInfo
+    text: str
+    path: str
+    name: ClipName
+    config: SynthesisConfig
+    upload: UploadSpec | None
+    previous: dict[str, Any] | None = None  # verified clip on disk that only needs uploading
+
+
+_threads_wanted: int | None = None
+_threads_set = False
+work_lock = threading.Lock()
+"""Held while an item runs, so the parent-death watcher exits only between items, never mid-write."""
+
+
+def want_torch_threads(threads: int) -> None:
+    """The thread count `_ensure_torch_threads` applies before this process's first item."""
+    global _threads_wanted
+    _threads_wanted = threads
+
+
+def _ensure_torch_threads() -> None:
+    """Size torch's pools before the first model runs (later changes to interop threads are refused)."""
+    global _threads_set
+    if _threads_set or _threads_wanted is None:
+        return
+    from forv_tts._process import startup
+
+    startup.before_torch_import()
+    startup.reuse_freed_memory()
+    import torch
+
+    torch.set_num_threads(_threads_wanted)
+    with contextlib.suppress(RuntimeError):
+        torch.set_num_interop_threads(1)
+    _threads_set = True
+
+
+class _WarningCapture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def process_task(task: Task) -> dict[str, Any]:
+    """Synthesise (or, for a verified clip, only upload) one item; failures become a failed record.
+
+    Returns `{"record": ..., "pid": ..., "maxrss_kb": ...}`. Never raises for a bad item: the run goes on.
+    A failed record carries the error's `error` message and `error_code`.
+    """
+    t0 = time.perf_counter()
+    record = dict(task.record)
+    capture = _WarningCapture()
+    pkg_log = logging.getLogger("forv_tts")
+    pkg_log.addHandler(capture)
+    # An item's warnings (e.g. dropped characters) go to its manifest record; thousands of them on stderr
+    # would bury the failures. With -v (INFO) they are shown as well.
+    propagate = pkg_log.propagate
+    pkg_log.propagate = pkg_log.getEffectiveLevel() <= logging.INFO
+    path = Path(task.path)
+    try:
+        if task.previous is not None and file_sha256(path) == task.previous.get("sha256"):
+            for key in ("normalized", "duration", "sample_rate", "sha256"):
+                record[key] = task.previous.get(key)
+            if task.upload is not None:
+                record["uri"] = upload_clip(path, task.name, task.upload).uri
+        else:
+            if task.info.engine != ENGINE_ESPEAK:
+                _ensure_torch_threads()
+            result = run_item(
+                task.text,
+                member=task.info,
+                uuid=task.name.uuid,
+                created_at=task.name.created_at,
+                config=task.config,
+                destination=Destination(local_dir=None, path=path, upload=task.upload),
+            )
+            record.update(
+                normalized=result.normalized,
+                duration=round(result.duration, 3),
+                sample_rate=result.sample_rate,
+                sha256=result.sha256,
+            )
+            if result.uri is not None:
+                record["uri"] = result.uri
+        record["status"] = STATUS_OK
+    except ForvError as err:
+        partial = getattr(err, "partial", None)
+        if partial is not None:  # written, not uploaded: resume only uploads it
+            record.update(
+                normalized=partial.normalized,
+                duration=round(partial.duration, 3),
+                sample_rate=partial.sample_rate,
+                sha256=partial.sha256,
+            )
+        record.update(status=STATUS_FAILED, error=str(err), error_code=err.code)
+    except Exception as err:
+        log.debug("line %s failed", record.get("line"), exc_info=True)
+        record.update(
+            status=STATUS_FAILED, error=f"unexpected {type(err).__name__}: {err}", error_code="internal"
+        )
+    finally:
+        pkg_log.removeHandler(capture)
+        pkg_log.propagate = propagate
+    if capture.messages:
+        record["warnings"] = capture.messages
+    record["seconds"] = round(time.perf_counter() - t0, 3)
+    return {
+        "record": record,
+        "pid": os.getpid(),
+        "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    }
+
+
+def worker_task(task: Task) -> dict[str, Any]:
+    """`process_task` under `work_lock` (the pool's entry point)."""
+    with work_lock:
+        return process_task(task)
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent_pid:
+            with work_lock:
+                os._exit(0)
+
+
+def init_worker(threads: int, log_level: int, parent_pid: int) -> None:
+    """Worker set-up: SIGINT is the parent's business, stdout is the parent's data channel."""
+    from forv_tts._process import startup
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    os.dup2(2, 1)  # anything a library prints goes to stderr, never into the manifest path / JSON
+    os.environ["OMP_NUM_THREADS"] = str(threads)  # this process's own OpenMP pool, before torch loads
+    startup.before_torch_import()
+    want_torch_threads(threads)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("forv-tts: %(levelname)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    logging.getLogger("forv_tts").setLevel(log_level)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True, name="parent-watch").start()

@@ -1,0 +1,80 @@
+"""The public API: lazy exports, load / synthesize / iter_synthesize, SynthesisConfig."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import forv_tts
+
+
+def test_import_is_light_and_every_name_resolves() -> None:
+    code = (
+        "import sys, forv_tts\n"
+        "heavy = ('torch', 'numpy', 'g2pk', 'TTS', 'google', 'typer', 'rich')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
+        "print(forv_tts.normalize('3명이 왔어요.'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    loaded, normalised = out.splitlines()
+    assert loaded == "[]"
+    assert normalised.startswith("['세 명")
+    for name in forv_tts.__all__:
+        assert getattr(forv_tts, name) is not None, name
+    with pytest.raises(AttributeError):
+        _ = forv_tts.no_such_name  # type: ignore[attr-defined]
+
+
+def test_config_checks_its_values_once() -> None:
+    assert forv_tts.SynthesisConfig(length_scale=1).length_scale == 1.0
+    for bad in (0, 10.5, float("nan"), "x"):
+        with pytest.raises(forv_tts.InvalidInputError):
+            forv_tts.SynthesisConfig(length_scale=bad)  # type: ignore[arg-type]
+    with pytest.raises(forv_tts.InvalidInputError):
+        forv_tts.SynthesisConfig(seed=True)
+    assert forv_tts.SynthesisConfig(seed=np.int64(3)).seed == 3
+
+
+def test_builtin_voice_synthesize_and_stream_agree() -> None:
+    voice = forv_tts.load_voice(None)
+    assert voice is forv_tts.load_voice("builtin")  # the registry loads once
+    text = "안녕하세요. 오늘은 날씨가 좋네요!"
+    audio = forv_tts.synthesize(text, voice)
+    chunks = list(forv_tts.iter_synthesize(text, voice))
+    assert [c.index for c in chunks] == [0, 1]
+    assert chunks[0].pause_before == 0 and chunks[1].pause_before > 0
+    joined = np.concatenate([part for c in chunks for part in (c.silence_before(), c.samples)])
+    np.testing.assert_array_equal(joined, audio.samples)
+    assert audio.sample_rate == chunks[0].sample_rate
+    assert forv_tts.normalize("3명이 왔어요.")[0].startswith("세 명")  # also once the text stage is loaded
+
+
+def test_member_voice_with_config(voice_dir: Path) -> None:
+    voice = forv_tts.load_voice("2", voice_dir=voice_dir)
+    config = forv_tts.SynthesisConfig(seed=5)
+    a = forv_tts.synthesize("안녕하세요.", voice, config)
+    b = forv_tts.synthesize("안녕하세요.", voice, config)
+    np.testing.assert_array_equal(a.samples, b.samples)
+    slow = forv_tts.synthesize("안녕하세요.", voice, forv_tts.SynthesisConfig(seed=5, length_scale=2.0))
+    assert slow.duration > 1.5 * a.duration
+
+
+def test_errors_are_typed() -> None:
+    voice = forv_tts.load_voice(None)
+    with pytest.raises(forv_tts.NoTextError):
+        forv_tts.synthesize("  ", voice)
+    with pytest.raises(forv_tts.NothingToSayError) as err:
+        next(forv_tts.iter_synthesize("🙂🙂", voice))
+    assert err.value.code == "nothing_to_say"
+    with pytest.raises(forv_tts.UnknownMemberError) as unknown:
+        forv_tts.load_voice("99", voice_dir=Path(__file__).parent)
+    assert unknown.value.code in ("unknown_member", "voice_dir_not_found")
+
+
+def test_list_voices(voice_dir: Path) -> None:
+    ids = [v.id for v in forv_tts.list_voices(voice_dir)]
+    assert ids[0] == "builtin" and {"1", "2"} <= set(ids)
