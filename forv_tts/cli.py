@@ -544,7 +544,7 @@ def normalize(
     as_json: Annotated[bool, typer.Option("--json", help="Print each sentence's stages as JSON.")] = False,
 ) -> None:
     """Print exactly the text handed to the voice (after g2pk), one line per sentence."""
-    from forv_tts import normalize as norm
+    from forv_tts import text as norm
 
     raw = _read_text(text)
     if as_json:

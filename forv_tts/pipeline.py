@@ -31,11 +31,11 @@ def prepare_text(text: str, *, normalize: bool = True) -> list[str]:
     """
     _require_text(text)
     if normalize:
-        from forv_tts.normalize import normalize as run_normalize
+        from forv_tts.text import normalize as run_normalize
 
         sentences = run_normalize(text)
     else:
-        from forv_tts.normalize import split_sentences
+        from forv_tts.text import split_sentences
 
         sentences = split_sentences(text)
     if not sentences:
