@@ -70,6 +70,7 @@ _log = logging.getLogger(__name__)
 _PH_BASE = 0xF0000  # Supplementary Private Use Area-A: cleaning removes these from any input
 _PH = "[\U000f0000-\U000ffffd]"
 _PH_RE = re.compile(_PH)
+_ADJACENT = re.compile(f"({_PH})(?={_PH})")
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ class _Expansion:
         return _PH_RE.sub(lambda m: self.source(self.sources[self.index(m.group(0))]), text)
 
     def fill(self, text: str) -> str:
+        text = _ADJACENT.sub(r"\1 ", text)  # 9월3일 → 구월 삼 일: two rewrites are two words
         return _PH_RE.sub(lambda m: self.readings[self.index(m.group(0))], text)
 
     def spoken_before(self, text: str) -> str:
@@ -514,8 +516,8 @@ def _ordinal_jjae(match: re.Match[str]) -> str:
 def _weekday_group(match: re.Match[str]) -> str:
     days = re.findall(_WEEKDAY, re.sub("요일", "", match.group(0)))
     if re.search(_RANGE_SEP + "|-", match.group(0)) and len(days) == 2:
-        return f"{WEEKDAYS[days[0]]}에서 {WEEKDAYS[days[1]]}"
-    return ", ".join(WEEKDAYS[d] for d in days)
+        return f" {WEEKDAYS[days[0]]}에서 {WEEKDAYS[days[1]]}"
+    return " " + ", ".join(WEEKDAYS[d] for d in days)
 
 
 def _compat_jamo(match: re.Match[str]) -> str:
@@ -543,7 +545,7 @@ def _equals(match: re.Match[str], ex: _Expansion) -> str:
 
 def _between(match: re.Match[str], ex: _Expansion) -> str:
     """A range sign between two rewrites (dates, times, weekdays): 에서."""
-    left, right = match.group(1), match.group(2)
+    left, right = match.group("left"), match.group("right")
     if match.group("sep") in "-–" and not all(
         ex.rules[ex.index(ch)] in ("date", "time", "weekday") for ch in (left, right)
     ):
@@ -611,7 +613,7 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
     ("phone", re.compile(r"(?<![\d-])01[016789]\d{7,8}(?!\d)"), _whole("phone", _phone)),
     (
         "phone",
-        re.compile(r"(?<![\d.,-])1[5-9]\d\d[-. ]\d{4}(?![\d-]|\.\d)"),
+        re.compile(r"(?<![\d.,-])1[568]\d\d[-. ]\d{4}(?![\d-]|\.\d)"),
         _whole("phone", _phone),
     ),
     # Dates: 2022-08-22, 2022.08.22, 2022. 8. 22., 2022/8/22, 23.04.09, 11/25/2023, 31/01/1999.
@@ -686,6 +688,31 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
         re.compile(rf"(?<![가-힣\d]){_WEEKDAY}(?:요일)?\s?{_RANGE_SEP}\s?{_WEEKDAY}(?:요일)?(?![가-힣])"),
         _whole("weekday", _weekday_group),
     ),
+    # v1.2 → 브이 일 점 이; B1층 → 지하 일 층; 1990-2000 → 천구백구십에서 이천.
+    (
+        "version",
+        re.compile(r"(?<![A-Za-z])[vV](\d+(?:\.\d+)+)(?![\d.])"),
+        _whole("version", lambda m: "브이 " + " 점 ".join(read_sino(p) for p in m.group(1).split("."))),
+    ),
+    (
+        "floor",
+        re.compile(r"(?<![A-Za-z])B(\d{1,2})\s?층"),
+        _whole("floor", lambda m: f"지하 {read_sino(m.group(1))} 층"),
+    ),
+    (
+        "range",
+        re.compile(
+            rf"(?<![\d.,-])(1\d{{3}}|20\d\d)\s?[-~]\s?(1\d{{3}}|20\d\d)(?![\d-])(?!\s?(?:{_QUANTITY}))"
+        ),
+        _whole(
+            "range",
+            lambda m: (
+                f"{read_sino(m.group(1))}에서 {read_sino(m.group(2))}"
+                if int(m.group(1)) < int(m.group(2))
+                else None
+            ),
+        ),
+    ),
     # Versions and addresses: 3.5.1 → 삼 점 오 점 일, 192.168.0.1.
     (
         "version",
@@ -720,7 +747,7 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
         "fraction",
         re.compile(
             rf"(?<![\d.,/])(?P<sign>{_SIGN})?(?:(?P<whole>\d+)\s?(?:과|와|\s)\s?)?(?P<num>√\s?\d+|\d+)\s?[/⁄]\s?"
-            rf"(?P<den>\d+)(?![\d/])(?P<unit>\s?{_ANY_UNIT})?"
+            rf"(?P<den>\d+)(?![\d/])(?P<unit>\s?{_QUANTITY})?"
         ),
         _whole("fraction", _fraction),
     ),
@@ -826,7 +853,7 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
     # A range sign between two rewrites: 2023.1.1~2023.1.31, 10:00-18:00, (월)~(금).
     (
         "range",
-        re.compile(rf"({_PH})\s?(?P<sep>{_RANGE_SEP}|-|–)\s?({_PH})"),
+        re.compile(rf"(?P<left>{_PH})\s?(?P<sep>{_RANGE_SEP}|-|–)\s?(?P<right>{_PH})"),
         _between,
     ),
     # Initials (J. K.) and English words and acronyms.
@@ -892,7 +919,7 @@ def tidy_punctuation(text: str) -> str:
 
 _HANJA = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _JAMO = re.compile(r"([ㄱ-ㅎ]+)|[ㅏ-ㅣ]+")
-_PARTICLE_AFTER = re.compile(rf"({_PH})\s?({particles.PARTICLE})")
+_PARTICLE_AFTER = re.compile(rf"({_PH})({particles.PARTICLE})")
 
 
 def _agree_particles(text: str, ex: _Expansion) -> str:
