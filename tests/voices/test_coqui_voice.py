@@ -22,12 +22,19 @@ import pytest
 import torch
 import voicefactory as vf
 
-from forv_tts import checkpoint as ck
-from forv_tts import coqui_voice as cv
-from forv_tts import models, weight_cache
-from forv_tts.coqui_voice import AudioSettings, CoquiVoice
 from forv_tts.errors import InvalidInputError, NothingToSayError, VoiceLoadError
-from forv_tts.models import member_info
+from forv_tts.voices import base as vbase
+from forv_tts.voices import layout as models
+from forv_tts.voices import registry
+from forv_tts.voices.coqui import checkpoint as ck
+from forv_tts.voices.coqui import dsp as cdsp
+from forv_tts.voices.coqui import networks as cnet
+from forv_tts.voices.coqui import tokenizer as ctok
+from forv_tts.voices.coqui import voice as cv
+from forv_tts.voices.coqui import weight_cache
+from forv_tts.voices.coqui.dsp import AudioSettings
+from forv_tts.voices.coqui.voice import CoquiVoice
+from forv_tts.voices.layout import member_info
 
 TEXT = "안녕하세요, 만나서 반갑습니다."
 TEXTS = [TEXT, "오늘 날씨가 정말 좋네요!", "값이 얼마예요?"]
@@ -102,7 +109,7 @@ LEGACY_TP_VARIANTS = [
 def test_legacy_ids_match_reference_0x(built_voices: Any, override: dict[str, Any], add_blank: bool) -> None:
     cfg = json.loads(Path(built_voices[0].glow_config).read_text(encoding="utf-8"))
     tp = {**cfg["characters"], **override}
-    tok = cv.legacy_tokenizer(tp, add_blank=add_blank, cleaner="basic_cleaners")
+    tok = ctok.legacy_tokenizer(tp, add_blank=add_blank, cleaner="basic_cleaners")
     symbols, _ = ref_make_symbols(**tp)
     assert list(tok.symbols) == symbols
     assert tok.num_chars == len(symbols) + add_blank
@@ -126,7 +133,7 @@ def test_legacy_table_is_not_what_coqui_028_builds(built_voices: Any) -> None:
         is_unique=False,
         is_sorted=True,
     )
-    legacy = cv.legacy_tokenizer(chars, add_blank=False)
+    legacy = ctok.legacy_tokenizer(chars, add_blank=False)
     assert coqui.vocab != list(legacy.symbols)
     assert len(coqui.vocab) != legacy.num_chars  # punctuation counted twice: the embedding would not fit
     with pytest.raises(AssertionError, match="duplicate"):
@@ -142,7 +149,7 @@ def test_modern_ids_match_coqui_tokenizer(built_voices: Any, add_blank: bool, eo
     cfg = json.loads(Path(built_voices[1].glow_config).read_text(encoding="utf-8"))
     cfg.update(add_blank=add_blank, enable_eos_bos_chars=eos_bos)
     coqui_tok, _ = TTSTokenizer.init_from_config(GlowTTSConfig.new_from_dict(cfg))
-    ours = cv.modern_tokenizer(cfg)
+    ours = ctok.modern_tokenizer(cfg)
     assert list(ours.symbols) == vf.modern_symbols(cfg) == coqui_tok.characters.vocab
     for text in TEXTS:
         assert ours.encode(text)[0] == coqui_tok.text_to_ids(jamo.h2j(text))
@@ -164,13 +171,13 @@ def test_jamo_text_stays_jamo_the_nfc_trap(modern_voice: CoquiVoice) -> None:
 
 
 def test_text_forms() -> None:
-    assert cv.detect_text_form(list(vf.JAMO + " .")) == cv.TEXT_JAMO
-    assert cv.detect_text_form(list(vf.COMPAT_JAMO)) == cv.TEXT_COMPAT
-    assert cv.detect_text_form(list("가나다라 ")) == cv.TEXT_SYLLABLE
-    assert cv.detect_text_form(list("abc")) == cv.TEXT_OTHER
-    assert cv.to_text_form("값!", cv.TEXT_JAMO) == "\u1100\u1161\u11b9!"
-    assert cv.to_text_form("값!", cv.TEXT_COMPAT) == "ㄱㅏㅄ!"
-    assert cv.to_text_form(jamo.h2j("값"), cv.TEXT_SYLLABLE) == "값"
+    assert ctok.detect_text_form(list(vf.JAMO + " .")) == ctok.TEXT_JAMO
+    assert ctok.detect_text_form(list(vf.COMPAT_JAMO)) == ctok.TEXT_COMPAT
+    assert ctok.detect_text_form(list("가나다라 ")) == ctok.TEXT_SYLLABLE
+    assert ctok.detect_text_form(list("abc")) == ctok.TEXT_OTHER
+    assert ctok.to_text_form("값!", ctok.TEXT_JAMO) == "\u1100\u1161\u11b9!"
+    assert ctok.to_text_form("값!", ctok.TEXT_COMPAT) == "ㄱㅏㅄ!"
+    assert ctok.to_text_form(jamo.h2j("값"), ctok.TEXT_SYLLABLE) == "값"
 
 
 # --- legacy and modern checkpoints of the same weights ---------------------------------------------
@@ -207,7 +214,7 @@ def test_legacy_voice_uses_0x_durations(
     legacy_voice: CoquiVoice, modern_voice: CoquiVoice, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[bool] = []
-    real = cv.glow_infer
+    real = cnet.glow_infer
 
     def spy(*args: Any, **kwargs: Any) -> torch.Tensor:
         seen.append(kwargs["zero_length_tokens"])
@@ -234,7 +241,7 @@ def test_add_blank_and_split_vocoder_layout(tmp_path: Path) -> None:
     assert np.array_equal(a.synthesize(TEXT, seed=2).samples, b.synthesize(TEXT, seed=2).samples)
 
 
-def _coqui_synthesizer(info: models.VoiceInfo) -> Any:
+def _coqui_synthesizer(info: vbase.VoiceInfo) -> Any:
     """coqui's own Synthesizer for the voice; the vocoder generator is attached directly because
     `GAN.load_checkpoint` insists on a full-size discriminator in the checkpoint."""
     from TTS.config import load_config
@@ -334,13 +341,13 @@ def test_output_is_peak_normalised_like_coqui_save_wav(modern_voice: CoquiVoice)
     assert audio.samples.dtype == np.float32
     assert float(np.abs(audio.samples).max()) == pytest.approx(1.0, abs=1e-6)
     quiet = np.full(10, 0.001, dtype=np.float32)
-    assert np.allclose(cv.peak_normalize(quiet), 0.1)  # never boosted more than 100x, as save_wav
+    assert np.allclose(cdsp.peak_normalize(quiet), 0.1)  # never boosted more than 100x, as save_wav
 
 
 def test_unspeakable_characters_are_dropped_with_one_warning(
     modern_voice: CoquiVoice, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="forv_tts.coqui_voice"):
+    with caplog.at_level(logging.WARNING, logger="forv_tts.voices.coqui.voice"):
         ids = modern_voice.tokenize("안녕 ☃ abc ㅋ")
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
@@ -415,13 +422,13 @@ def test_only_the_requested_member_is_loaded_once(voice_dir: Path, monkeypatch: 
         return real(path, kind, extract)
 
     monkeypatch.setattr(weight_cache, "load_state", spy)
-    models.load_voice.cache_clear()
+    registry.load_voice.cache_clear()
     try:
         info = models.find_voice("2", voice_dir)
-        first = models.load_voice(info)
-        second = models.load_voice(models.find_voice("2", voice_dir))
+        first = registry.load_voice(info)
+        second = registry.load_voice(models.find_voice("2", voice_dir))
     finally:
-        models.load_voice.cache_clear()
+        registry.load_voice.cache_clear()
     assert first is second
     assert sorted(p.name for p in requested) == ["2g_checkpoint_10000.pth.tar", "2h_checkpoint_10000.pth.tar"]
 
@@ -430,7 +437,7 @@ def test_only_the_requested_member_is_loaded_once(voice_dir: Path, monkeypatch: 
 def test_other_charsets(tmp_path: Path, charset: vf.Charset) -> None:
     vf.write_voice(tmp_path, vf.VoiceSpec(member="3", format="legacy", charset=charset))
     voice = CoquiVoice(member_info(tmp_path, "3"))
-    expected_form = cv.TEXT_SYLLABLE if charset == "syllable" else cv.TEXT_COMPAT
+    expected_form = ctok.TEXT_SYLLABLE if charset == "syllable" else ctok.TEXT_COMPAT
     assert voice.tokenizer.text_form == expected_form
     spoken = "".join(voice.tokenizer.symbols[i] for i in voice.tokenize(TEXT))
     assert spoken == (TEXT if charset == "syllable" else jamo.j2hcj(jamo.h2j(TEXT)))
@@ -454,8 +461,8 @@ def test_legacy_durations_allow_zero_frames(
     assert len(ids) == len(frames)
     kwargs: dict[str, Any] = {"noise_scale": 0.0, "length_scale": 1.0, "generator": torch.Generator()}
     with torch.inference_mode():
-        legacy = cv.glow_infer(glow, ids, zero_length_tokens=True, **kwargs)
-        modern = cv.glow_infer(glow, ids, zero_length_tokens=False, **kwargs)
+        legacy = cnet.glow_infer(glow, ids, zero_length_tokens=True, **kwargs)
+        modern = cnet.glow_infer(glow, ids, zero_length_tokens=False, **kwargs)
     assert (legacy.shape[-1], modern.shape[-1]) == (20, 22)
 
 
@@ -468,7 +475,7 @@ def test_our_inference_equals_coqui_glowtts_inference(modern_voice: CoquiVoice) 
         aux_input={"x_lengths": torch.tensor([len(ids)]), "d_vectors": None, "speaker_ids": None},
     )["model_outputs"].transpose(1, 2)
     with torch.inference_mode():
-        ours = cv.glow_infer(
+        ours = cnet.glow_infer(
             glow,
             ids,
             noise_scale=glow.inference_noise_scale,
@@ -518,7 +525,7 @@ def test_interpolation_equals_coqui() -> None:
     mel = np.random.default_rng(1).standard_normal((80, 37)).astype(np.float32)
     for scale in (16000 / 22050, 24000 / 22050, 2.0):
         ref = interpolate_vocoder_input([1, scale], mel)
-        assert torch.equal(cv.interpolate_mel(torch.from_numpy(mel), scale), ref)
+        assert torch.equal(cdsp.interpolate_mel(torch.from_numpy(mel), scale), ref)
 
 
 # --- failures -----------------------------------------------------------------------------------
@@ -577,7 +584,7 @@ def test_coqui_imports_with_placeholders() -> None:
         """
         import importlib.util
         assert importlib.util.find_spec("torchaudio") is None  # really absent here
-        from forv_tts._compat import ensure_coqui_importable, is_placeholder
+        from forv_tts.voices.coqui.compat import ensure_coqui_importable, is_placeholder
         assert ensure_coqui_importable() == ("torchaudio", "torchcodec")
         assert ensure_coqui_importable() == ("torchaudio", "torchcodec")  # idempotent
         import TTS.tts.models.glow_tts, TTS.vocoder.models.hifigan_generator
@@ -609,7 +616,7 @@ def test_real_package_wins_over_placeholder(tmp_path: Path) -> None:
     (fake / "torchaudio" / "__init__.py").write_text("REAL = True\n")
     proc = _run(
         """
-        from forv_tts._compat import ensure_coqui_importable, is_placeholder
+        from forv_tts.voices.coqui.compat import ensure_coqui_importable, is_placeholder
         assert ensure_coqui_importable() == ("torchcodec",)
         import torchaudio
         assert torchaudio.REAL and not is_placeholder(torchaudio)

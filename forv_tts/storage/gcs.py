@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from forv_tts import naming
 from forv_tts.errors import CredentialsError, InvalidInputError, UploadError
+from forv_tts.storage import naming
 
 if TYPE_CHECKING:
     from google.cloud.storage import Blob, Client
@@ -151,7 +151,8 @@ def known_members(voice_dir: Path) -> list[str]:
     The same rule as `forv-tts members` (`glow-tts/<id>/` or `hifigan-v2/<id>/`), without requiring the
     checkpoints to be complete: uploading clips made earlier must not need the weights.
     """
-    from forv_tts.models import BUILTIN_VOICE_ID, member_ids
+    from forv_tts.voices.base import BUILTIN_VOICE_ID
+    from forv_tts.voices.layout import member_ids
 
     return [BUILTIN_VOICE_ID, *member_ids(Path(voice_dir))]
 

@@ -15,8 +15,9 @@ import numpy.typing as npt
 import pytest
 
 from forv_tts.errors import InvalidInputError, NothingToSayError
-from forv_tts.espeak import SAMPLE_RATE, EspeakVoice, builtin_info, text_to_phonemes
-from forv_tts.models import BUILTIN_VOICE_ID, ENGINE_ESPEAK, load_voice
+from forv_tts.voices.base import BUILTIN_VOICE_ID, ENGINE_ESPEAK
+from forv_tts.voices.espeak import SAMPLE_RATE, EspeakVoice, builtin_info, text_to_phonemes
+from forv_tts.voices.registry import load_voice
 
 HELLO = "안녕하세요"
 
@@ -38,7 +39,7 @@ def test_builtin_info_describes_the_voice_without_loading_the_library() -> None:
     # A fresh interpreter: this test process has the library loaded already.
     proc = _run_python(
         """
-        import forv_tts.espeak as e
+        import forv_tts.voices.espeak as e
         info = e.builtin_info()
         assert not e._checked, "builtin_info initialised espeak"
         with open("/proc/self/maps") as f:
@@ -111,7 +112,7 @@ def test_nothing_speakable_raises(voice: EspeakVoice, text: str) -> None:
 def test_unspeakable_characters_are_dropped_with_a_warning(
     voice: EspeakVoice, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="forv_tts.espeak"):
+    with caplog.at_level(logging.WARNING, logger="forv_tts.voices.espeak"):
         mixed = voice.synthesize("hello 안녕하세요 🙂")
     assert "dropping" in caplog.text and "'h'" in caplog.text
     np.testing.assert_array_equal(mixed.samples, voice.synthesize(HELLO).samples)
@@ -130,7 +131,7 @@ def test_nothing_reaches_stdout() -> None:
         """
         import logging, sys
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
-        from forv_tts.espeak import EspeakVoice, builtin_info, text_to_phonemes
+        from forv_tts.voices.espeak import EspeakVoice, builtin_info, text_to_phonemes
         from forv_tts.errors import NothingToSayError
         v = EspeakVoice(builtin_info())
         for text in ["안녕하세요", "ㅋㅋㅋ 가나다!?", "abc 안녕 123", "읽고 먹는 국물", "[[a]] <b>안녕</b>"]:

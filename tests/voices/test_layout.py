@@ -11,16 +11,10 @@ from typing import Any
 
 import pytest
 
-from forv_tts import models
 from forv_tts.errors import InvalidInputError, VoiceNotFoundError
-from forv_tts.models import (
-    BUILTIN_VOICE_ID,
-    ENGINE_COQUI,
-    VoiceInfo,
-    discover_members,
-    find_voice,
-    list_voices,
-)
+from forv_tts.voices import layout as models
+from forv_tts.voices.base import BUILTIN_VOICE_ID, ENGINE_COQUI, VoiceInfo
+from forv_tts.voices.layout import discover_members, find_voice, list_voices
 
 
 def make_member(
@@ -70,11 +64,11 @@ def no_torch_load(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def fake_builtin(monkeypatch: pytest.MonkeyPatch) -> VoiceInfo:
-    """Stand-in for forv_tts.espeak (owned by another module) so these tests only test ours."""
+    """Stand-in for forv_tts.voices.espeak (owned by another module) so these tests only test ours."""
     info = VoiceInfo(id=BUILTIN_VOICE_ID, engine="espeak-ng", format="builtin", sample_rate=22050)
-    fake = types.ModuleType("forv_tts.espeak")
+    fake = types.ModuleType("forv_tts.voices.espeak")
     fake.builtin_info = lambda: info  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "forv_tts.espeak", fake)
+    monkeypatch.setitem(sys.modules, "forv_tts.voices.espeak", fake)
     return info
 
 

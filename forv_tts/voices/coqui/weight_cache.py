@@ -32,7 +32,7 @@ from pathlib import Path
 import torch
 
 from forv_tts import paths
-from forv_tts.checkpoint import StateDict
+from forv_tts.voices.coqui.checkpoint import StateDict
 
 log = logging.getLogger(__name__)
 

@@ -38,7 +38,7 @@ def test_fast_exit_keeps_code_output_and_atexit(tmp_path: Path, code: int) -> No
         f"""
         import atexit, sys
         import torch
-        from forv_tts.runtime import exit_without_teardown
+        from forv_tts._process.runtime import exit_without_teardown
         atexit.register(lambda: open("atexit-ran", "w").close())
         sys.stdout.write("x" * 1000)  # stays in the pipe buffer: only a flush delivers it
         sys.stderr.write("last words")
@@ -58,7 +58,7 @@ def test_fast_exit_waits_like_a_normal_exit_for_other_threads(tmp_path: Path) ->
         """
         import threading, time
         import torch
-        from forv_tts.runtime import exit_without_teardown
+        from forv_tts._process.runtime import exit_without_teardown
         def work():
             time.sleep(0.5)
             open("thread-finished", "w").close()
@@ -75,7 +75,7 @@ def test_without_torch_it_is_sys_exit(tmp_path: Path) -> None:
     r = _python(
         """
         import sys
-        from forv_tts.runtime import exit_without_teardown
+        from forv_tts._process.runtime import exit_without_teardown
         try:
             exit_without_teardown(4)
         except SystemExit as e:
@@ -92,7 +92,7 @@ def test_without_torch_it_is_sys_exit(tmp_path: Path) -> None:
 # serves blocks above its mmap threshold, 128 KB in a fresh process, from a separate mmap instead).
 _HEAP_PROBE = """
     import ctypes, sys
-    from forv_tts import runtime
+    from forv_tts._process import runtime
     applied = [runtime.reuse_freed_memory() for _ in range(2)] if sys.argv[1:] != ["skip"] else [False]
     libc = ctypes.CDLL(None)
     libc.malloc.restype = ctypes.c_void_p
@@ -135,7 +135,7 @@ def test_reuse_freed_memory_leaves_a_users_malloc_settings_alone(tmp_path: Path,
 
 
 def test_reuse_freed_memory_does_nothing_without_glibc(monkeypatch: pytest.MonkeyPatch) -> None:
-    from forv_tts import runtime
+    from forv_tts._process import runtime
 
     monkeypatch.setattr(runtime, "_malloc_tuned", None)
     monkeypatch.setattr(os, "confstr", lambda name: None)  # what musl/macOS builds answer
@@ -148,10 +148,12 @@ def test_reuse_freed_memory_does_nothing_without_glibc(monkeypatch: pytest.Monke
 def test_say_applies_it_before_synthesising(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from forv_tts import cli, pipeline
+    from forv_tts import cli
+    from forv_tts import synthesis as pipeline
+    from forv_tts.cli import say as cli_say
 
     calls: list[str] = []
-    monkeypatch.setattr(cli, "reuse_freed_memory", lambda: calls.append("malloc") or True)
+    monkeypatch.setattr(cli_say, "reuse_freed_memory", lambda: calls.append("malloc") or True)
     real_say = pipeline.say
 
     def spy_say(*args: object, **kwargs: object) -> object:
@@ -169,7 +171,7 @@ def test_say_applies_it_before_synthesising(monkeypatch: pytest.MonkeyPatch, tmp
 # Arms the deferral, imports torch and checks what it left out; the test's code runs after it.
 _DEFERRED = """
     import sys
-    from forv_tts import runtime
+    from forv_tts._process import runtime
     assert runtime.defer_torch_meta_kernels()
     import torch
     import torch.nn.functional as F
@@ -196,7 +198,7 @@ def _deferred(code: str, tmp_path: Path) -> list[str]:
 def test_deferred_meta_kernels_are_left_out_and_generators_still_work(tmp_path: Path) -> None:
     import torch
 
-    from forv_tts.runtime import new_generator
+    from forv_tts._process.runtime import new_generator
 
     out = _deferred(
         """
@@ -247,7 +249,7 @@ def test_deferral_is_off_once_torch_is_imported_or_when_told(tmp_path: Path) -> 
     r = _python(
         """
         import os, sys
-        from forv_tts import runtime
+        from forv_tts._process import runtime
         os.environ["FORV_TTS_DEFER_TORCH_META"] = "0"
         told_off = runtime.defer_torch_meta_kernels()
         del os.environ["FORV_TTS_DEFER_TORCH_META"]
@@ -265,7 +267,7 @@ def test_deferral_is_off_once_torch_is_imported_or_when_told(tmp_path: Path) -> 
 
 _FORK = """
     import logging, os, sys, threading, time
-    from forv_tts import runtime
+    from forv_tts._process import runtime
     logging.basicConfig(level=logging.INFO, format="%(name)s %(levelname)s %(message)s")
 
     def work():

@@ -153,7 +153,7 @@ def _stored_scan(scan: Callable[[], Mapping[str, list[str]]]) -> dict[str, list[
         layouts = []
     answer = {name: list(dists) for name, dists in scan().items()}
     kept = [{"stamp": stamp, "mapping": answer}, *layouts[: _SCAN_LAYOUTS - 1]]
-    from forv_tts.audio import atomic_write_bytes  # numpy is loaded by now (coqui needs it)
+    from forv_tts.storage.local import atomic_write_bytes
 
     try:
         atomic_write_bytes(store, json.dumps({"layouts": kept}).encode("utf-8"))

@@ -1,115 +1,27 @@
-"""Voices: cheap descriptors until first use, loaded once per process.
-
-A `VoiceInfo` is what `forv-tts members` lists: paths and facts read from config files only, never from
-weights. `load_voice` turns one into a `Voice` the first time it is needed and caches it for the life
-of the process, so a `say --member 3` loads member 3 and nothing else.
-"""
+"""Discovery in the team's voice tree: `VoiceInfo`s from config JSON only, never from weights."""
 
 from __future__ import annotations
 
-import functools
-import importlib
 import json
 import logging
 import re
-import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from forv_tts.audio import Audio
 from forv_tts.errors import VoiceNotFoundError
+from forv_tts.voices.base import (
+    _MEMBER_ID,
+    BUILTIN_VOICE_ID,
+    ENGINE_COQUI,
+    FORMAT_LEGACY,
+    FORMAT_MODERN,
+    FORMAT_UNKNOWN,
+    GLOW_DIR,
+    VOCODER_DIR,
+    VoiceInfo,
+)
 
 log = logging.getLogger(__name__)
-
-BUILTIN_VOICE_ID = "builtin"
-ENGINE_COQUI = "glow-tts+hifigan-v2"
-ENGINE_ESPEAK = "espeak-ng"
-
-#: Team layout: `<voice_dir>/glow-tts/<i>/<i>g_checkpoint_<step>.pth.tar` + `<i>g_config.json`, and
-#: `<voice_dir>/hifigan-v2/<i>/<i>h_checkpoint_<step>.pth.tar` + `<i>h_config.json`.
-GLOW_DIR = "glow-tts"
-VOCODER_DIR = "hifigan-v2"
-FORMAT_LEGACY = "legacy"
-FORMAT_MODERN = "modern"
-FORMAT_UNKNOWN = "unknown"
-_MEMBER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-
-
-@dataclass(frozen=True)
-class VoiceInfo:
-    """Everything known about a voice without loading it."""
-
-    id: str
-    engine: str
-    format: str  # "legacy" (Coqui TTS 0.x), "modern" (coqui-tts >= 0.22) or "builtin"
-    sample_rate: int | None = None
-    checkpoint: Path | None = None
-    config: Path | None = None
-    step: int | None = None
-    vocoder_checkpoint: Path | None = None
-    vocoder_config: Path | None = None
-    vocoder_step: int | None = None
-    missing: tuple[str, ...] = field(default_factory=tuple)
-
-    @property
-    def usable(self) -> bool:
-        """True when every file the voice needs is present."""
-        return not self.missing
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready view (paths as strings)."""
-        d = asdict(self)
-        for key, value in d.items():
-            if isinstance(value, Path):
-                d[key] = str(value)
-        d["missing"] = list(self.missing)
-        return d
-
-
-class Voice(Protocol):
-    """A loaded voice: turns one normalised sentence into audio."""
-
-    info: VoiceInfo
-    sample_rate: int
-
-    def synthesize(self, text: str, *, seed: int | None = None, length_scale: float | None = None) -> Audio:
-        """Speak one sentence of normalised Hangul text.
-
-        Characters the voice cannot speak are dropped with a logged warning; if nothing speakable is left
-        `NothingToSayError` is raised instead of returning silence.
-        """
-        ...
-
-
-def _load_uncached(info: VoiceInfo) -> Voice:
-    if info.engine == ENGINE_ESPEAK:
-        from forv_tts.espeak import EspeakVoice
-
-        return EspeakVoice(info)
-    from forv_tts.coqui_voice import CoquiVoice
-
-    return CoquiVoice(info)
-
-
-def import_for(info: VoiceInfo) -> None:
-    """Import the modules loading `info` will need (torch and coqui's code for a member); load nothing.
-
-    Costs nothing when they are already imported; lets a caller overlap them with other work.
-    """
-    importlib.import_module("forv_tts.espeak" if info.engine == ENGINE_ESPEAK else "forv_tts.coqui_voice")
-
-
-@functools.cache
-def load_voice(info: VoiceInfo) -> Voice:
-    """Load a voice once per process (cached on its descriptor) and log how long it took."""
-    t0 = time.perf_counter()
-    voice = _load_uncached(info)
-    log.info("loaded voice %s (%s) in %.2f s", info.id, info.engine, time.perf_counter() - t0)
-    return voice
-
-
-# --- discovery (config JSON only; weights are never opened here) ------------------------------------
 
 
 def read_config_json(path: Path) -> dict[str, Any]:
@@ -244,7 +156,7 @@ def discover_members(voice_dir: Path, *, step: int | None = None) -> list[VoiceI
 
 def list_voices(voice_dir: Path) -> list[VoiceInfo]:
     """The built-in voice first, then the members found in `voice_dir`."""
-    from forv_tts.espeak import builtin_info
+    from forv_tts.voices.espeak import builtin_info
 
     return [builtin_info(), *discover_members(voice_dir)]
 
@@ -256,10 +168,10 @@ def find_voice(member: str | None, voice_dir: Path, step: int | None = None) -> 
     missing file when the member is incomplete.
     """
     if member is None or member == BUILTIN_VOICE_ID:
-        from forv_tts.espeak import builtin_info
+        from forv_tts.voices.espeak import builtin_info
 
         return builtin_info()
-    from forv_tts.naming import validate_member_id
+    from forv_tts.storage.naming import validate_member_id
 
     member = validate_member_id(str(member))
     voice_dir = Path(voice_dir)

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import torch
 
-from forv_tts import checkpoint as ck
-from forv_tts import weight_cache
-from forv_tts.coqui_voice import CoquiVoice
-from forv_tts.models import member_info
+from forv_tts.voices.coqui import checkpoint as ck
+from forv_tts.voices.coqui import weight_cache
+from forv_tts.voices.coqui.voice import CoquiVoice
+from forv_tts.voices.layout import member_info
 
 TEXT = "안녕하세요"
 
@@ -162,7 +162,7 @@ def test_a_damaged_entry_is_rebuilt(
     entry.write_bytes(
         {"truncate": data[: len(data) // 2], "garbage": b"\x93NUMPY not a cache" * 64, "empty": b""}[damage]
     )
-    with caplog.at_level(logging.WARNING, logger="forv_tts.weight_cache"):
+    with caplog.at_level(logging.WARNING, logger="forv_tts.voices.coqui.weight_cache"):
         voice = CoquiVoice(info)
     assert not voice.from_weight_cache
     assert "unreadable weight cache" in caplog.text
@@ -189,7 +189,7 @@ def test_an_unwritable_cache_still_loads(
     blocker.write_text("x")
     monkeypatch.setenv("FORV_TTS_CACHE_DIR", str(blocker / "cache"))  # mkdir fails, even as root
     monkeypatch.setattr(weight_cache, "_warned_unwritable", False)
-    with caplog.at_level(logging.WARNING, logger="forv_tts.weight_cache"):
+    with caplog.at_level(logging.WARNING, logger="forv_tts.voices.coqui.weight_cache"):
         voice = CoquiVoice(member_info(voice_dir, "2"))
         CoquiVoice(member_info(voice_dir, "2"))
     assert not voice.from_weight_cache

@@ -22,15 +22,10 @@ Why it is shaped this way:
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import fcntl
-import hashlib
-import json
 import logging
 import multiprocessing
 import os
 import re
-import resource
 import signal
 import sys
 import threading
@@ -44,10 +39,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from forv_tts import naming
+from forv_tts._process.runtime import defer_torch_meta_kernels, prefer_passive_openmp
 from forv_tts.errors import ForvError, InvalidInputError, UsageError
-from forv_tts.models import ENGINE_ESPEAK, VoiceInfo
-from forv_tts.runtime import defer_torch_meta_kernels, prefer_passive_openmp, reuse_freed_memory
+from forv_tts.jobs.input import BatchInput, derived_seed, derived_uuid
+from forv_tts.jobs.item import Task, UploadSpec, _work_lock, process_task, want_torch_threads
+from forv_tts.jobs.manifest import ManifestWriter, file_sha256, read_manifest
+from forv_tts.storage import naming
+from forv_tts.voices.base import VoiceInfo
 
 log = logging.getLogger(__name__)
 
@@ -86,275 +84,7 @@ class BatchInterruptedError(ForvError):
     exit_code = EXIT_INTERRUPTED
 
 
-# --- input ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Item:
-    """One input line, parsed but not yet resolved against the voice directory."""
-
-    line: int
-    text: str = ""
-    member: str | None = None
-    uuid: str | None = None
-    created_at: str | None = None
-    blank: bool = False
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class BatchInput:
-    """The whole input: its items, the detected format and the sha256 that derived uuids hang on."""
-
-    items: list[Item]
-    format: str
-    sha256: str
-    name: str
-
-
-def read_source(source: str | os.PathLike[str]) -> tuple[bytes, str]:
-    """The input's bytes and a display name; `-` reads stdin (never an interactive terminal)."""
-    if str(source) == "-":
-        if sys.stdin is None or sys.stdin.isatty():
-            raise InvalidInputError("no input: pass a file, or pipe lines into 'forv-tts batch -'")
-        return sys.stdin.buffer.read(), "<stdin>"
-    path = Path(source)
-    try:
-        return path.read_bytes(), str(path)
-    except OSError as err:
-        raise InvalidInputError(f"cannot read {path}: {err.strerror or err}") from None
-
-
-def detect_format(data: bytes, name: str = "") -> str:
-    """`.jsonl`/`.ndjson` → jsonl, `.txt` → text; otherwise jsonl when the first non-blank line is `{`."""
-    suffix = Path(name).suffix.lower()
-    if suffix in (".jsonl", ".ndjson"):
-        return FORMAT_JSONL
-    if suffix == ".txt":
-        return FORMAT_TEXT
-    for raw in data.splitlines():
-        stripped = raw.strip().lstrip(b"\xef\xbb\xbf")
-        if stripped:
-            return FORMAT_JSONL if stripped.startswith(b"{") else FORMAT_TEXT
-    return FORMAT_TEXT
-
-
-def _split_lines(data: bytes) -> list[bytes]:
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    lines = data.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()  # the final newline ends the last line; it does not start an empty one
-    return [line.rstrip(b"\r") for line in lines]
-
-
-def _parse_jsonl(line: int, text: str) -> Item:
-    try:
-        record = json.loads(text)
-    except json.JSONDecodeError as err:
-        return Item(line, text=text, error=f"not valid JSON ({err.msg} at column {err.colno})")
-    if not isinstance(record, dict):
-        return Item(line, text=text, error=f"expected a JSON object, got {type(record).__name__}")
-    utterance = record.get("text")
-    if not isinstance(utterance, str):
-        return Item(line, text=text, error='no "text" string in the record')
-    fields: dict[str, str | None] = {}
-    for key in ("member_id", "uuid", "created_at"):
-        value = record.get(key)
-        if value is None:
-            fields[key] = None
-        elif isinstance(value, bool) or not isinstance(value, str | int):
-            return Item(line, text=utterance, error=f'"{key}" must be a string or an integer, not {value!r}')
-        else:
-            fields[key] = str(value)
-    item = Item(line, text=utterance, member=fields["member_id"], uuid=fields["uuid"])
-    try:
-        if not utterance.strip():
-            raise InvalidInputError('empty "text"')
-        if item.member is not None:
-            naming.validate_member_id(item.member)
-        uuid = naming.validate_uuid(item.uuid) if item.uuid is not None else None
-        created_at = fields["created_at"]
-        if created_at is not None:
-            created_at = naming.validate_created_at(created_at)
-    except InvalidInputError as err:
-        return dataclasses.replace(item, error=str(err))
-    return dataclasses.replace(item, uuid=uuid, created_at=created_at)
-
-
-def parse_input(data: bytes, *, fmt: str | None = None, name: str = "<input>") -> BatchInput:
-    """Parse text (one utterance per line) or the old server's JSONL requests into items.
-
-    A malformed line becomes an item with `error` set (it is recorded as failed, the others go on); blank
-    lines become `blank` items (recorded as skipped). Line numbers are 1-based, as editors show them.
-    """
-    if fmt is not None and fmt not in FORMATS:
-        raise InvalidInputError(f"invalid --format {fmt!r}: use text or jsonl")
-    fmt = fmt or detect_format(data, name)
-    items: list[Item] = []
-    for number, raw in enumerate(_split_lines(data), start=1):
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            items.append(Item(number, error="not UTF-8 (convert the file, e.g. iconv -f cp949 -t utf-8)"))
-            continue
-        if not text.strip():
-            items.append(Item(number, blank=True))
-        elif fmt == FORMAT_JSONL:
-            items.append(_parse_jsonl(number, text))
-        else:
-            items.append(Item(number, text=text.strip()))
-    if not items:
-        raise InvalidInputError(f"{name} has no lines: give one utterance (or JSON request) per line")
-    return BatchInput(items, fmt, hashlib.sha256(data).hexdigest(), name)
-
-
-def derived_uuid(input_sha256: str, line: int) -> str:
-    """The uuid of a line that names none: stable for the same input, so a resumed run reuses it."""
-    return str(_uuid.uuid5(_NAMESPACE, f"{input_sha256}:{line}"))
-
-
-def derived_seed(uuid: str) -> int:
-    """The seed of an item when `--seed` is not given: stable per clip, so redoing it gives the same bytes."""
-    return _uuid.UUID(uuid).int % (2**31)
-
-
-# --- manifest -------------------------------------------------------------------------------------
-
-
-def read_manifest(path: Path) -> list[dict[str, Any]]:
-    """Records of a manifest; lines that do not parse (a torn write after kill -9) are skipped."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return []
-    records: list[dict[str, Any]] = []
-    for number, raw in enumerate(data.split(b"\n"), start=1):
-        if not raw.strip():
-            continue
-        try:
-            record = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            log.warning("%s: ignoring unreadable line %d (a write cut short by a crash?)", path, number)
-            continue
-        if isinstance(record, dict) and isinstance(record.get("line"), int):
-            records.append(record)
-    return records
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-class ManifestWriter:
-    """Appends one record per call with a single write + fsync; holds an exclusive lock on the file."""
-
-    def __init__(self, path: Path, keep: list[dict[str, Any]] | None = None) -> None:
-        self.path = path
-        self._fd = -1
-        path.parent.mkdir(parents=True, exist_ok=True)
-        guard = -1
-        if keep is not None:
-            # Lock the old file before replacing it, so a run still writing to it is noticed.
-            guard = self._locked(os.open(path, os.O_RDONLY))
-            self._rewrite(keep)
-        try:
-            self._fd = self._locked(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
-        finally:
-            if guard >= 0:
-                os.close(guard)
-
-    def _locked(self, fd: int) -> int:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise UsageError(
-                f"{self.path} is in use by another forv-tts batch: wait for it or pick another --manifest"
-            ) from None
-        return fd
-
-    def _rewrite(self, records: list[dict[str, Any]]) -> None:
-        """Replace the manifest atomically (temp file, fsync, rename): a crash leaves the old or the new."""
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.part")
-        data = b"".join(_encode(r) for r in records)
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
-        _fsync_dir(self.path.parent)
-
-    def write(self, record: dict[str, Any]) -> None:
-        """Append one record durably."""
-        os.write(self._fd, _encode(record))
-        os.fsync(self._fd)
-
-    def close(self) -> None:
-        """Release the lock."""
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
-
-
-RECORD_KEYS = (
-    "line",
-    "status",
-    "error",
-    "member",
-    "uuid",
-    "created_at",
-    "text",
-    "normalized",
-    "path",
-    "duration",
-    "sample_rate",
-    "sha256",
-    "uri",
-    "seed",
-    "length_scale",
-    "normalize",
-    "seconds",
-    "warnings",
-    "input_sha256",
-    "run_date",
-)
-
-
-def _encode(record: dict[str, Any]) -> bytes:
-    """One manifest line: every record has the same keys, in the same order (null when not known)."""
-    ordered = {key: record.get(key) for key in RECORD_KEYS}
-    ordered.update((k, v) for k, v in record.items() if k not in ordered)
-    return (json.dumps(ordered, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
-
-
-def file_sha256(path: Path) -> str | None:
-    """sha256 of a file, or None when it cannot be read."""
-    h = hashlib.sha256()
-    try:
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-    except OSError:
-        return None
-    return h.hexdigest()
-
-
 # --- options, progress, summary ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class UploadSpec:
-    """Where finished clips go (`upload_file` arguments)."""
-
-    bucket: str
-    timeout: float
-    overwrite: bool = False
 
 
 @dataclass(frozen=True)
@@ -514,121 +244,6 @@ def threads_for(jobs: int, cores: int | None = None, *, seeded: bool = False) ->
     return max(1, cores // max(1, jobs))
 
 
-# --- the work of one item (runs in a worker, or in-process for --jobs 1) ------------------------------
-
-
-@dataclass(frozen=True)
-class Task:
-    """One item, resolved: everything a worker needs, picklable."""
-
-    record: dict[str, Any]
-    info: VoiceInfo
-    text: str
-    path: str
-    object_name: str
-    seed: int
-    length_scale: float | None
-    normalize: bool
-    upload: UploadSpec | None
-    previous: dict[str, Any] | None = None  # verified clip on disk that only needs uploading
-
-
-_threads_wanted: int | None = None
-_threads_set = False
-_work_lock = threading.Lock()
-
-
-def _ensure_torch_threads() -> None:
-    """Size torch's pools before the first model runs (later changes to interop threads are refused)."""
-    global _threads_set
-    if _threads_set or _threads_wanted is None:
-        return
-    prefer_passive_openmp()
-    reuse_freed_memory()
-    import torch
-
-    torch.set_num_threads(_threads_wanted)
-    with contextlib.suppress(RuntimeError):
-        torch.set_num_interop_threads(1)
-    _threads_set = True
-
-
-class _WarningCapture(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
-def process_task(task: Task) -> dict[str, Any]:
-    """Synthesise (or, for a verified clip, only upload) one item; failures become a failed record.
-
-    Returns `{"record": ..., "pid": ..., "maxrss_kb": ...}`. Never raises for a bad item: the run goes on.
-    """
-    from forv_tts.audio import atomic_write_bytes, wav_bytes
-    from forv_tts.models import load_voice
-    from forv_tts.pipeline import prepare_text, synthesize_sentences
-
-    t0 = time.perf_counter()
-    record = dict(task.record)
-    capture = _WarningCapture()
-    pkg_log = logging.getLogger("forv_tts")
-    pkg_log.addHandler(capture)
-    # An item's warnings (e.g. dropped characters) go to its manifest record; thousands of them on stderr
-    # would bury the failures. With -v (INFO) they are shown as well.
-    propagate = pkg_log.propagate
-    pkg_log.propagate = pkg_log.getEffectiveLevel() <= logging.INFO
-    path = Path(task.path)
-    try:
-        if task.previous is not None and file_sha256(path) == task.previous.get("sha256"):
-            for key in ("normalized", "duration", "sample_rate", "sha256"):
-                record[key] = task.previous.get(key)
-        else:
-            if task.info.engine != ENGINE_ESPEAK:
-                _ensure_torch_threads()
-            sentences = prepare_text(task.text, normalize=task.normalize)
-            voice = load_voice(task.info)
-            audio = synthesize_sentences(voice, sentences, seed=task.seed, length_scale=task.length_scale)
-            data = wav_bytes(audio)
-            atomic_write_bytes(path, data)
-            record.update(
-                normalized=" ".join(sentences),
-                duration=round(audio.duration, 3),
-                sample_rate=audio.sample_rate,
-                sha256=hashlib.sha256(data).hexdigest(),
-            )
-        if task.upload is not None:
-            from forv_tts.upload import upload_file
-
-            result = upload_file(
-                path,
-                bucket=task.upload.bucket,
-                object_name=task.object_name,
-                timeout=task.upload.timeout,
-                overwrite=task.upload.overwrite,
-            )
-            record["uri"] = result.uri
-        record["status"] = STATUS_OK
-    except ForvError as err:
-        record.update(status=STATUS_FAILED, error=str(err))
-    except Exception as err:
-        log.debug("line %s failed", record.get("line"), exc_info=True)
-        record.update(status=STATUS_FAILED, error=f"unexpected {type(err).__name__}: {err}")
-    finally:
-        pkg_log.removeHandler(capture)
-        pkg_log.propagate = propagate
-    if capture.messages:
-        record["warnings"] = capture.messages
-    record["seconds"] = round(time.perf_counter() - t0, 3)
-    return {
-        "record": record,
-        "pid": os.getpid(),
-        "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-    }
-
-
 def _worker_task(task: Task) -> dict[str, Any]:
     # The lock lets the parent-death watcher exit only between items, never mid-write.
     with _work_lock:
@@ -645,14 +260,13 @@ def _watch_parent(parent_pid: int) -> None:
 
 def _init_worker(threads: int, log_level: int, parent_pid: int) -> None:
     """Worker set-up: SIGINT is the parent's business, stdout is the parent's data channel."""
-    global _threads_wanted
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the manifest path / JSON
     os.environ["OMP_NUM_THREADS"] = str(threads)
     prefer_passive_openmp()
     defer_torch_meta_kernels()
-    _threads_wanted = threads
+    want_torch_threads(threads)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("forv-tts: %(levelname)s: %(message)s"))
     logging.getLogger().addHandler(handler)
@@ -705,7 +319,7 @@ class BatchRun:
     def _voice(self, member: str | None) -> VoiceInfo | str:
         """The voice for a member id (cached), or the error message that fails its lines."""
         if member not in self._voices:
-            from forv_tts.pipeline import resolve_voice
+            from forv_tts.synthesis import resolve_voice
 
             try:
                 self._voices[member] = resolve_voice(member, self.options.voice_dir, self.options.step)
@@ -825,7 +439,7 @@ class BatchRun:
         spec = self.options.upload
         if spec is None:
             return
-        from forv_tts.upload import check_timeout, get_client, validate_bucket
+        from forv_tts.storage.gcs import check_timeout, get_client, validate_bucket
 
         validate_bucket(spec.bucket)
         check_timeout(spec.timeout)
@@ -933,8 +547,7 @@ class BatchRun:
     def _run_inline(
         self, pending: deque[_Entry], writer: ManifestWriter, summary: BatchSummary, threads: int
     ) -> None:
-        global _threads_wanted
-        _threads_wanted = threads
+        want_torch_threads(threads)
         stats: dict[int, WorkerStats] = {}
         try:
             while pending and not self._stopping:

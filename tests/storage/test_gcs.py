@@ -31,9 +31,9 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import pytest
 from typer.testing import CliRunner
 
-from forv_tts import upload as up
 from forv_tts.cli import app
 from forv_tts.errors import CredentialsError, InvalidInputError, UploadError
+from forv_tts.storage import gcs as up
 
 sys.path.insert(0, str(Path(__file__).parent))
 pytest.register_assert_rewrite("gcs_emulator")

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from forv_tts import naming
 from forv_tts.errors import InvalidInputError, UsageError
+from forv_tts.storage import naming
 
 
 def test_clip_name_is_the_team_layout() -> None:

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from forv_tts import checkpoint as ck
 from forv_tts.errors import VoiceLoadError
+from forv_tts.voices.coqui import checkpoint as ck
 
 
 def make_marker(path: str) -> None:

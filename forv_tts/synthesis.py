@@ -13,12 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from forv_tts import naming
-from forv_tts.audio import Audio, concat, write_wav
+from forv_tts._process.runtime import fork_call
+from forv_tts.audio import Audio, concat
 from forv_tts.errors import InvalidInputError, NothingToSayError
-from forv_tts.models import ENGINE_ESPEAK, Voice, VoiceInfo, find_voice, import_for, load_voice
 from forv_tts.paths import voice_dir as resolve_voice_dir
-from forv_tts.runtime import fork_call
+from forv_tts.storage import naming
+from forv_tts.storage.local import write_wav
+from forv_tts.voices.base import ENGINE_ESPEAK, Voice, VoiceInfo
+from forv_tts.voices.layout import find_voice
+from forv_tts.voices.registry import import_for, load_voice
 
 log = logging.getLogger(__name__)
 

@@ -167,7 +167,7 @@ def test_console_script_broken_member_after_torch_import(tmp_path: Path, voice_d
 
 
 def test_console_script_member_normalises_in_a_child_while_importing(tmp_path: Path, voice_dir: Path) -> None:
-    from forv_tts.pipeline import prepare_text
+    from forv_tts.synthesis import prepare_text
 
     text = "오늘은 3월 25일, 비가 옵니다. 같이 갈까요?"
     env = {"FORV_TTS_VOICE_DIR": str(voice_dir)}

@@ -30,7 +30,7 @@ import numpy.typing as npt
 
 from forv_tts.audio import Audio
 from forv_tts.errors import InvalidInputError, NothingToSayError, SynthesisError, VoiceLoadError
-from forv_tts.models import BUILTIN_VOICE_ID, ENGINE_ESPEAK, VoiceInfo
+from forv_tts.voices.base import BUILTIN_VOICE_ID, ENGINE_ESPEAK, VoiceInfo
 
 log = logging.getLogger(__name__)
 
@@ -273,7 +273,7 @@ def text_to_phonemes(text: str) -> str:
 
 
 class EspeakVoice:
-    """The built-in voice (implements `forv_tts.models.Voice`); deterministic, so `seed` is ignored."""
+    """The built-in voice (implements `forv_tts.voices.layout.Voice`); deterministic, so `seed` is ignored."""
 
     def __init__(self, info: VoiceInfo) -> None:
         if info.engine != ENGINE_ESPEAK:

@@ -21,8 +21,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from forv_tts import batch as fb
 from forv_tts.cli import app
+from forv_tts.jobs import batch as fb
+from forv_tts.jobs import input as binput
+from forv_tts.jobs import manifest as bmanifest
 
 pytest.register_assert_rewrite("gcs_emulator")
 from gcs_emulator import GcsEmulator  # noqa: E402
@@ -80,7 +82,7 @@ def _assert_complete(manifest: Path, n_lines: int) -> dict[int, dict[str, Any]]:
 
 
 def test_text_input_counts_blank_lines_and_keeps_line_numbers() -> None:
-    parsed = fb.parse_input("안녕하세요\n\n  \r\n반갑습니다\r\n".encode(), name="a.txt")
+    parsed = binput.parse_input("안녕하세요\n\n  \r\n반갑습니다\r\n".encode(), name="a.txt")
     assert parsed.format == "text"
     assert [(i.line, i.blank, i.text) for i in parsed.items] == [
         (1, False, "안녕하세요"),
@@ -102,8 +104,8 @@ def test_jsonl_records_are_validated_per_line() -> None:
         ["not", "an", "object"],
     ]
     data = "\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n{broken\n"
-    items = fb.parse_input(data.encode(), name="-").items
-    assert fb.detect_format(data.encode()) == "jsonl"
+    items = binput.parse_input(data.encode(), name="-").items
+    assert binput.detect_format(data.encode()) == "jsonl"
     first = items[0]
     assert (first.uuid, first.member, first.created_at, first.error) == (UUID, "1", "2022-08-22", None)
     assert items[1].error is None and items[1].uuid is None and items[1].member is None
@@ -115,21 +117,21 @@ def test_jsonl_records_are_validated_per_line() -> None:
 
 
 def test_a_line_that_is_not_utf8_fails_alone() -> None:
-    items = fb.parse_input("안녕\n".encode() + "반가워\n".encode("cp949"), fmt="text").items
+    items = binput.parse_input("안녕\n".encode() + "반가워\n".encode("cp949"), fmt="text").items
     assert items[0].error is None
     assert items[1].error is not None and "UTF-8" in items[1].error
 
 
 def test_derived_uuids_depend_on_input_and_line_only() -> None:
-    a = fb.derived_uuid("ab" * 32, 3)
-    assert a == fb.derived_uuid("ab" * 32, 3)
-    assert a != fb.derived_uuid("ab" * 32, 4) and a != fb.derived_uuid("cd" * 32, 3)
+    a = binput.derived_uuid("ab" * 32, 3)
+    assert a == binput.derived_uuid("ab" * 32, 3)
+    assert a != binput.derived_uuid("ab" * 32, 4) and a != binput.derived_uuid("cd" * 32, 3)
 
 
 def test_manifest_reader_skips_a_torn_last_line(tmp_path: Path) -> None:
     manifest = tmp_path / "m.jsonl"
     manifest.write_text('{"line": 1, "status": "ok"}\n{"line": 2, "status": "skipped"}\n{"line": 3, "sta')
-    assert [r["line"] for r in fb.read_manifest(manifest)] == [1, 2]
+    assert [r["line"] for r in bmanifest.read_manifest(manifest)] == [1, 2]
 
 
 def test_threads_never_oversubscribe() -> None:
@@ -298,7 +300,7 @@ def test_kill_9_then_resume_does_every_line_exactly_once(tmp_path: Path, voice_d
         f.write(b'{"line": 99, "status": "o')
     missing = min(set(range(1, n + 1)) - set(before))
     sha = hashlib.sha256((tmp_path / "lines.txt").read_bytes()).hexdigest()
-    name = f"{fb.derived_uuid(sha, missing)}_{before[min(before)]['created_at']}_voice.wav"
+    name = f"{binput.derived_uuid(sha, missing)}_{before[min(before)]['created_at']}_voice.wav"
     (tmp_path / "wav_files" / "2").mkdir(parents=True, exist_ok=True)
     (tmp_path / "wav_files" / "2" / f".{name}.abc123.part").write_bytes(b"RIFF")
 
