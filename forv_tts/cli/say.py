@@ -15,6 +15,7 @@ from forv_tts.cli.options import (
     BucketOption,
     KeepLocalOption,
     LengthScaleOption,
+    LexiconOption,
     MemberOption,
     NoNormalizeOption,
     OverwriteOption,
@@ -22,6 +23,7 @@ from forv_tts.cli.options import (
     StepOption,
     UploadTimeoutOption,
     VoiceDirOption,
+    _lexicon,
 )
 from forv_tts.cli.root import _print_json, _read_text, app
 from forv_tts.errors import InvalidInputError
@@ -71,6 +73,7 @@ def say(
     upload_timeout: UploadTimeoutOption = None,
     overwrite: OverwriteOption = False,
     signed_url: SignedUrlOption = None,
+    lexicon: LexiconOption = None,
 ) -> None:
     """Speak TEXT and write a wav (its path is printed on stdout).
 
@@ -124,6 +127,7 @@ def say(
         seed=seed,
         length_scale=length_scale,
         normalize=not no_normalize,
+        lexicon=_lexicon(lexicon, voice_dir, normalize=not no_normalize),
         fork_text=True,  # this process is ours: normalise while torch is imported (pipeline.py)
     )
     if upload:
