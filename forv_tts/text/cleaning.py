@@ -63,7 +63,7 @@ def clean(text: str) -> str:
     text = _ANSI_ESCAPES.sub("", _SURROGATES.sub("", text))  # terminal colour codes in piped text
     text = _NEWLINES.sub("\n", text)
     text = re.sub("(?<=\\d)([¼½¾⅐-⅞])", r" \1", text)  # 1½: NFKC would make it 11⁄2
-    text = re.sub("(?<!m)²", " 제곱", re.sub("(?<!m)³", " 세제곱", text))  # x² (m² is a unit: NFKC m2)
+    text = re.sub("(?<![ms])²", " 제곱", re.sub("(?<!m)³", " 세제곱", text))  # x² (m² is a unit: NFKC m2)
     parts = _NO_NFKC.split(text)
     text = "".join(part if i % 2 else unicodedata.normalize("NFKC", part) for i, part in enumerate(parts))
     text = "".join(_clean_char(ch) for ch in text).translate(_CHAR_MAP)

@@ -273,7 +273,8 @@ _DATE_WORDS = (
 )
 _DATE_AFTER = re.compile(
     rf"\s?(?:{_RANGE_SEP}|\(\s?{_WEEKDAY}|\d{{1,2}}:\d{{2}}|오전|오후|새벽|아침|저녁|밤|까지|부터|마감|일정|"
-    r"예정|개강|개학|출시|발매|생일|에\s?(?:만나|출발|도착|시작|열리|개최|마감|예정|방송|공개|오픈)|일자)"
+    r"예정|개강|개학|출시|발매|생일|에\s?(?:만나|출발|도착|시작|열리|개최|마감|예정|방송|공개|오픈)|일자|"
+    r"[가-힣]*(?:날|데이|절)(?![가-힣]))"
 )
 _DATE_BEFORE = re.compile(rf"(?:{_DATE_WORDS})[은는이가을를의에도]?\s?[:：]?\s?$")
 
@@ -416,6 +417,17 @@ def _time(match: re.Match[str]) -> str:
     return " ".join(words)
 
 
+def _time_am_pm(match: re.Match[str]) -> str | None:
+    hour = int(match.group(1))
+    minute = int(match.group(2) or 0)
+    if not 0 <= hour <= 12 or minute > 59:
+        return None
+    words = ["오전" if match.group(3) in "Aa" else "오후", read_counted(str(hour), "시")]
+    if minute:
+        words.append(f"{kn.sino(minute)} 분")
+    return " ".join(words)
+
+
 def _interpunct(match: re.Match[str]) -> str:
     """Named dates like 3·1절 → 삼일절, 6·25 → 육이오, 5·18 → 오일팔, 12·12 → 십이십이."""
     out = []
@@ -532,6 +544,10 @@ def _compat_jamo(match: re.Match[str]) -> str:
     return " "
 
 
+def _code_part(part: str) -> str:
+    return _digits(part) if part.isdigit() else english.alnum(part)
+
+
 def _digits_after_key(match: re.Match[str], ex: _Expansion) -> str:
     return match.group(1) + ex.emit("digits", match.group(2), _digits(match.group(2)))
 
@@ -592,12 +608,14 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
     # Telephone numbers, digit by digit with 0 as 공; a country code is announced.
     (
         "phone",
-        re.compile(r"(?<![\w+])\+\s?(\d{1,3})((?:\s?\(0\))?(?:[\s.-]?\(?\d{1,5}\)?){1,5})(?![\d])"),
+        re.compile(
+            r"(?<![\w+])(?:\(\s?)?\+\s?(\d{1,3})(?:\s?\))?((?:\s?\(0\))?(?:[\s.-]?\(?\d{1,5}\)?){1,5})(?![\d])"
+        ),
         _whole("phone", _phone_international),
     ),
     (
         "phone",
-        re.compile(r"(?<![\d)])\(0?\d{1,3}\)\s?\d{3,4}[-. ]\d{4}(?![\d-])"),
+        re.compile(r"(?<![\d)])(?:\(0?\d{1,3}|(?<![\d(])0\d{1,3})\)\s?\d{3,4}[-. ]\d{4}(?![\d-])"),
         _whole("phone", _phone),
     ),
     (
@@ -610,7 +628,26 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
         re.compile(r"(?<![\d.-])(?:1[-. ])?\d{3}([-.])\d{3}\1\d{4}(?![\d-]|\.\d)"),
         _whole("phone", _phone),
     ),
-    ("phone", re.compile(r"(?<![\d-])01[016789]\d{7,8}(?!\d)"), _whole("phone", _phone)),
+    (
+        "phone",
+        re.compile(r"(?<![\d-])(01[016789])(\d{3,4})(\d{4})(?!\d)"),
+        _whole("phone", lambda m: " ".join(_digits(g) for g in m.groups())),
+    ),
+    # Korean number plates: 12가 3456 → 일이 가 삼사오육.
+    (
+        "plate",
+        re.compile(
+            r"(?<![\d.,])(\d{2,3})\s?([가나다라마거너더러머버서어저고노도로모보소오조구누두루무부수우주아바사자배하허호])"
+            r"\s?(\d{4})(?![\d,.])"
+        ),
+        _whole("plate", lambda m: f"{_digits(m.group(1))} {m.group(2)} {_digits(m.group(3))}"),
+    ),
+    # Codes starting with letters, joined by hyphens: SN-4K2J-9X7P, SM-G991N, COVID-19 (digits one by one).
+    (
+        "code",
+        re.compile(r"(?<![A-Za-z\d-])(?=[A-Za-z\d-]*\d)[A-Za-z][A-Za-z\d]*(?:-[A-Za-z\d]+)+(?![A-Za-z\d-])"),
+        _whole("code", lambda m: " ".join(_code_part(p) for p in m.group(0).split("-"))),
+    ),
     (
         "phone",
         re.compile(r"(?<![\d.,-])1[568]\d\d[-. ]\d{4}(?![\d-]|\.\d)"),
@@ -662,7 +699,7 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
         "digits",
         re.compile(
             r"((?:[가-힣]*번호|코드|PIN|OTP|비번|암호|학번|사번|군번|(?:끝|뒷|뒤|앞|마지막)\s?(?:\d{1,2}\s?)?자리)"
-            r"(?:는|은|가|이|를|을|도|만|의)?\s?[:：]?\s?)"
+            r"(?:\s?\d{1,2}\s?자리)?(?:는|은|가|이|를|을|도|만|의)?\s?[:：]?\s?[\[(「'\"]?)"
             rf"(\d{{2,}}(?:[ -]\d{{2,}})*)(?![\d,.]|\s?(?:번|개|명|회|차|위|{_ANY_UNIT}))"
         ),
         _digits_after_key,
@@ -730,6 +767,17 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
         re.compile(r"(?<![\d.,])(\d+)(st|nd|rd|th)(?![A-Za-z\d])"),
         _whole("ordinal", _english_ordinal),
     ),
+    # 9:30 AM → 오전 아홉 시 삼십 분, 3PM → 오후 세 시; 10시 00분 → 열 시.
+    (
+        "time",
+        re.compile(r"(?<![\d:.,])(\d{1,2})(?::(\d{2}))?\s?([AaPp])\.?[Mm](?:\.|(?![A-Za-z]))"),
+        _whole("time", _time_am_pm),
+    ),
+    (
+        "time",
+        re.compile(r"(?<![\d:.,])(\d{1,2})\s?시\s?00\s?분"),
+        _whole("time", lambda m: read_counted(m.group(1), "시")),
+    ),
     # Clock times 12:30(:15), then scores and ratios 3:2.
     ("time", re.compile(r"(?<![\d:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\d:])"), _whole("time", _time)),
     (
@@ -741,6 +789,17 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
         "named date",
         re.compile(r"(?<![\d.,·])\d{1,2}(?:·\d{1,2})+(?![\d·])"),
         _whole("named date", _interpunct),
+    ),
+    # Quarters: 3/4분기 → 삼 사분기 (the third quarter); 2024.3 → 이천이십사 년 삼월.
+    (
+        "date",
+        re.compile(r"(?<![\d.,/])([1-4])\s?/\s?4\s?분기"),
+        _whole("date", lambda m: f"{kn.sino(int(m.group(1)))} 사분기"),
+    ),
+    (
+        "date",
+        re.compile(rf"(?<![\d.,])((?:19|20)\d\d)\.(0?[1-9]|1[0-2])(?![\d.])(?!\s?(?:{_QUANTITY}))"),
+        _whole("date", lambda m: f"{kn.sino(int(m.group(1)))} 년 {kn.month(int(m.group(2)))}"),
     ),
     # Fractions (negative, mixed, roots, with a unit), and a/b dates by context: 1/2, 1과1/4kg, -2/5m.
     (
@@ -803,7 +862,7 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
     (
         "unit",
         re.compile(
-            rf"(?P<sign>{_SIGN})?(?<![\d.,])(?P<num>{_NUM})(?![\d])(?:\s?(?P<u>{_UNIT_ALT})|(?P<u1>{_SINGLE_UNIT_ALT}))"
+            rf"(?P<sign>{_SIGN})?(?<![\d.,A-Za-z])(?P<num>{_NUM})(?![\d])(?:\s?(?P<u>{_UNIT_ALT})|(?P<u1>{_SINGLE_UNIT_ALT}))"
             rf"(?:/(?P<per>{_PER_ALT}))?(?![A-Za-z\d])"
         ),
         _whole("unit", _unit),

@@ -82,6 +82,7 @@ UNITS: dict[str, str] = {
     "px": "픽셀",
     # Issue 16: time, force, rotation, electricity, data rates, imperial units.
     "m/min": "미터",  # 분속 is put in front
+    "m/s2": "미터 매 제곱초",
     "s": "초",
     "sec": "초",
     "min": "분",
@@ -182,6 +183,7 @@ PER_UNITS: dict[str, str] = {
     "m": "미터당",
     "km": "킬로미터당",
     "m2": "제곱미터당",
+    "m3": "세제곱미터당",
     "m²": "제곱미터당",
     "㎡": "제곱미터당",
     "kWh": "킬로와트시당",
