@@ -101,10 +101,10 @@ def label(text: str) -> str:
             out.append(run)
         elif lower in DOMAIN_LABELS:
             out.append(DOMAIN_LABELS[lower])
-        elif lower in LOANWORDS:
-            out.append(LOANWORDS[lower])
         elif len(run) <= 2 or not re.search("[aeiouy]", lower) or run.isupper():
             out.append(spell(run))
+        elif lower in LOANWORDS:
+            out.append(LOANWORDS[lower])
         else:
             out.append(word(lower))
     return " ".join(out)
@@ -142,7 +142,7 @@ def url(address: str) -> str:
 
 def file_name(name: str, extension: str) -> str:
     """보고서.docx → 보고서 점 독스; report_v2.pdf → 리포트 언더바 브이투 점 피디에프."""
-    ext = FILE_EXTENSIONS.get(extension.lower()) or spell(extension)
+    ext = " 점 ".join(FILE_EXTENSIONS.get(e.lower()) or spell(e) for e in extension.strip(".").split("."))
     base = name
     parts: list[str] = []
     for piece in re.split(r"([^A-Za-z0-9가-힣]+)", base):
@@ -151,7 +151,7 @@ def file_name(name: str, extension: str) -> str:
         if re.fullmatch(r"[가-힣]+", piece):
             parts.append(piece)
         elif re.fullmatch(r"[A-Za-z]+", piece):
-            parts.append(word(piece))
+            parts.append(LOANWORDS.get(piece.lower()) or word(piece))
         elif re.fullmatch(r"\d+", piece):
             parts.append(
                 kn.sino(int(piece))

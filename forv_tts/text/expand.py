@@ -602,7 +602,7 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
     ),
     (
         "file name",
-        re.compile(rf"(?<![\w.])([\w가-힣][\w가-힣-]*)\.({_EXT_ALT})(?![A-Za-z0-9])", re.IGNORECASE),
+        re.compile(rf"(?<![\w.])([\w가-힣][\w가-힣-]*)((?:\.(?:{_EXT_ALT}))+)(?![A-Za-z0-9])", re.IGNORECASE),
         _whole("file name", lambda m: english.file_name(m.group(1), m.group(2))),
     ),
     # Telephone numbers, digit by digit with 0 as 공; a country code is announced.
