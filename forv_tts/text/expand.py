@@ -134,13 +134,18 @@ class _Expansion:
 _Callback = Callable[[re.Match[str], _Expansion], str]
 
 
-def _whole(rule: str, read: Callable[[re.Match[str]], str | None]) -> _Callback:
-    """A callback that replaces the whole match by its reading (or leaves it if `read` declines)."""
+def _whole(rule: str, read: Callable[[re.Match[str]], str | tuple[str, str] | None]) -> _Callback:
+    """A callback that replaces the whole match by its reading (or leaves it if `read` declines).
+
+    `read` may name a different rule for one match by returning (rule, reading).
+    """
 
     def callback(match: re.Match[str], ex: _Expansion) -> str:
         reading = read(match)
         if reading is None:
             return match.group(0)
+        if isinstance(reading, tuple):
+            return ex.emit(reading[0], match.group(0), reading[1])
         return ex.emit(rule, match.group(0), reading)
 
     return callback
@@ -269,7 +274,7 @@ _WEEKDAY = "[월화수목금토일]"
 _RANGE_SEP = "[~〜～]"
 _DATE_WORDS = (
     "날짜|일정|일시|마감|기한|기간|생일|오늘|내일|어제|모레|개강|개학|출시|발매|예정|접수|신청|시작|종료|"
-    "개막|폐막|행사|공연|방송|휴일|휴무|연휴|예약|출발|도착|입국|출국|발표|시험|회의|까지|부터|이후|이전"
+    "개막|폐막|행사|공연|방송|휴일|휴무|연휴|예약|출발|도착|입국|출국|발표|시험|회의"
 )
 _DATE_AFTER = re.compile(
     rf"\s?(?:{_RANGE_SEP}|\(\s?{_WEEKDAY}|\d{{1,2}}:\d{{2}}|오전|오후|새벽|아침|저녁|밤|까지|부터|마감|일정|"
@@ -376,11 +381,12 @@ def _fraction_words(numerator: str, denominator: str) -> str:
     return f"{read_sino(denominator)}분의 {top}"
 
 
-def _fraction(match: re.Match[str]) -> str | None:
+def _fraction(match: re.Match[str]) -> str | tuple[str, str] | None:
     sign, whole, num, den, unit = (match.group(g) for g in ("sign", "whole", "num", "den", "unit"))
     plain = not sign and not whole and not unit and not num.startswith("√")
     if plain and 1 <= int(num) <= 12 and 1 <= int(den) <= 31 and _is_date_context(match):
-        return _date_words(None, int(num), int(den), None)
+        date = _date_words(None, int(num), int(den), None)
+        return None if date is None else ("date", date)
     if int(den) == 0:
         return None
     words = _fraction_words(num, den)
