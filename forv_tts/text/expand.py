@@ -932,6 +932,24 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
     ("equals", re.compile(r"\s*=\s*"), _equals),
 ]
 
+
+def _trigger(name: str, callback: _Callback) -> re.Pattern[str] | None:
+    """A cheap test that a rule can match at all (most sentences have no digit and no Latin letter)."""
+    if callback is _between:
+        return _PH_RE
+    if name in ("root",):
+        return re.compile("√")
+    if name in ("company", "equals"):
+        return None
+    if name == "weekday":
+        return re.compile(_WEEKDAY)
+    if name in ("code", "email", "url", "domain", "file name", "letters and digits", "letters", "english"):
+        return re.compile("[A-Za-z]")
+    return re.compile(r"\d")
+
+
+_TRIGGERS = [_trigger(name, callback) for name, _pattern, callback in _RULES]
+
 _SYMBOL_WORDS = {
     "&": " 앤드 ",
     "@": " 앳 ",
@@ -1012,8 +1030,9 @@ def expand_with_rewrites(text: str, *, lexicon: Lexicon | None = None) -> tuple[
     if _HANJA.search(text):
         text = _HANJA.sub(lambda m: ex.emit("hanja", m.group(0), hanja.reading(m.group(0))), text)
     text = _JAMO.sub(lambda m: ex.emit("jamo", m.group(0), _compat_jamo(m)), text)
-    for _name, pattern, callback in _RULES:
-        text = pattern.sub(lambda m, cb=callback: cb(m, ex), text)  # type: ignore[misc]
+    for (_name, pattern, callback), trigger in zip(_RULES, _TRIGGERS, strict=True):
+        if trigger is None or trigger.search(text):
+            text = pattern.sub(lambda m, cb=callback: cb(m, ex), text)  # type: ignore[misc]
     text = _symbols(text)
     text = _agree_particles(text, ex)
     rewrites: list[Rewrite] = []

@@ -21,15 +21,33 @@ def pronounced(expanded: str) -> str:
     return tidy_punctuation(re.sub(r"[^가-힣 .,!?]", "", spoken))
 
 
+# g2pk costs about the same per call whatever the length (400 table rules, mecab's set-up), so the
+# sentences of one text go through it in one call, joined by a mark that mecab tags as a symbol and no
+# g2pk rule crosses (the same output as one call per sentence on every sentence of tests/text/); the
+# split is checked and any doubt falls back to one call per sentence.
+_JOIN = " | "
+
+
+def pronounced_all(expanded: list[str]) -> list[str]:
+    """`pronounced` for each sentence, in one g2pk call."""
+    if len(expanded) < 2:
+        return [pronounced(e) for e in expanded]
+    from forv_tts.text.g2p import pronounce
+
+    parts = pronounce(_JOIN.join(expanded)).split("|")
+    if len(parts) != len(expanded):
+        return [pronounced(e) for e in expanded]
+    return [tidy_punctuation(re.sub(r"[^가-힣 .,!?]", "", part)) for part in parts]
+
+
 def normalize(text: str, *, g2p: bool = True, lexicon: Lexicon | None = None) -> list[str]:
     """Exactly the strings handed to the voice, one per sentence; [] if nothing is speakable."""
     out: list[str] = []
     for sentence in split_sentences(text):
         expanded = expand_with_rewrites(sentence, lexicon=lexicon)[0]
-        if not _HANGUL.search(expanded):
-            continue
-        out.append(pronounced(expanded) if g2p else expanded)
-    return out
+        if _HANGUL.search(expanded):
+            out.append(expanded)
+    return pronounced_all(out) if g2p else out
 
 
 def normalize_stages(
@@ -43,11 +61,7 @@ def normalize_stages(
         expanded, rewrites = expand_with_rewrites(sentence, lexicon=lexicon)
         if not _HANGUL.search(expanded):
             continue
-        stage: dict[str, Any] = {
-            "sentence": sentence,
-            "expanded": expanded,
-            "pronounced": pronounced(expanded),
-        }
+        stage: dict[str, Any] = {"sentence": sentence, "expanded": expanded, "pronounced": ""}
         if explain:
             stage["rewrites"] = [r.as_dict() for r in rewrites]
         if lexicon:
@@ -56,6 +70,8 @@ def normalize_stages(
                 for e in lexicon.fired(sentence)
             ]
         stages.append(stage)
+    for stage, spoken in zip(stages, pronounced_all([s["expanded"] for s in stages]), strict=True):
+        stage["pronounced"] = spoken
     return stages
 
 
