@@ -326,3 +326,10 @@ def test_explain_names_rule_span_and_reading() -> None:
         ("이", "particle", "가"),
     ]
     assert sentence["sentence"][rewrites[1]["start"] : rewrites[1]["end"]] == "2/4"
+
+
+def test_one_g2pk_call_per_text_reads_like_one_per_sentence() -> None:
+    from forv_tts.text.normalizer import pronounced, pronounced_all
+
+    expanded = [expand(text) for _, text, _ in FLAT]
+    assert pronounced_all(expanded) == [pronounced(e) for e in expanded]
