@@ -361,6 +361,18 @@ def _date_md_dotted(match: re.Match[str]) -> str | None:
     return _date_words(None, int(match.group(1)), int(match.group(2)), match.group(3))
 
 
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH_NAME = (
+    "Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|"
+    "Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?"
+)
+
+
+def _english_date(year: str | None, month_name: str, day: str) -> str | None:
+    month = _MONTH_NAMES.index(month_name[:3].lower()) + 1
+    return _date_words(int(year) if year else None, month, int(day), None)
+
+
 def _is_date_context(match: re.Match[str]) -> bool:
     """Whether a bare a/b is a date: see the module docstring for the rule."""
     before = match.string[: match.start()]
@@ -423,15 +435,17 @@ def _time(match: re.Match[str]) -> str:
     return " ".join(words)
 
 
-def _time_am_pm(match: re.Match[str]) -> str | None:
-    hour = int(match.group(1))
-    minute = int(match.group(2) or 0)
+def _am_pm_words(marker: str, hour: int, minute: int) -> str | None:
     if not 0 <= hour <= 12 or minute > 59:
         return None
-    words = ["오전" if match.group(3) in "Aa" else "오후", read_counted(str(hour), "시")]
+    words = ["오전" if marker in "Aa" else "오후", read_counted(str(hour), "시")]
     if minute:
         words.append(f"{kn.sino(minute)} 분")
     return " ".join(words)
+
+
+def _time_am_pm(match: re.Match[str]) -> str | None:
+    return _am_pm_words(match.group(3), int(match.group(1)), int(match.group(2) or 0))
 
 
 def _interpunct(match: re.Match[str]) -> str:
@@ -684,6 +698,22 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
         re.compile(rf"(?<![\d./])(\d{{1,2}})[./](\d{{1,2}})\.?\s?\(({_WEEKDAY})(?:요일)?\)"),
         _whole("date", _date_md_dotted),
     ),
+    # English month names: Jan 5, 2024 / 5 January 2024 / March 3rd.
+    (
+        "date",
+        re.compile(
+            rf"(?<![A-Za-z])({_MONTH_NAME})\.?\s(\d{{1,2}})(?:st|nd|rd|th)?(?![\d:])(?:,?\s(\d{{4}}))?(?!\d)",
+            re.IGNORECASE,
+        ),
+        _whole("date", lambda m: _english_date(m.group(3), m.group(1), m.group(2))),
+    ),
+    (
+        "date",
+        re.compile(
+            rf"(?<![\d.])(\d{{1,2}})(?:st|nd|rd|th)?\s({_MONTH_NAME})\.?,?\s(\d{{4}})(?!\d)", re.IGNORECASE
+        ),
+        _whole("date", lambda m: _english_date(m.group(3), m.group(2), m.group(1))),
+    ),
     # Card, account and other grouped numbers: three or more groups, digit by digit.
     (
         "digits",
@@ -704,7 +734,8 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
     (
         "digits",
         re.compile(
-            r"((?:[가-힣]*번호|코드|PIN|OTP|비번|암호|학번|사번|군번|(?:끝|뒷|뒤|앞|마지막)\s?(?:\d{1,2}\s?)?자리)"
+            r"((?:[가-힣]*번호|코드|PIN|OTP|비번|암호|학번|사번|군번|"
+            r"(?:끝|뒷|뒤|앞|마지막)\s?(?:\d{1,2}\s?|[한두세네다섯여섯일곱여덟아홉열]{1,2}\s)?자리)"
             r"(?:\s?\d{1,2}\s?자리)?(?:는|은|가|이|를|을|도|만|의)?\s?[:：]?\s?[\[(「'\"]?)"
             rf"(\d{{2,}}(?:[ -]\d{{2,}})*)(?![\d,.]|\s?(?:번|개|명|회|차|위|{_ANY_UNIT}))"
         ),
@@ -714,6 +745,11 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
         "digits",
         re.compile(r"((?:국번\s?없이\s?))(\d{3,4})(?!\d)"),
         _digits_after_key,
+    ),
+    (
+        "digits",
+        re.compile(r"(?<![\d.,-])\d{3,4}(?=(?:로|으로)\s?끝나)"),
+        _whole("digits", _phone),
     ),
     (
         "digits",
@@ -778,6 +814,34 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
         "time",
         re.compile(r"(?<![\d:.,])(\d{1,2})(?::(\d{2}))?\s?([AaPp])\.?[Mm](?:\.|(?![A-Za-z]))"),
         _whole("time", _time_am_pm),
+    ),
+    (
+        "time",
+        re.compile(r"(?<![A-Za-z])([AaPp])\.?[Mm]\.?\s?(\d{1,2})(?::(\d{2}))?(?![\d:])"),
+        _whole("time", lambda m: _am_pm_words(m.group(1), int(m.group(2)), int(m.group(3) or 0))),
+    ),
+    # Durations in symbols: 1h 30m → 한 시간 삼십 분, 2m 30s → 이 분 삼십 초.
+    (
+        "unit",
+        re.compile(r"(?<![\d.,A-Za-z])(\d+)\s?h\s?(\d+)\s?m(?:in)?(?![A-Za-z\d])"),
+        _whole("unit", lambda m: f"{read_counted(m.group(1), '시간')} {kn.sino(int(m.group(2)))} 분"),
+    ),
+    (
+        "unit",
+        re.compile(r"(?<![\d.,A-Za-z])(\d+)\s?m(?:in)?\s?(\d+)\s?s(?:ec)?(?![A-Za-z\d])"),
+        _whole("unit", lambda m: f"{kn.sino(int(m.group(1)))} 분 {kn.sino(int(m.group(2)))} 초"),
+    ),
+    # Video resolutions: 1080p → 천팔십 피.
+    (
+        "unit",
+        re.compile(r"(?<![\d.,A-Za-z])(240|360|480|720|1080|1440|2160|4320)p(?![A-Za-z\d])"),
+        _whole("unit", lambda m: f"{kn.sino(int(m.group(1)))} 피"),
+    ),
+    # No. 3 → 넘버 삼.
+    (
+        "ordinal",
+        re.compile(r"(?<![A-Za-z])No\.\s?(\d+)(?!\d)"),
+        _whole("ordinal", lambda m: f"넘버 {read_sino(m.group(1))}"),
     ),
     (
         "time",

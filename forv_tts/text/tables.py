@@ -321,7 +321,7 @@ DOMAIN_LABELS: dict[str, str] = {
 }
 TOP_LEVEL_DOMAINS = _words(
     """com net org kr co or go ac re ne pe io ai jp cn us uk de fr edu gov info biz me tv app dev xyz
-    shop site"""
+    shop site ly be gl to"""
 )
 # File name extensions as people say them (피디에프, 독스 …): spelled unless listed as a word.
 FILE_EXTENSIONS: dict[str, str] = {
