@@ -225,6 +225,7 @@ def _read_big(number: str, unit: str) -> str:
 
 _LATIN_MULTIPLIERS = {
     "k": 10**3,
+    "m": 10**6,
     "K": 10**3,
     "M": 10**6,
     "B": 10**9,
@@ -269,7 +270,7 @@ _PER_ALT = _alternation(PER_UNITS)
 _CURRENCY_ALT = _alternation(CURRENCY_SYMBOLS)
 _CODE_ALT = _alternation(CURRENCY_CODES)
 _BIG = "조|억|만|천|백"
-_LATIN_BIG = r"(?:thousand|million|billion|trillion|bn|[kKMB])(?![A-Za-z])"
+_LATIN_BIG = r"(?:thousand|million|billion|trillion|bn|[kKmMB])(?![A-Za-z])"
 _WEEKDAY = "[월화수목금토일]"
 _RANGE_SEP = "[~〜～]"
 _DATE_WORDS = (
