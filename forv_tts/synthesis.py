@@ -18,7 +18,7 @@ from forv_tts.audio import Audio, concat
 from forv_tts.errors import InvalidInputError, NothingToSayError
 from forv_tts.paths import voice_dir as resolve_voice_dir
 from forv_tts.storage import naming
-from forv_tts.storage.local import write_wav
+from forv_tts.storage.local import check_writable, write_wav
 from forv_tts.voices.base import ENGINE_ESPEAK, Voice, VoiceInfo
 from forv_tts.voices.layout import find_voice
 from forv_tts.voices.registry import import_for, load_voice
@@ -171,6 +171,8 @@ def say(
     target = output
     if write and target is None:
         target = Path(naming.clip_name(info.id, uuid, created_at))
+    if write and target is not None:
+        check_writable(target)  # a bad -o is refused before the voice loads, not after synthesis
     if fork_text:
         sentences = prepare_text_while_importing(text, info, normalize=normalize)
     else:
