@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -119,3 +120,71 @@ def test_say_read_only_and_full_file_systems(runner: CliRunner, in_tmp: Path, sm
     assert r.exit_code == 1, r.output
     _one_error_line(r.stderr, "no space left")
     assert list(full.iterdir()) == []
+
+
+# --- bad input ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", ["foo", "2022-8-22", "1.2.3", "2023-02-29", "20220822"])
+def test_created_at_only_a_real_date(runner: CliRunner, in_tmp: Path, bad: str) -> None:
+    for cmd in (["say", TEXT], ["say", TEXT, "--upload", "--bucket", "b"]):
+        r = runner.invoke(app, [*cmd, "--created-at", bad])
+        assert r.exit_code == 2, r.output
+        _one_error_line(r.stderr, "YYYY-MM-DD")
+    assert list(in_tmp.iterdir()) == []
+
+
+@pytest.mark.parametrize("member", [None, "2"])
+@pytest.mark.parametrize("seed", ["1180591620717411303424", "18446744073709551616", "-1"])
+def test_seed_out_of_range_exit_2(
+    runner: CliRunner, in_tmp: Path, voice_dir: Path, member: Any, seed: str
+) -> None:
+    args = ["say", TEXT, "--seed", seed, "--voice-dir", str(voice_dir)] + (["-m", member] if member else [])
+    r = runner.invoke(app, args)
+    assert r.exit_code == 2, r.output
+    _one_error_line(r.stderr, "from 0 to 18446744073709551615")
+    assert list(in_tmp.iterdir()) == []
+    (in_tmp / "l.txt").write_text("안녕\n", encoding="utf-8")
+    b = runner.invoke(app, ["batch", "l.txt", "--seed", seed, "--voice-dir", str(voice_dir), "-j", "1"])
+    assert b.exit_code == 2, b.output
+    _one_error_line(b.stderr, "from 0 to 18446744073709551615")
+    assert sorted(p.name for p in in_tmp.iterdir()) == ["l.txt"]
+
+
+def test_the_largest_seed_works_for_a_member(runner: CliRunner, in_tmp: Path, voice_dir: Path) -> None:
+    r = runner.invoke(
+        app, ["say", TEXT, "-m", "2", "--voice-dir", str(voice_dir), "--seed", str(2**64 - 1), "-o", "a.wav"]
+    )
+    assert r.exit_code == 0, r.output
+
+
+def test_text_cap_for_say(runner: CliRunner, in_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FORV_TTS_MAX_TEXT_CHARS", "30")
+    r = runner.invoke(app, ["say", "안녕하세요. " * 10])
+    assert r.exit_code == 2, r.output
+    _one_error_line(r.stderr, "70 characters, over the limit of 30")
+    assert list(in_tmp.iterdir()) == []
+    assert runner.invoke(app, ["say", "안녕하세요.", "-o", "a.wav"]).exit_code == 0
+    monkeypatch.setenv("FORV_TTS_MAX_TEXT_CHARS", "lots")
+    bad = runner.invoke(app, ["say", "안녕하세요."])
+    assert bad.exit_code == 2
+    _one_error_line(bad.stderr, "FORV_TTS_MAX_TEXT_CHARS")
+
+
+def test_default_text_cap_is_20000(runner: CliRunner, in_tmp: Path) -> None:
+    r = runner.invoke(app, ["say", "가" * 20_001])
+    assert r.exit_code == 2, r.output
+    _one_error_line(r.stderr, "over the limit of 20,000")
+
+
+def test_text_cap_fails_only_that_batch_line(
+    runner: CliRunner, in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FORV_TTS_MAX_TEXT_CHARS", "100")
+    Path("lines.txt").write_text("안녕하세요.\n" + "가" * 5000 + "\n고맙습니다.\n", encoding="utf-8")
+    r = runner.invoke(app, ["batch", "lines.txt", "--jobs", "1"])
+    assert r.exit_code == 1, r.output
+    records = [json.loads(x) for x in Path("manifest.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [x["status"] for x in records] == ["ok", "failed", "ok"]
+    assert "5,000 characters, over the limit of 100" in records[1]["error"]
+    assert len(records[1]["text"]) < 300
