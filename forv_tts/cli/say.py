@@ -29,6 +29,23 @@ from forv_tts.cli.root import _print_json, _read_text, app
 from forv_tts.errors import InvalidInputError
 
 
+def _is_our_stdout(output: str) -> bool:
+    """`-o /dev/stdout` (or /proc/self/fd/1, or a device copy of it) is `-o -`: wav bytes, no path line."""
+    import os
+
+    try:
+        st, out = os.stat(output), os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        return False
+    from forv_tts.storage.local import is_stream_target
+
+    return is_stream_target(Path(output)) and (st.st_dev, st.st_ino, st.st_rdev) == (
+        out.st_dev,
+        out.st_ino,
+        out.st_rdev,
+    )
+
+
 @app.command()
 def say(
     text: Annotated[
@@ -87,7 +104,7 @@ def say(
 
     reuse_freed_memory()  # this process is about to synthesise: fewer page faults (runtime.py)
 
-    to_stdout = output == "-"
+    to_stdout = output == "-" or (output is not None and _is_our_stdout(output))
     if to_stdout and as_json:
         raise InvalidInputError("--json prints to stdout, which '-o -' uses for the wav: pick one")
     if upload:
