@@ -783,6 +783,12 @@ def batch(
         raise error
 
 
+# The service's commands (`serve`, `worker`) live with the service; the hook imports typer only.
+from forv_tts.service.commands import register as _register_service_commands  # noqa: E402
+
+_register_service_commands(app)
+
+
 def main() -> None:
     """Console-script entry point."""
     if os.environ.get("FORV_TTS_DEBUG"):
