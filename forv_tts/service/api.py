@@ -199,6 +199,7 @@ class Service:
         self.metrics = Metrics().build()
         self._celery: Any = None
         self._members: tuple[float, list[str]] = (0.0, [])
+        self._workers: tuple[float, list[dict[str, Any]]] = (0.0, [])
         self._broker_redis: Any = None
 
     @property
@@ -240,10 +241,18 @@ class Service:
             self._members = (time.monotonic(), members)
         return members
 
+    async def live_workers(self) -> list[dict[str, Any]]:
+        """Workers' heartbeats, re-read at most once a second."""
+        stamp, workers = self._workers
+        if time.monotonic() - stamp > 1.0:
+            workers = await self.store.workers()
+            self._workers = (time.monotonic(), workers)
+        return workers
+
     async def known_members(self) -> list[str]:
         """The built-in voice, the API's voice directory, and whatever live workers serve."""
         members = list(self.voice_dir_members())
-        for worker in await self.store.workers():
+        for worker in await self.live_workers():
             for member in worker.get("members", ()):
                 if member not in members:
                     members.append(member)
@@ -478,13 +487,25 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     async def _library_error(_request: Request, err: ForvError) -> JSONResponse:
         return error_response(err)
 
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, err: Exception) -> JSONResponse:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+
+        if isinstance(err, RedisConnectionError | RedisTimeoutError):
+            return error_response(UnavailableError(f"the result backend is unreachable ({err}): try again"))
+        log.exception("unexpected error")
+        return JSONResponse(
+            error_body("internal_error", f"unexpected {type(err).__name__}: {err}; see the server log"), 500
+        )
+
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, err: RequestValidationError) -> JSONResponse:
         errors = err.errors()
         first = errors[0] if errors else {}
         kind = str(first.get("type", ""))
         loc = [str(p) for p in first.get("loc", ()) if p != "body"]
-        field_name = ".".join(loc) or None
+        field_name = loc[0] if loc else None  # the request's field, not pydantic's union branch
         if kind == "json_invalid":
             return JSONResponse(
                 error_body("invalid_json", "the body is not valid JSON: send a JSON object", None), 400

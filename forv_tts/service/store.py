@@ -32,6 +32,7 @@ RECORD_TTL_S = 7 * 24 * 3600
 CHUNKS_TTL_S = 600
 HEARTBEAT_TTL_S = 15.0
 HEARTBEAT_EVERY_S = 3.0
+MAX_API_CONNECTIONS = 256
 
 CLAIM_LUA = """
 local k = KEYS[1]
@@ -175,9 +176,15 @@ class AsyncStore:
         from forv_tts.service.settings import redis_client_url
 
         self.url = url
-        self.redis = aioredis.Redis.from_url(
-            redis_client_url(url), socket_connect_timeout=5, health_check_interval=15
+        # A blocking pool: under a burst, a request waits for a free connection instead of failing.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            redis_client_url(url),
+            max_connections=MAX_API_CONNECTIONS,
+            timeout=30,
+            socket_connect_timeout=5,
+            health_check_interval=15,
         )
+        self.redis = aioredis.Redis(connection_pool=pool)
         self._claim = self.redis.register_script(CLAIM_LUA)
         self._waiters: dict[str, set[asyncio.Event]] = {}
         self._listener: asyncio.Task[None] | None = None
