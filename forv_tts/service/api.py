@@ -391,6 +391,8 @@ def job_view(job_id: str, record: dict[str, str], status_url: str | None = None)
         "member": record.get("member"),
         "created_at": request.get("created_at"),
         "attempts": int(record.get("attempts", "0") or 0),
+        "worker": record.get("worker"),
+        "worker_pid": int(record["pid"]) if record.get("pid", "").isdigit() else None,
         "duration": _float(record, "duration"),
         "synthesis_seconds": _float(record, "synthesis_s"),
         "sentences": int(record["sentences"]) if record.get("sentences", "").isdigit() else None,
