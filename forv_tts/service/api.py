@@ -29,7 +29,6 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
-from forv_tts import naming
 from forv_tts.errors import ForvError
 from forv_tts.service import names
 from forv_tts.service.errors import (
@@ -46,6 +45,7 @@ from forv_tts.service.errors import (
 )
 from forv_tts.service.settings import ServiceSettings, redis_client_url
 from forv_tts.service.store import AsyncStore
+from forv_tts.storage import naming
 
 log = logging.getLogger(__name__)
 
@@ -235,7 +235,7 @@ class Service:
         """Members in the API's voice directory (config files only), cached for a few seconds."""
         stamp, members = self._members
         if time.monotonic() - stamp > MEMBERS_CACHE_S:
-            from forv_tts.models import member_ids
+            from forv_tts.voices.layout import member_ids
 
             members = [names.BUILTIN, *member_ids(self.settings.voice_dir)]
             self._members = (time.monotonic(), members)
@@ -564,7 +564,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     @app.get("/v1/audio/voices")
     async def voices() -> dict[str, Any]:
         """The built-in voice and the members (same discovery as `forv-tts members`), with live workers."""
-        from forv_tts.models import list_voices
+        from forv_tts.voices.layout import list_voices
 
         workers = await service.store.workers()
         out = []

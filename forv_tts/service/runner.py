@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from forv_tts import naming
 from forv_tts.errors import CredentialsError, InvalidInputError, NothingToSayError, UploadError
-from forv_tts.models import ENGINE_ESPEAK, VoiceInfo
 from forv_tts.service.settings import ServiceSettings
+from forv_tts.storage import naming
+from forv_tts.voices.base import ENGINE_ESPEAK, VoiceInfo
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +60,14 @@ def _ensure_threads(info: VoiceInfo) -> None:
 
 def resolve(member: str | None, settings: ServiceSettings) -> VoiceInfo:
     """The voice of a member id (None or "builtin": the built-in voice); raises VoiceNotFoundError."""
-    from forv_tts.pipeline import resolve_voice
+    from forv_tts.synthesis import resolve_voice
 
     return resolve_voice(None if member in (None, "builtin") else member, settings.voice_dir)
 
 
 def seed_for(job_id: str) -> int:
     """Stable per job, so a redelivered job writes the same bytes (and its upload is a no-op)."""
-    from forv_tts.batch import derived_seed
+    from forv_tts.jobs.input import derived_seed
 
     return derived_seed(job_id)
 
@@ -95,8 +95,8 @@ def iter_sentences(
     Sentences the voice cannot speak are skipped as `pipeline.synthesize_sentences` skips them; if none
     is left, NothingToSayError. `before` may stop the job between sentences (raises `Cancelled`).
     """
-    from forv_tts.models import load_voice
-    from forv_tts.pipeline import prepare_text
+    from forv_tts.synthesis import prepare_text
+    from forv_tts.voices.registry import load_voice
 
     sentences = prepare_text(text)
     _ensure_threads(info)
@@ -166,7 +166,8 @@ def write_clip(
 ) -> Clip:
     """Synthesise one clip and write `<out-dir>/wav_files/<member>/<uuid>_<created_at>_voice.wav`
     atomically (the `say` naming)."""
-    from forv_tts.audio import atomic_write_bytes, concat, wav_bytes
+    from forv_tts.audio import concat, wav_bytes
+    from forv_tts.storage.local import atomic_write_bytes
 
     t0 = time.perf_counter()
     info = resolve(member, settings)
@@ -218,7 +219,7 @@ def upload_with_retries(
 
     Only the upload is retried: the clip is already written, so a flaky bucket never costs a synthesis.
     """
-    from forv_tts.upload import upload_file
+    from forv_tts.storage.gcs import upload_file
 
     assert settings.bucket is not None
     delay = settings.upload_backoff_s
@@ -272,7 +273,7 @@ def speech_chunks(
 
 def warm_up() -> None:
     """Worker-process start-up: the same process settings the CLI and batch workers use."""
-    from forv_tts.runtime import defer_torch_meta_kernels, prefer_passive_openmp, reuse_freed_memory
+    from forv_tts._process.runtime import defer_torch_meta_kernels, prefer_passive_openmp, reuse_freed_memory
 
     prefer_passive_openmp()
     reuse_freed_memory()

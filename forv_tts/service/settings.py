@@ -178,7 +178,7 @@ def resolve(
         check_backend(backend)
     chosen_bucket = bucket or _env(BUCKET_ENV)
     if chosen_bucket:
-        from forv_tts.upload import validate_bucket
+        from forv_tts.storage.gcs import validate_bucket
 
         validate_bucket(chosen_bucket)
     keys = tuple(api_keys) if api_keys else _csv(_env(API_KEYS_ENV) or "")

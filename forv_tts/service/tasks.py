@@ -220,7 +220,7 @@ def register(app: Celery) -> None:
     @app.task(name=names.TASK_LEGACY, bind=True)
     def gan_wav(self: Any, uuid: str, member_id: Any, text: str, created_at: str) -> bool:
         """The old worker's task: same name, same positional arguments, True when the clip is stored."""
-        from forv_tts import naming
+        from forv_tts.storage import naming
 
         job_id = naming.validate_uuid(str(uuid))
         member = naming.validate_member_id(str(member_id))

@@ -42,7 +42,7 @@ def cores() -> int:
 
 def plan(settings: ServiceSettings, members: str | None, concurrency: int | None) -> WorkerPlan:
     """Resolve `--members 1,2|all` against the voice directory and `--concurrency` (default: cores)."""
-    from forv_tts.models import member_ids
+    from forv_tts.voices.layout import member_ids
 
     wanted = (members or "all").strip()
     if wanted == "all":
