@@ -25,11 +25,14 @@ log = logging.getLogger(__name__)
 BUILTIN_VOICE_ID = "builtin"
 ENGINE_COQUI = "glow-tts+hifigan-v2"
 ENGINE_ESPEAK = "espeak-ng"
+ENGINE_EXPORTED = "onnx-export"  # an exported voice directory only (`forv-tts export`), no checkpoints
 
 #: Team layout: `<voice_dir>/glow-tts/<i>/<i>g_checkpoint_<step>.pth.tar` + `<i>g_config.json`, and
 #: `<voice_dir>/hifigan-v2/<i>/<i>h_checkpoint_<step>.pth.tar` + `<i>h_config.json`.
 GLOW_DIR = "glow-tts"
 VOCODER_DIR = "hifigan-v2"
+#: `<voice_dir>/onnx/<i>/voice.json` + graphs: a member exported by `forv-tts export`.
+EXPORTED_DIR = "onnx"
 FORMAT_LEGACY = "legacy"
 FORMAT_MODERN = "modern"
 FORMAT_UNKNOWN = "unknown"
@@ -82,31 +85,77 @@ class Voice(Protocol):
         ...
 
 
-def _load_uncached(info: VoiceInfo) -> Voice:
+def _load_uncached(info: VoiceInfo, engine: str) -> Voice:
     if info.engine == ENGINE_ESPEAK:
         from forv_tts.espeak import EspeakVoice
 
         return EspeakVoice(info)
+    from forv_tts.voices.onnx import ENGINE_ONNX
+
+    if info.engine == ENGINE_EXPORTED:
+        if engine != ENGINE_ONNX:
+            raise VoiceNotFoundError(
+                f"member {info.id} is an exported voice only ({info.config}): it has no checkpoints for "
+                "the torch engine; use --engine onnx"
+            )
+        from forv_tts.voices.onnx.voice import OnnxVoice
+
+        assert info.config is not None
+        return OnnxVoice(info, info.config.parent)
+    if engine == ENGINE_ONNX:
+        from forv_tts.voices.onnx import cache
+
+        voice: Voice = cache.load(info)
+        return voice
     from forv_tts.coqui_voice import CoquiVoice
 
     return CoquiVoice(info)
 
 
-def import_for(info: VoiceInfo) -> None:
+def voice_module(info: VoiceInfo, engine: str | None = None) -> str:
+    """The module whose import loading `info` with `engine` needs most (torch's for the torch engine)."""
+    from forv_tts.voices.onnx import ENGINE_ONNX, resolve_engine
+
+    if info.engine == ENGINE_ESPEAK:
+        return "forv_tts.espeak"
+    if info.engine == ENGINE_EXPORTED or resolve_engine(engine) == ENGINE_ONNX:
+        return "onnxruntime"
+    return "forv_tts.coqui_voice"
+
+
+def import_for(info: VoiceInfo, engine: str | None = None) -> None:
     """Import the modules loading `info` will need (torch and coqui's code for a member); load nothing.
 
     Costs nothing when they are already imported; lets a caller overlap them with other work.
     """
-    importlib.import_module("forv_tts.espeak" if info.engine == ENGINE_ESPEAK else "forv_tts.coqui_voice")
+    importlib.import_module(voice_module(info, engine))
 
 
 @functools.cache
-def load_voice(info: VoiceInfo) -> Voice:
-    """Load a voice once per process (cached on its descriptor) and log how long it took."""
+def _load_cached(info: VoiceInfo, engine: str) -> Voice:
     t0 = time.perf_counter()
-    voice = _load_uncached(info)
-    log.info("loaded voice %s (%s) in %.2f s", info.id, info.engine, time.perf_counter() - t0)
+    voice = _load_uncached(info, engine)
+    log.info(
+        "loaded voice %s (%s, %s engine) in %.2f s", info.id, info.engine, engine, time.perf_counter() - t0
+    )
     return voice
+
+
+class _VoiceLoader:
+    """`load_voice`: once per process per descriptor and engine (`cache_clear` forgets them all)."""
+
+    def __call__(self, info: VoiceInfo, engine: str | None = None) -> Voice:
+        """Load a voice once per process and log how long it took; `engine` (onnx/torch) for members:
+        the option, else `$FORV_TTS_ENGINE`, else ONNX (`forv_tts.voices.onnx.resolve_engine`)."""
+        from forv_tts.voices.onnx import resolve_engine
+
+        return _load_cached(info, resolve_engine(engine) if info.engine != ENGINE_ESPEAK else "")
+
+    def cache_clear(self) -> None:
+        _load_cached.cache_clear()
+
+
+load_voice = _VoiceLoader()
 
 
 # --- discovery (config JSON only; weights are never opened here) ------------------------------------
@@ -224,10 +273,25 @@ def member_info(voice_dir: Path, member: str, step: int | None = None) -> VoiceI
     )
 
 
+def exported_info(voice_dir: Path, member: str) -> VoiceInfo | None:
+    """An exported member (`<voice_dir>/onnx/<member>/voice.json`), read from its JSON only; else None."""
+    manifest = Path(voice_dir) / EXPORTED_DIR / member / "voice.json"
+    if not manifest.is_file():
+        return None
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        rate = int(data["sample_rate"])
+        fmt = str(data.get("format", FORMAT_UNKNOWN))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("cannot read %s: %s", manifest, exc)
+        return None
+    return VoiceInfo(id=member, engine=ENGINE_EXPORTED, format=fmt, sample_rate=rate, config=manifest)
+
+
 def member_ids(voice_dir: Path) -> list[str]:
-    """Member ids that have a folder under `glow-tts/` or `hifigan-v2/`, sorted numerically."""
+    """Member ids that have a folder under `glow-tts/`, `hifigan-v2/` or `onnx/`, sorted numerically."""
     ids: set[str] = set()
-    for kind in (GLOW_DIR, VOCODER_DIR):
+    for kind in (GLOW_DIR, VOCODER_DIR, EXPORTED_DIR):
         root = Path(voice_dir) / kind
         if root.is_dir():
             ids.update(p.name for p in root.iterdir() if p.is_dir() and _MEMBER_ID.fullmatch(p.name))
@@ -239,7 +303,20 @@ def discover_members(voice_dir: Path, *, step: int | None = None) -> list[VoiceI
 
     Reads config JSON only, so listing stays fast and works even when a checkpoint is corrupt.
     """
-    return [member_info(voice_dir, member, step) for member in member_ids(voice_dir)]
+    return [_member_or_exported(voice_dir, member, step) for member in member_ids(voice_dir)]
+
+
+def _member_or_exported(voice_dir: Path, member: str, step: int | None) -> VoiceInfo:
+    """A member's checkpoints when it has any; an exported voice when that is all there is."""
+    info = member_info(voice_dir, member, step)
+    has_checkpoints = (Path(voice_dir) / GLOW_DIR / member).is_dir() or (
+        Path(voice_dir) / VOCODER_DIR / member
+    ).is_dir()
+    if not has_checkpoints and step is None:
+        exported = exported_info(voice_dir, member)
+        if exported is not None:
+            return exported
+    return info
 
 
 def list_voices(voice_dir: Path) -> list[VoiceInfo]:
@@ -272,7 +349,7 @@ def find_voice(member: str | None, voice_dir: Path, step: int | None = None) -> 
         raise VoiceNotFoundError(
             f"no member {member!r} in {voice_dir}; available: {ids} (and {BUILTIN_VOICE_ID!r})"
         )
-    info = member_info(voice_dir, member, step)
+    info = _member_or_exported(voice_dir, member, step)
     if info.missing:
         raise VoiceNotFoundError(
             f"member {member!r} is incomplete in {voice_dir}: missing {', '.join(info.missing)}"
