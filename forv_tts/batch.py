@@ -545,6 +545,11 @@ def _ensure_torch_threads() -> None:
         return
     prefer_passive_openmp()
     reuse_freed_memory()
+    from forv_tts.voices.onnx import ENGINE_ONNX, resolve_engine
+
+    if resolve_engine() == ENGINE_ONNX:
+        _threads_set = True  # onnxruntime sizes its pool from OMP_NUM_THREADS (voices/onnx/voice.py)
+        return
     import torch
 
     torch.set_num_threads(_threads_wanted)

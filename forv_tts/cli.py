@@ -257,6 +257,16 @@ StepOption = Annotated[
         "--step", help="Checkpoint step to load (default: the highest present).", show_default=False
     ),
 ]
+EngineOption = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        help="How members are spoken: onnx (exported graphs, no torch) or torch "
+        "(default: $FORV_TTS_ENGINE, else onnx).",
+        metavar="onnx|torch",
+        show_default=False,
+    ),
+]
 # Upload options, shared by `say --upload` and `upload` (see forv_tts.upload).
 BucketOption = Annotated[
     str | None,
@@ -325,6 +335,7 @@ def say(
     ] = None,
     length_scale: LengthScaleOption = None,
     no_normalize: NoNormalizeOption = False,
+    engine: EngineOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object describing the clip.")
     ] = False,
@@ -349,7 +360,9 @@ def say(
     from forv_tts.audio import write_wav_to
     from forv_tts.pipeline import resolve_voice
     from forv_tts.pipeline import say as run_say
+    from forv_tts.voices.onnx import resolve_engine
 
+    engine = resolve_engine(engine)  # a bad name is a usage error before any work
     reuse_freed_memory()  # this process is about to synthesise: fewer page faults (runtime.py)
 
     to_stdout = output == "-"
@@ -394,6 +407,7 @@ def say(
         length_scale=length_scale,
         normalize=not no_normalize,
         fork_text=True,  # this process is ours: normalise while torch is imported (pipeline.py)
+        engine=engine,
     )
     if upload:
         assert result.path is not None
@@ -557,6 +571,38 @@ def normalize(
         typer.echo(sentence)
 
 
+@app.command("export")
+def export_cmd(
+    member: Annotated[str, typer.Option("--member", "-m", help="Member id to export.", show_default=False)],
+    voice_dir: VoiceDirOption = None,
+    step: StepOption = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Directory to write (default: <voice dir>/onnx/<member>, where say finds it).",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON record of the export.")] = False,
+) -> None:
+    """Export a member's voice to ONNX: a directory that speaks without torch or coqui-tts installed.
+
+    The directory holds encoder.onnx, decoder.onnx, vocoder.onnx and voice.json; `say --voice-dir D`
+    speaks it when it sits at D/onnx/<member>. Prints the directory.
+    """
+    from forv_tts.pipeline import resolve_voice
+    from forv_tts.voices.onnx import cache
+
+    info = resolve_voice(member, voice_dir, step)
+    target = cache.export_member(info, output)
+    if as_json:
+        _print_json(cache.describe(target))
+    else:
+        typer.echo(str(target))
+
+
 # --- batch -------------------------------------------------------------------------------------------
 
 
@@ -694,6 +740,7 @@ def batch(
     ] = None,
     length_scale: LengthScaleOption = None,
     no_normalize: NoNormalizeOption = False,
+    engine: EngineOption = None,
     upload: Annotated[
         bool,
         typer.Option(
@@ -719,7 +766,10 @@ def batch(
     import signal
 
     from forv_tts import batch as fb
+    from forv_tts.voices.onnx import ENGINE_ENV, resolve_engine
 
+    # Workers (spawned) and the inline path read the engine from the environment, as every setting.
+    os.environ[ENGINE_ENV] = resolve_engine(engine)
     spec: fb.UploadSpec | None = None
     if upload:
         from forv_tts import upload as gcs

@@ -48,7 +48,9 @@ def _require_text(text: str) -> None:
         raise InvalidInputError("no text given: pass TEXT as an argument or pipe it on stdin")
 
 
-def prepare_text_while_importing(text: str, info: VoiceInfo, *, normalize: bool = True) -> list[str]:
+def prepare_text_while_importing(
+    text: str, info: VoiceInfo, *, normalize: bool = True, engine: str | None = None
+) -> list[str]:
     """`prepare_text`, run in a forked child while this process imports what loading `info` needs.
 
     Why: for a member, `import torch` takes 1-2 s of a cold `say` on one core while the other idles,
@@ -61,7 +63,7 @@ def prepare_text_while_importing(text: str, info: VoiceInfo, *, normalize: bool 
     pending = fork_call(functools.partial(prepare_text, text, normalize=normalize)) if worth_it else None
     if pending is not None:
         try:
-            import_for(info)
+            import_for(info, engine)
         finally:
             sentences = pending.result()  # also reaps the child when the import failed
         if sentences is not None:
@@ -150,6 +152,7 @@ def say(
     length_scale: float | None = None,
     normalize: bool = True,
     fork_text: bool = False,
+    engine: str | None = None,
 ) -> SayResult:
     """Synthesise `text` with a member's voice (or the built-in one) and write the wav.
 
@@ -157,7 +160,7 @@ def say(
     directory, the naming the team's storage uses. With `write=False` nothing is written (the caller
     streams `result.audio`). Names are validated before any work starts, so bad input writes nothing.
     `fork_text` (the CLI's own process) normalises while the voice's imports run
-    (`prepare_text_while_importing`).
+    (`prepare_text_while_importing`). `engine` (onnx/torch) for a member: `load_voice`'s.
     """
     t0 = time.perf_counter()
     uuid = naming.validate_uuid(uuid) if uuid is not None else naming.new_uuid()
@@ -169,10 +172,10 @@ def say(
     if write and target is None:
         target = Path(naming.clip_name(info.id, uuid, created_at))
     if fork_text:
-        sentences = prepare_text_while_importing(text, info, normalize=normalize)
+        sentences = prepare_text_while_importing(text, info, normalize=normalize, engine=engine)
     else:
         sentences = prepare_text(text, normalize=normalize)
-    voice = load_voice(info)
+    voice = load_voice(info, engine)
     audio = synthesize_sentences(voice, sentences, seed=seed, length_scale=length_scale)
     path = write_wav(audio, target) if write and target is not None else None
     seconds = time.perf_counter() - t0

@@ -86,6 +86,15 @@ def _build_lock(directory: Path) -> Any:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def _fresh_dir(beside: Path) -> Path:
+    """An empty directory next to `beside`, with the permissions `mkdir` would give (mkdtemp's are 0700)."""
+    tmp = Path(tempfile.mkdtemp(prefix=f".{beside.name}.", suffix=".part", dir=beside.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)
+    return tmp
+
+
 def build(info: VoiceInfo, stamps: dict[str, Any], directory: Path) -> Path:
     """Export `info` from its checkpoints (torch, coqui) into `directory`, replacing what is there."""
     t0 = time.perf_counter()
@@ -98,7 +107,7 @@ def build(info: VoiceInfo, stamps: dict[str, Any], directory: Path) -> Path:
             "install forv-tts[checkpoints], or use `forv-tts export` on a machine that has them"
         ) from None
     voice = CoquiVoice(info, fast_convolutions=False)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".part", dir=directory.parent))
+    tmp = _fresh_dir(directory)
     try:
         export_voice(voice, tmp, source=stamps)
         old = None
@@ -141,3 +150,66 @@ def load(info: VoiceInfo) -> Any:
     except VoiceLoadError as exc:
         log.warning("exported voice %s cannot be loaded (%s); rebuilding it", directory, exc)
     return OnnxVoice(info, exported_dir(info, rebuild=True))
+
+
+def export_member(info: VoiceInfo, output: Path | None = None) -> Path:
+    """Write a self-contained exported voice for `info` to `output` (default `<voice dir>/onnx/<id>`).
+
+    The export comes from the cache (built first if needed) and is copied into a fresh directory beside
+    `output`, then renamed into place: an existing exported voice there is replaced, anything else is
+    refused (an export never overwrites a directory it did not write).
+    """
+    from forv_tts.errors import InvalidInputError
+    from forv_tts.models import ENGINE_EXPORTED, EXPORTED_DIR
+
+    if info.engine == ENGINE_EXPORTED:
+        raise InvalidInputError(
+            f"member {info.id} is an exported voice already ({info.config}); nothing to export"
+        )
+    if info.checkpoint is None:
+        raise InvalidInputError(f"member {info.id} has no checkpoints to export")
+    if output is None:
+        output = Path(info.checkpoint).parents[2] / EXPORTED_DIR / info.id
+    output = Path(output)
+    if output.exists() and (
+        not output.is_dir() or (any(output.iterdir()) and not (output / manifest.MANIFEST).exists())
+    ):
+        raise InvalidInputError(
+            f"refusing to write the export into {output}: it exists and is not an exported voice"
+        )
+    source = exported_dir(info)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _fresh_dir(output)
+    try:
+        data = manifest.read(source)
+        for name in manifest.GRAPHS:
+            file = data["graphs"][name]["file"]
+            shutil.copyfile(source / file, tmp / file)
+            with open(tmp / file, "rb") as fh:
+                os.fsync(fh.fileno())
+        manifest.write(tmp, {k: v for k, v in data.items() if k != manifest.FORMAT_KEY})
+        old = None
+        if output.exists():
+            old = output.with_name(f".{output.name}.old-{os.getpid()}")
+            os.replace(output, old)
+        os.replace(tmp, output)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    log.info("exported member %s to %s", info.id, output)
+    return output
+
+
+def describe(directory: Path) -> dict[str, Any]:
+    """JSON record of an exported voice directory (for `forv-tts export --json`)."""
+    data = manifest.read(directory)
+    return {
+        "path": str(directory),
+        "member": data.get("member"),
+        "format": data.get("format"),
+        "duration_rule": data.get("duration_rule"),
+        "sample_rate": data.get("sample_rate"),
+        "files": {name: data["graphs"][name] for name in manifest.GRAPHS},
+        "size": sum(int(data["graphs"][name]["size"]) for name in manifest.GRAPHS),
+    }
