@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from forv_tts import audio as audio_mod
-from forv_tts.audio import Audio, atomic_write_bytes, concat, read_wav, to_pcm16, wav_bytes, write_wav
+from forv_tts.audio import Audio, concat, read_wav, to_pcm16, wav_bytes
+from forv_tts.storage import local as audio_mod
+from forv_tts.storage.local import atomic_write_bytes, write_wav
 
 
 def _tone(seconds: float, rate: int = 22050) -> Audio:

@@ -2,7 +2,7 @@
 onnxruntime and numpy), built once per checkpoint (`cache.py`).
 
 The engine a member is spoken with: the `--engine` option, else `$FORV_TTS_ENGINE`, else ONNX. The
-torch engine (`forv_tts.coqui_voice`) stays selectable and is what tests/test_onnx.py compares to.
+torch engine (`forv_tts.voices.coqui`) stays selectable and is what tests/test_onnx.py compares to.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from typing import Any
 
 from forv_tts import paths
 from forv_tts.errors import VoiceLoadError
-from forv_tts.models import VoiceInfo
+from forv_tts.voices.base import VoiceInfo
 from forv_tts.voices.onnx import manifest
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ def build(info: VoiceInfo, stamps: dict[str, Any], directory: Path) -> Path:
     """Export `info` from its checkpoints (torch, coqui) into `directory`, replacing what is there."""
     t0 = time.perf_counter()
     try:
-        from forv_tts.coqui_voice import CoquiVoice
+        from forv_tts.voices.coqui.voice import CoquiVoice
         from forv_tts.voices.onnx.export import export_voice
     except ImportError as exc:
         raise VoiceLoadError(
@@ -160,7 +160,7 @@ def export_member(info: VoiceInfo, output: Path | None = None) -> Path:
     refused (an export never overwrites a directory it did not write).
     """
     from forv_tts.errors import InvalidInputError
-    from forv_tts.models import ENGINE_EXPORTED, EXPORTED_DIR
+    from forv_tts.voices.base import ENGINE_EXPORTED, EXPORTED_DIR
 
     if info.engine == ENGINE_EXPORTED:
         raise InvalidInputError(

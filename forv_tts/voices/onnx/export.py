@@ -29,8 +29,9 @@ from typing import Any
 
 import torch
 
-from forv_tts.coqui_voice import CoquiVoice, interpolate_mel
-from forv_tts.models import FORMAT_LEGACY
+from forv_tts.voices.base import FORMAT_LEGACY
+from forv_tts.voices.coqui.dsp import interpolate_mel
+from forv_tts.voices.coqui.voice import CoquiVoice
 from forv_tts.voices.onnx import manifest
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from forv_tts.coqui_text import AudioSettings, Tokenizer
+from forv_tts.voices.coqui.dsp import AudioSettings
+from forv_tts.voices.coqui.tokenizer import Tokenizer
 
 FORMAT_KEY = "forv_tts_onnx_voice"
 FORMAT_VERSION = "1"  # bump when the graphs' inputs/outputs or this file's meaning change

@@ -21,9 +21,9 @@ import numpy as np
 import numpy.typing as npt
 
 from forv_tts.audio import Audio
-from forv_tts.coqui_text import peak_normalize
 from forv_tts.errors import InvalidInputError, SynthesisError, VoiceLoadError
-from forv_tts.models import VoiceInfo
+from forv_tts.voices.base import VoiceInfo
+from forv_tts.voices.coqui.dsp import peak_normalize
 from forv_tts.voices.onnx import manifest
 from forv_tts.voices.onnx.noise import glow_noise
 
@@ -72,7 +72,7 @@ def alignment(w_ceil: npt.NDArray[np.float32], frames: int) -> npt.NDArray[np.fl
 
 
 class OnnxVoice:
-    """A loaded exported voice (implements `forv_tts.models.Voice`)."""
+    """A loaded exported voice (implements `forv_tts.voices.base.Voice`)."""
 
     info: VoiceInfo
     sample_rate: int
