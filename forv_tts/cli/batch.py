@@ -192,7 +192,8 @@ def batch(
     from forv_tts.voices.onnx import ENGINE_ENV, resolve_engine
 
     # Workers (spawned) and the inline path read the engine from the environment, as every setting.
-    os.environ[ENGINE_ENV] = resolve_engine(engine)
+    if engine is not None:
+        os.environ[ENGINE_ENV] = resolve_engine(engine)
     spec: UploadSpec | None = None
     if upload:
         from forv_tts.storage import gcs

@@ -89,7 +89,11 @@ def _ensure_torch_threads() -> None:
     from forv_tts.voices.onnx import ENGINE_ONNX, resolve_engine
 
     if resolve_engine() == ENGINE_ONNX:
-        _threads_set = True  # onnxruntime sizes its pool from OMP_NUM_THREADS (voices/onnx/voice.py)
+        from forv_tts.voices.onnx.voice import THREADS_ENV
+
+        # The same count for onnxruntime's pool: with a seed it is 1, for the same bytes at any --jobs.
+        os.environ[THREADS_ENV] = str(_threads_wanted)
+        _threads_set = True
         return
     import torch
 

@@ -13,6 +13,7 @@ import logging
 import math
 import os
 import secrets
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -100,19 +101,39 @@ class OnnxVoice:
             raise VoiceLoadError(
                 "the ONNX engine needs onnxruntime: pip install onnxruntime (or use --engine torch)"
             ) from None
-        opts = session_options(threads)
-        self._sessions: dict[str, Any] = {}
-        for name in manifest.GRAPHS:
-            path = self.directory / data["graphs"][name]["file"]
-            try:
-                self._sessions[name] = ort.InferenceSession(
-                    str(path), opts, providers=["CPUExecutionProvider"]
-                )
-            except Exception as exc:  # onnxruntime raises its own exception types for a damaged graph
-                raise VoiceLoadError(
-                    f"member {info.id}: cannot load {path} ({type(exc).__name__}: {exc})"
-                ) from None
+        self._ort = ort
+        self._threads = threads
+        self._by_threads: dict[int, dict[str, Any]] = {}
+        self._session_lock = threading.Lock()
+        self._sessions = self._sessions_now()  # load now: a damaged graph fails here, not mid-batch
         log.debug("member %s (onnx, %s) ready in %.2f s", info.id, self.directory, time.perf_counter() - t0)
+
+    def _sessions_now(self) -> dict[str, Any]:
+        """The three sessions for the thread count asked for now (`threads`, else the environment).
+
+        onnxruntime fixes a session's pool size when it is created; batch sets the count per process
+        (`OMP_NUM_THREADS`, `FORV_TTS_ONNX_THREADS`), and with a seed it must be 1 for the same bytes at
+        any `--jobs`, so a voice keeps one set of sessions per count it was asked to run with.
+        """
+        threads = _threads() if self._threads is None else self._threads
+        with self._session_lock:
+            sessions = self._by_threads.get(threads)
+            if sessions is None:
+                sessions = {}
+                opts = session_options(threads)
+                for name in manifest.GRAPHS:
+                    path = self.directory / self.manifest["graphs"][name]["file"]
+                    try:
+                        sessions[name] = self._ort.InferenceSession(
+                            str(path), opts, providers=["CPUExecutionProvider"]
+                        )
+                    except Exception as exc:  # onnxruntime's own exception types for a damaged graph
+                        raise VoiceLoadError(
+                            f"member {self.info.id}: cannot load {path} ({type(exc).__name__}: {exc})"
+                        ) from None
+                self._by_threads[threads] = sessions
+            self._sessions = sessions
+            return sessions
 
     def tokenize(self, text: str) -> list[int]:
         """Token ids for `text`; unspeakable characters are dropped with one logged warning."""
@@ -132,9 +153,10 @@ class OnnxVoice:
         if not math.isfinite(scale) or scale <= 0:
             raise InvalidInputError(f"length scale must be a positive number, got {length_scale!r}")
         seed = secrets.randbits(63) if seed is None else int(seed)
+        sessions = self._sessions_now()
         try:
-            mel = self.acoustic(ids, seed=seed, length_scale=scale)
-            wav = self.vocode(mel)
+            mel = self.acoustic(ids, seed=seed, length_scale=scale, sessions=sessions)
+            wav = self.vocode(mel, sessions=sessions)
         except Exception as exc:  # onnxruntime's own exception types
             if isinstance(exc, InvalidInputError | SynthesisError):
                 raise
@@ -143,10 +165,13 @@ class OnnxVoice:
             wav = wav[: self.tts_audio.find_endpoint(wav)]
         return Audio(peak_normalize(wav), self.sample_rate)
 
-    def acoustic(self, ids: list[int], *, seed: int, length_scale: float) -> npt.NDArray[np.float32]:
+    def acoustic(
+        self, ids: list[int], *, seed: int, length_scale: float, sessions: dict[str, Any] | None = None
+    ) -> npt.NDArray[np.float32]:
         """Glow-TTS: token ids → model mel [C, T] (`glow_infer` of the torch engine)."""
+        sessions = sessions or self._sessions
         x = np.asarray([ids], dtype=np.int64)
-        o_mean, o_log_scale, w = self._sessions["encoder"].run(
+        o_mean, o_log_scale, w = sessions["encoder"].run(
             None, {"ids": x, "length_scale": np.asarray([length_scale], np.float32)}
         )
         w_ceil = np.ceil(w[0, 0])
@@ -157,7 +182,7 @@ class OnnxVoice:
         y_mean = (path.T @ o_mean[0].T).T[None]  # compute_outputs: [1, C, frames]
         y_log_scale = (path.T @ o_log_scale[0].T).T[None]
         noise = glow_noise(seed, y_mean.shape[1], frames)
-        (mel,) = self._sessions["decoder"].run(
+        (mel,) = sessions["decoder"].run(
             None,
             {
                 "y_mean": np.ascontiguousarray(y_mean, dtype=np.float32),
@@ -169,10 +194,13 @@ class OnnxVoice:
         out: npt.NDArray[np.float32] = mel[0]
         return out
 
-    def vocode(self, mel: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    def vocode(
+        self, mel: npt.NDArray[np.float32], sessions: dict[str, Any] | None = None
+    ) -> npt.NDArray[np.float32]:
         """Model mel [C, T] → waveform, as `CoquiVoice.vocode` (no peak scaling)."""
+        sessions = sessions or self._sessions
         spec = self.tts_audio.denormalize(mel)
         voc_in = self.vocoder_audio.normalize(spec)
-        (wav,) = self._sessions["vocoder"].run(None, {"mel": np.ascontiguousarray(voc_in[None], np.float32)})
+        (wav,) = sessions["vocoder"].run(None, {"mel": np.ascontiguousarray(voc_in[None], np.float32)})
         out: npt.NDArray[np.float32] = np.atleast_1d(wav.squeeze().astype(np.float32, copy=False))
         return out
