@@ -15,7 +15,6 @@ forv_tts` loads nothing heavy (no torch, numpy, g2pk or google.cloud). See docs/
 from __future__ import annotations
 
 import importlib
-import types
 from typing import Any
 
 __version__ = "0.1.0"
@@ -50,32 +49,14 @@ _EXPORTS: dict[str, str] = {
 __all__ = ["__version__", "normalize", *sorted(_EXPORTS)]
 
 
-class _CallableModule(types.ModuleType):
-    """`forv_tts.normalize` while the normaliser is still the module `forv_tts/normalize.py`: the
-    submodule takes the package attribute's name when imported, so it is made callable instead
-    (`forv_tts.normalize(text)` and `forv_tts.normalize.expand(...)` both work). Once the text package
-    (`forv_tts.text`) exists, `normalize` is its function and this goes."""
+def normalize(text: str) -> list[str]:
+    """Exactly the strings a voice is given for `text`, one per sentence ([] if nothing is speakable)."""
+    from forv_tts.text import normalize as run
 
-    def __call__(self, text: str) -> list[str]:
-        return list(self.normalize(text))
-
-
-def text_module() -> Any:
-    """The module with `normalize(text)` and `split_sentences(text)`: `forv_tts.text` where it exists,
-    else `forv_tts.normalize` (made callable, see `_CallableModule`)."""
-    try:
-        return importlib.import_module("forv_tts.text")
-    except ImportError:
-        module = importlib.import_module("forv_tts.normalize")
-        if not isinstance(module, _CallableModule):
-            module.__class__ = _CallableModule
-        return module
+    return list(run(text))
 
 
 def __getattr__(name: str) -> Any:
-    if name == "normalize":
-        found = text_module()
-        return found if isinstance(found, _CallableModule) else found.normalize
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'forv_tts' has no attribute {name!r}")

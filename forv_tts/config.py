@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import math
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from forv_tts.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from forv_tts.text.lexicon import Lexicon
 
 #: The speaking-rate range every voice accepts (1 is the voice's own rate, 2 twice as slow).
 LENGTH_SCALE_MIN = 0.1
 LENGTH_SCALE_MAX = 10.0
+#: What `torch.Generator.manual_seed` takes without wrapping (negative seeds alias large ones).
+SEED_MAX = 2**64 - 1
+ENGINES = ("onnx", "torch")
 
 
 def check_length_scale(value: float) -> float:
@@ -34,13 +41,16 @@ def check_length_scale(value: float) -> float:
 
 @dataclass(frozen=True)
 class SynthesisConfig:
-    """How to speak: `seed` (None: fresh randomness each call), `length_scale` (None: the voice's own
-    rate; >1 slower), `normalize` (False hands the text over as pronounced Hangul, only split into
-    sentences)."""
+    """How to speak: `seed` (None: fresh randomness each call; 0 to 2**64 - 1), `length_scale` (None: the
+    voice's own rate; >1 slower), `normalize` (False hands the text over as pronounced Hangul, only split
+    into sentences), `lexicon` (a `forv_tts.text.Lexicon` applied before the rules), `engine` ("onnx" or
+    "torch" for a member; None: `$FORV_TTS_ENGINE`, else ONNX)."""
 
     seed: int | None = None
     length_scale: float | None = None
     normalize: bool = True
+    lexicon: Lexicon | None = field(default=None, compare=False)
+    engine: str | None = None
 
     def __post_init__(self) -> None:
         if self.seed is not None:
@@ -50,6 +60,15 @@ class SynthesisConfig:
                 object.__setattr__(self, "seed", operator.index(self.seed))
             except TypeError:
                 raise InvalidInputError.bad_value("seed", self.seed, "give an integer") from None
+            if not 0 <= self.seed <= SEED_MAX:
+                raise InvalidInputError.bad_value(
+                    "seed", self.seed, f"use an integer from 0 to {SEED_MAX} (2**64 - 1)"
+                )
+        if self.engine is not None:
+            engine = str(self.engine).strip().lower()
+            if engine not in ENGINES:
+                raise InvalidInputError.bad_value("engine", self.engine, f"use {' or '.join(ENGINES)}")
+            object.__setattr__(self, "engine", engine)
         if self.length_scale is not None:
             object.__setattr__(self, "length_scale", check_length_scale(self.length_scale))
 

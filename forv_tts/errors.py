@@ -13,6 +13,7 @@ Codes (class → code):
 class                      code                    fields
 =========================  ======================  ===========================================
 ForvError                  error                   (whatever the raiser gave)
+UsageError                 bad_usage
 InvalidInputError          invalid_input           field, value, reason (when one value is bad)
 NoTextError                no_text
 NothingToSayError          nothing_to_say          text
@@ -30,6 +31,9 @@ ObjectExistsError          object_exists           uri, remote_md5, local_md5, l
 BucketNotFoundError        bucket_not_found        bucket, endpoint, local_path
 UploadUnreachableError     upload_unreachable      endpoint, reason, timeout, elapsed, local_path
 CredentialsError           no_credentials
+OutputPathError            output_path             (the path, in the message)
+DiskFullError              disk_full               path
+TextTooLongError           text_too_long           chars, limit
 BatchFailedError           batch_failed            manifest, failed, pending, lines
 BatchInterruptedError      interrupted             manifest, pending, lines
 =========================  ======================  ===========================================
@@ -84,7 +88,13 @@ class ForvError(Exception):
         return out
 
 
-class InvalidInputError(ForvError):
+class UsageError(ForvError):
+    """Bad usage or bad input: nothing was attempted (the base of `InvalidInputError`)."""
+
+    code = "bad_usage"
+
+
+class InvalidInputError(UsageError):
     """Bad input: nothing was attempted. With `field`, one named value is bad (see `bad_value`)."""
 
     code = "invalid_input"
@@ -103,10 +113,6 @@ class InvalidInputError(ForvError):
         if context:
             message = f"{context}: {message}"
         return cls(message, field=field, value=value, reason=reason, context=context)
-
-
-#: Kept for callers of the first releases: "bad usage or bad input".
-UsageError = InvalidInputError
 
 
 class NoTextError(InvalidInputError):
@@ -209,6 +215,29 @@ class CredentialsError(UploadError):
     """No usable Google credentials were found."""
 
     code = "no_credentials"
+
+
+class OutputPathError(InvalidInputError):
+    """An output path cannot be written (a directory, a parent that is a file, read-only, no permission)."""
+
+    code = "output_path"
+
+
+class DiskFullError(ForvError):
+    """The file system ran out of space (or quota) while writing; nothing half-written is left."""
+
+    code = "disk_full"
+
+    @property
+    def path(self) -> object:
+        """The path that was being written."""
+        return self.fields.get("path")
+
+
+class TextTooLongError(InvalidInputError):
+    """One utterance's text is over the configured cap (`FORV_TTS_MAX_TEXT_CHARS`)."""
+
+    code = "text_too_long"
 
 
 class BatchFailedError(ForvError):

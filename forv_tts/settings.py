@@ -54,6 +54,17 @@ def parse_positive_int(text: str) -> int:
     return value
 
 
+def parse_count(text: str) -> int:
+    """A whole number of at least 0."""
+    try:
+        value = int(text.strip())
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ValueError("give a whole number (0 for no limit)")
+    return value
+
+
 def parse_str(text: str) -> str:
     """The value as given, surrounding blanks removed."""
     return text.strip()
@@ -132,6 +143,33 @@ MAX_VOICES = Setting(
     _none,
     "At most this many voices stay loaded per process (least recently used unloaded). Default: no bound.",
 )
+MAX_TEXT_CHARS = Setting(
+    "FORV_TTS_MAX_TEXT_CHARS",
+    parse_count,
+    lambda: 20_000,
+    "At most this many characters in one utterance (0: no limit). Default: 20000.",
+)
+ENGINE = Setting(
+    "FORV_TTS_ENGINE",
+    parse_str,
+    lambda: "onnx",
+    "Engine for members: onnx or torch (read by forv_tts.voices.onnx). Default: onnx.",
+    option="--engine",
+)
+ONNX_THREADS = Setting(
+    "FORV_TTS_ONNX_THREADS",
+    parse_positive_int,
+    _none,
+    "onnxruntime's threads per process (read by forv_tts.voices.onnx; batch sets it per worker).",
+)
+LEXICON = Setting(
+    "FORV_TTS_LEXICON",
+    parse_str,
+    _none,
+    "User lexicon file(s) (written<TAB>spoken), ':'-separated; after the voice dir's lexicon.tsv "
+    "and before --lexicon (read by forv_tts.text.lexicon).",
+    option="--lexicon",
+)
 EMULATOR_HOST = Setting(
     "STORAGE_EMULATOR_HOST", parse_str, _none, "Google's: a GCS emulator's URL (anonymous credentials)."
 )
@@ -181,6 +219,10 @@ SETTINGS: tuple[Setting[Any], ...] = (
     DEBUG,
     WEIGHT_CACHE,
     MAX_VOICES,
+    MAX_TEXT_CHARS,
+    ENGINE,
+    ONNX_THREADS,
+    LEXICON,
     EMULATOR_HOST,
     CREDENTIALS,
     PROJECT,
@@ -190,6 +232,15 @@ SETTINGS: tuple[Setting[Any], ...] = (
     FAST_EXIT,
     LAZY_COERCION,
 )
+
+
+def resolve_path(option: str | os.PathLike[str] | None, env_var: str, default: Path) -> Path:
+    """The one rule for a path setting not declared above (the service's): the option, else `$env_var`
+    if set and not blank, else `default`; all user-expanded."""
+    setting = Setting(env_var, parse_path, lambda: default.expanduser(), "")
+    value = setting.get(os.fspath(option) if option is not None else None)
+    assert value is not None
+    return Path(value).expanduser()
 
 
 def voice_dir(option: str | os.PathLike[str] | None = None) -> Path:

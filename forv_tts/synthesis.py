@@ -5,7 +5,7 @@
     for chunk in iter_synthesize(long_text, voice):       # one AudioChunk per sentence, as it is made
         ...
 
-Each stage lives in its own module and passes plain values on (text: `forv_tts.normalize`, voices:
+Each stage lives in its own module and passes plain values on (text: `forv_tts.text`, voices:
 `forv_tts.voices`, audio: `forv_tts.audio`); this module strings them together so the CLI, batch
 workers and the service run exactly the same steps. Naming and writing clips is `forv_tts.storage`'s
 job, one request end to end (`synthesise → write → upload`) is `forv_tts.jobs.item.run_item`.
@@ -15,31 +15,59 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 from forv_tts.audio import DEFAULT_PAUSE_S, Audio, AudioChunk, concat
 from forv_tts.config import DEFAULT_CONFIG, SynthesisConfig
-from forv_tts.errors import NoTextError, NothingToSayError
+from forv_tts.errors import NoTextError, NothingToSayError, TextTooLongError
 from forv_tts.voices.base import Voice, VoiceInfo
 
 log = logging.getLogger(__name__)
 
 
+def max_text_chars() -> int:
+    """The cap on one utterance's characters: `$FORV_TTS_MAX_TEXT_CHARS`, else 20,000 (0: no cap).
+
+    Why a cap: one 10 MB line ran for minutes at gigabytes of memory with no error.
+    """
+    from forv_tts import settings
+
+    value = settings.MAX_TEXT_CHARS.get()
+    assert value is not None
+    return value
+
+
+def check_text_length(text: str) -> None:
+    """Refuse an utterance over `max_text_chars()` (a clear error for that item, before any work)."""
+    cap = max_text_chars()
+    if cap and len(text) > cap:
+        raise TextTooLongError(
+            f"text is {len(text):,} characters, over the limit of {cap:,} for one utterance: split it "
+            "(e.g. one paragraph per batch line) or raise FORV_TTS_MAX_TEXT_CHARS",
+            chars=len(text),
+            limit=cap,
+        )
+
+
 def prepare_text(text: str, config: SynthesisConfig | None = None) -> list[str]:
     """Turn raw input into the sentences handed to the voice.
 
-    With `config.normalize` the text goes through number reading and g2pk (`forv_tts.normalize`);
-    without it the text is only split into sentences, for callers who already hand over pronounced
-    Hangul. Raises `NoTextError` for empty text, `NothingToSayError` when nothing speakable is left.
+    With `config.normalize` the text goes through number reading and g2pk (`forv_tts.text`, the
+    config's user lexicon first); without it the text is only split into sentences, for callers who
+    already hand over pronounced Hangul. Raises `NoTextError` for empty text, `TextTooLongError` over
+    the cap, `NothingToSayError` when nothing speakable is left.
     """
     config = config or DEFAULT_CONFIG
     if not text or not text.strip():
         raise NoTextError("no text given")
-    from forv_tts import text_module
+    check_text_length(text)
+    from forv_tts import text as text_stage
 
-    text_stage = text_module()
-    sentences = list(text_stage.normalize(text) if config.normalize else text_stage.split_sentences(text))
+    if config.normalize:
+        sentences = list(text_stage.normalize(text, lexicon=config.lexicon))
+    else:
+        sentences = list(text_stage.split_sentences(text))
     if not sentences:
         raise NothingToSayError(f"nothing speakable in {text[:40]!r}: give Korean text", text=text[:200])
     return sentences
@@ -47,7 +75,7 @@ def prepare_text(text: str, config: SynthesisConfig | None = None) -> list[str]:
 
 def iter_sentences(
     voice: Voice, sentences: list[str], config: SynthesisConfig | None = None
-) -> Iterator[AudioChunk]:
+) -> Generator[AudioChunk, None, None]:
     """Speak each prepared sentence and yield it as soon as it is made.
 
     A sentence the voice cannot speak at all (e.g. only symbols) is skipped with a warning; if no
@@ -111,15 +139,19 @@ def resolve_voice(
 
 
 def load_voice(
-    member: str | None, voice_dir: str | os.PathLike[str] | None = None, step: int | None = None
+    member: str | None,
+    voice_dir: str | os.PathLike[str] | None = None,
+    step: int | None = None,
+    engine: str | None = None,
 ) -> Voice:
     """The loaded voice of `member` (None: the built-in voice), from the process's voice registry.
 
-    Loading happens once per voice and process (thread-safe); later calls return the same object.
+    `engine` (onnx or torch, for a member) defaults to `$FORV_TTS_ENGINE`, else ONNX. Loading happens
+    once per voice, engine and process (thread-safe); later calls return the same object.
     """
     from forv_tts.voices.registry import default_registry
 
-    return default_registry().get(resolve_voice(member, voice_dir, step))
+    return default_registry().get(resolve_voice(member, voice_dir, step), engine)
 
 
 def list_voices(voice_dir: str | os.PathLike[str] | None = None) -> list[VoiceInfo]:

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from forv_tts.errors import ForvError
+from forv_tts.errors import ForvError, UsageError
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for sox or ffmpeg when the reader goes away
 
 
-class CliUsageError(ForvError):
+class CliUsageError(UsageError):
     """Options that cannot be combined, or a terminal where a pipe was needed: CLI-only (exit 2)."""
 
     code = "usage"
@@ -36,6 +37,7 @@ class Rule:
 TABLE: dict[str, Rule] = {
     "error": Rule(EXIT_FAILURE),
     "usage": Rule(EXIT_USAGE),
+    "bad_usage": Rule(EXIT_USAGE),
     "invalid_input": Rule(EXIT_USAGE),
     "no_text": Rule(EXIT_USAGE, "pass TEXT as an argument or pipe it on stdin"),
     "nothing_to_say": Rule(EXIT_USAGE),
@@ -55,6 +57,10 @@ TABLE: dict[str, Rule] = {
     "bucket_not_found": Rule(EXIT_FAILURE, "create it or fix --bucket/FORV_TTS_BUCKET"),
     "upload_unreachable": Rule(EXIT_FAILURE),
     "no_credentials": Rule(EXIT_FAILURE),
+    "output_path": Rule(EXIT_USAGE),
+    "disk_full": Rule(EXIT_FAILURE),
+    "text_too_long": Rule(EXIT_USAGE),
+    "bad_lexicon": Rule(EXIT_USAGE),  # forv_tts.text.lexicon.LexiconError
     "batch_failed": Rule(EXIT_FAILURE, "then rerun with --resume", ", "),
     "interrupted": Rule(EXIT_INTERRUPTED, "rerun with --resume to finish", "; "),
 }
@@ -70,6 +76,7 @@ OPTIONS: dict[str, str] = {
     "upload_timeout": "--upload-timeout",
     "signed_url": "--signed-url",
     "format": "--format",
+    "engine": "--engine",
 }
 
 #: Extra hints for an `invalid_input` error by field.

@@ -19,6 +19,7 @@ def members(
     """List the voices: the built-in one and every member found in the voice directory."""
     from forv_tts import settings
     from forv_tts.synthesis import list_voices
+    from forv_tts.voices.duration_rule import evidence_kind
 
     root = settings.voice_dir(voice_dir)
     voices = list_voices(root)
@@ -28,15 +29,21 @@ def members(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("id", "engine", "format", "step", "rate", "checkpoint", "status", box=None)
+    table = Table("id", "engine", "format", "step", "rate", "durations", "checkpoint", "status", box=None)
     for v in voices:
-        status = "ok" if v.usable else "missing: " + ", ".join(v.missing)
+        if v.missing:
+            status = "missing: " + ", ".join(v.missing)
+        elif v.problems:
+            status = "not ok: " + "; ".join(v.problems)
+        else:
+            status = "ok"
         table.add_row(
             v.id,
             v.engine,
             v.format,
             "" if v.step is None else str(v.step),
             "" if v.sample_rate is None else str(v.sample_rate),
+            f"{v.duration_rule} ({evidence_kind(v.duration_rule_evidence or '')})" if v.duration_rule else "",
             "" if v.checkpoint is None else str(v.checkpoint),
             status,
         )

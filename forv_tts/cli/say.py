@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -13,11 +14,13 @@ if TYPE_CHECKING:
     from forv_tts.voices.base import VoiceInfo
 
 from forv_tts._process.startup import reuse_freed_memory
-from forv_tts.cli.errors import CliUsageError
+from forv_tts.cli.errors import EXIT_BROKEN_PIPE, CliUsageError
 from forv_tts.cli.options import (
     BucketOption,
+    EngineOption,
     KeepLocalOption,
     LengthScaleOption,
+    LexiconOption,
     MemberOption,
     NoNormalizeOption,
     OverwriteOption,
@@ -25,8 +28,29 @@ from forv_tts.cli.options import (
     StepOption,
     UploadTimeoutOption,
     VoiceDirOption,
+    _lexicon,
 )
 from forv_tts.cli.root import _print_json, _read_text, app
+
+
+def _is_our_stdout(output: str) -> bool:
+    """`-o /dev/stdout` (or /proc/self/fd/1, or a device copy of it) is `-o -`: wav bytes, no path line."""
+    import os
+
+    try:
+        st, out = os.stat(output), os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        return False
+    from forv_tts.storage.local import is_stream_target
+
+    return is_stream_target(Path(output)) and (st.st_dev, st.st_ino, st.st_rdev) == (
+        out.st_dev,
+        out.st_ino,
+        out.st_rdev,
+    )
+
+
+log = logging.getLogger(__name__)
 
 
 @app.command()
@@ -47,6 +71,18 @@ def say(
             show_default=False,
         ),
     ] = None,
+    stream: Annotated[
+        bool,
+        typer.Option(
+            "--stream",
+            help="With '-o -': write each sentence as soon as it is made (one wav header of unknown "
+            "length, then PCM), for '| aplay'.",
+        ),
+    ] = False,
+    audio_format: Annotated[
+        str,
+        typer.Option("--format", help="With '-o -': wav, or pcm for raw 16-bit little-endian mono samples."),
+    ] = "wav",
     uuid: Annotated[
         str | None, typer.Option("--uuid", help="Clip uuid (default: a new uuid4).", show_default=False)
     ] = None,
@@ -59,6 +95,7 @@ def say(
     ] = None,
     length_scale: LengthScaleOption = None,
     no_normalize: NoNormalizeOption = False,
+    engine: EngineOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object describing the clip.")
     ] = False,
@@ -73,6 +110,7 @@ def say(
     upload_timeout: UploadTimeoutOption = None,
     overwrite: OverwriteOption = False,
     signed_url: SignedUrlOption = None,
+    lexicon: LexiconOption = None,
 ) -> None:
     """Speak TEXT and write a wav (its path is printed on stdout).
 
@@ -83,13 +121,25 @@ def say(
     from forv_tts.config import SynthesisConfig
     from forv_tts.jobs import item
     from forv_tts.storage import naming
+    from forv_tts.voices.onnx import resolve_engine
 
+    engine = resolve_engine(engine)  # a bad name is a usage error before any work
     reuse_freed_memory()  # this process is about to synthesise: fewer page faults (runtime.py)
 
-    to_stdout = output == "-"
+    to_stdout = output == "-" or (output is not None and _is_our_stdout(output))
     if to_stdout and as_json:
         raise CliUsageError("--json prints to stdout, which '-o -' uses for the wav: pick one")
-    config = SynthesisConfig(seed=seed, length_scale=length_scale, normalize=not no_normalize)
+    if audio_format not in ("wav", "pcm"):
+        raise CliUsageError(f"invalid --format {audio_format!r}: use wav or pcm")
+    if (stream or audio_format != "wav") and not to_stdout:
+        raise CliUsageError("--stream and --format pcm write to stdout: add '-o -'")
+    config = SynthesisConfig(
+        seed=seed,
+        length_scale=length_scale,
+        normalize=not no_normalize,
+        lexicon=_lexicon(lexicon, voice_dir, normalize=not no_normalize),
+        engine=engine,
+    )
     spec: item.UploadSpec | None = None
     if upload:
         from forv_tts.storage import gcs
@@ -113,7 +163,9 @@ def say(
     if to_stdout and sys.stdout.isatty():
         raise CliUsageError("refusing to write wav bytes to a terminal: pipe '-o -' into a player or file")
     if to_stdout:
-        _say_to_stdout(_read_text(text), member, voice_dir, step, uuid, created_at, config)
+        _say_to_stdout(
+            _read_text(text), member, voice_dir, step, uuid, created_at, config, stream, audio_format
+        )
         return
     result = item.run_item(
         _read_text(text),
@@ -164,17 +216,49 @@ def _say_to_stdout(
     uuid: str | None,
     created_at: str | None,
     config: SynthesisConfig,
+    stream: bool = False,
+    audio_format: str = "wav",
 ) -> None:
-    """`-o -`: the whole wav on stdout, nothing on disk (names are still checked, as for a file)."""
+    """`-o -`: the clip on stdout, nothing on disk (names are still checked, as for a file).
+
+    Whole: one complete wav (or raw PCM). Streamed: each sentence's PCM (after the pause before it) is
+    written and flushed as soon as it is made, behind one wav header whose sizes are 0xFFFFFFFF
+    ("until end of stream", what sox, ffmpeg and aplay read); the bytes after the header are exactly
+    the whole clip's. A reader that goes away (broken pipe) stops synthesis: exit 141, nothing on
+    stderr, as a process killed by SIGPIPE (sox, ffmpeg) reports it in a shell pipeline.
+    """
+    import os
+
     from forv_tts import synthesis
-    from forv_tts.audio import write_wav_to
+    from forv_tts.audio import stream_wav_header, to_pcm16, write_wav_to
     from forv_tts.storage import naming
     from forv_tts.voices.registry import default_registry
 
     info = _resolve(member, voice_dir, step)
     naming.ClipName.new(info.id, uuid, created_at)
     sentences = synthesis.prepare_text(text, config)
-    audio = synthesis.synthesize_sentences(default_registry().get(info), sentences, config)
-    stream = sys.stdout.buffer
-    write_wav_to(audio, stream)
-    stream.flush()
+    voice = default_registry().get(info, config.engine)
+    out = sys.stdout.buffer
+    if not stream:
+        audio = synthesis.synthesize_sentences(voice, sentences, config)
+        if audio_format == "pcm":
+            out.write(to_pcm16(audio.samples))
+        else:
+            write_wav_to(audio, out)
+        out.flush()
+        return
+    chunks = synthesis.iter_sentences(voice, sentences, config)
+    try:
+        for chunk in chunks:
+            if chunk.index == 0 and audio_format == "wav":
+                out.write(stream_wav_header(chunk.sample_rate))
+            out.write(to_pcm16(chunk.silence_before()) + to_pcm16(chunk.samples))
+            out.flush()
+            log.debug("streamed sentence %d of %d", chunk.index + 1, len(sentences))
+    except BrokenPipeError:
+        chunks.close()  # stop synthesising
+        # Later flushes (at exit) must not fail again on the closed pipe.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        raise typer.Exit(EXIT_BROKEN_PIPE) from None

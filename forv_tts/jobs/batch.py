@@ -270,6 +270,7 @@ class BatchRun:
         self._interrupted = False
         self._t0 = time.perf_counter()
         self._voices: dict[str | None, VoiceInfo | str] = {}
+        self._max_chars = 0
 
     @property
     def stopping(self) -> bool:
@@ -310,6 +311,17 @@ class BatchRun:
                     )
                 continue
             record: dict[str, Any] = {"line": item.line, "status": STATUS_FAILED, "text": item.text}
+            if self._max_chars and len(item.text) > self._max_chars and item.error is None:
+                from forv_tts.synthesis import check_text_length
+
+                try:
+                    check_text_length(item.text)
+                except ForvError as err:
+                    # The record keeps the start of the text only: the manifest stays readable.
+                    record["text"] = item.text[:200] + "…"
+                    failed = {**record, "error": str(err), "error_code": err.code, **base}
+                    entries.append(_Entry(item.line, record=failed))
+                    continue
             if item.error is not None:
                 entries.append(_Entry(item.line, record={**record, "error": item.error, **base}))
                 continue
@@ -418,6 +430,9 @@ class BatchRun:
         opts = self.options
         self._t0 = time.perf_counter()
         manifest_path = opts.manifest_path
+        from forv_tts.synthesis import max_text_chars
+
+        self._max_chars = max_text_chars()
         exists = manifest_path.exists()
         if exists and not opts.resume:
             raise ManifestExistsError(

@@ -196,7 +196,7 @@ def run_item(
     """
     from forv_tts import synthesis
     from forv_tts.audio import wav_bytes
-    from forv_tts.storage.local import atomic_write_bytes
+    from forv_tts.storage.local import atomic_write_bytes, check_writable
     from forv_tts.voices.registry import default_registry
 
     timings: dict[str, float] = {}
@@ -212,13 +212,15 @@ def run_item(
     destination = destination or Destination()
     info = member if isinstance(member, VoiceInfo) else synthesis.resolve_voice(member, voice_dir, step)
     name = ClipName.new(info.id, uuid, created_at)
+    if destination.path is not None:
+        check_writable(destination.path)  # a bad path is refused before the voice loads
     if destination.upload is not None:
         check_upload_ready(destination.upload)
     lap("check")
 
     sentences = synthesis.prepare_text(text, config)
     lap("normalize")
-    voice = (registry or default_registry()).get(info)
+    voice = (registry or default_registry()).get(info, config.engine)
     lap("load")
     audio = synthesis.synthesize_sentences(voice, sentences, config)
     lap("synthesize")

@@ -19,29 +19,68 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
-from forv_tts.voices.base import ENGINE_ESPEAK, Voice, VoiceInfo
+from forv_tts.errors import VoiceNotFoundError
+from forv_tts.voices.base import ENGINE_ESPEAK, ENGINE_EXPORTED, Voice, VoiceInfo
 
 log = logging.getLogger(__name__)
 
-Loader = Callable[[VoiceInfo], Voice]
+#: `(descriptor, engine) -> Voice`; the engine is "" for the built-in voice, else onnx or torch.
+Loader = Callable[[VoiceInfo, str], Voice]
 
 
-def load_uncached(info: VoiceInfo) -> Voice:
-    """Load `info` now, whatever is cached: the engine's own voice class."""
+def load_uncached(info: VoiceInfo, engine: str = "") -> Voice:
+    """Load `info` now with `engine` (onnx or torch for a member), whatever is cached."""
     if info.engine == ENGINE_ESPEAK:
         from forv_tts.voices.espeak import EspeakVoice
 
         return EspeakVoice(info)
+    from forv_tts.voices.onnx import ENGINE_ONNX
+
+    if info.engine == ENGINE_EXPORTED:
+        if engine != ENGINE_ONNX:
+            raise VoiceNotFoundError(
+                f"member {info.id} is an exported voice only ({info.config}): it has no checkpoints for "
+                "the torch engine; use the onnx engine",
+                member=info.id,
+            )
+        from forv_tts.voices.onnx.voice import OnnxVoice
+
+        assert info.config is not None
+        return OnnxVoice(info, info.config.parent)
+    if engine == ENGINE_ONNX:
+        from forv_tts.voices.onnx import cache
+
+        voice: Voice = cache.load(info)
+        return voice
     from forv_tts.voices.coqui.voice import CoquiVoice
 
     return CoquiVoice(info)
 
 
-def import_for(info: VoiceInfo) -> None:
-    """Import the modules loading `info` will need (torch and coqui's code for a member); load nothing."""
-    importlib.import_module(
-        "forv_tts.voices.espeak" if info.engine == ENGINE_ESPEAK else "forv_tts.voices.coqui.voice"
-    )
+def engine_for(info: VoiceInfo, engine: str | None = None) -> str:
+    """The engine `info` is loaded with: "" for the built-in voice, else `engine`, `$FORV_TTS_ENGINE`
+    or the default (`forv_tts.voices.onnx.resolve_engine`)."""
+    if info.engine == ENGINE_ESPEAK:
+        return ""
+    from forv_tts.voices.onnx import resolve_engine
+
+    return resolve_engine(engine)
+
+
+def voice_module(info: VoiceInfo, engine: str | None = None) -> str:
+    """The module whose import loading `info` with `engine` costs most (torch's, for the torch engine)."""
+    from forv_tts.voices.onnx import ENGINE_ONNX
+
+    if info.engine == ENGINE_ESPEAK:
+        return "forv_tts.voices.espeak"
+    if info.engine == ENGINE_EXPORTED or engine_for(info, engine) == ENGINE_ONNX:
+        return "onnxruntime"
+    return "forv_tts.voices.coqui.voice"
+
+
+def import_for(info: VoiceInfo, engine: str | None = None) -> None:
+    """Import the modules loading `info` will need; load nothing (lets a caller overlap them)."""
+    importlib.import_module(voice_module(info, engine))
 
 
 class _Slot:
@@ -62,47 +101,50 @@ class VoiceRegistry:
         self.max_loaded = max_loaded
         self._loader = loader
         self._lock = threading.Lock()
-        self._loaded: OrderedDict[VoiceInfo, Voice] = OrderedDict()
-        self._loading: dict[VoiceInfo, _Slot] = {}
+        self._loaded: OrderedDict[tuple[VoiceInfo, str], Voice] = OrderedDict()
+        self._loading: dict[tuple[VoiceInfo, str], _Slot] = {}
         self.loads = 0  # completed loads, for tests and metrics
 
-    def get(self, info: VoiceInfo) -> Voice:
-        """The loaded voice for `info`, loading it (once, whoever else asks meanwhile) if needed."""
+    def get(self, info: VoiceInfo, engine: str | None = None) -> Voice:
+        """The loaded voice for `info` (with `engine`, see `engine_for`), loading it once, whoever else
+        asks meanwhile."""
+        key = (info, engine_for(info, engine))
         with self._lock:
-            voice = self._loaded.get(info)
+            voice = self._loaded.get(key)
             if voice is not None:
-                self._loaded.move_to_end(info)
+                self._loaded.move_to_end(key)
                 return voice
-            slot = self._loading.get(info)
+            slot = self._loading.get(key)
             owner = slot is None
             if slot is None:
-                slot = self._loading[info] = _Slot()
+                slot = self._loading[key] = _Slot()
         if not owner:
             slot.done.wait()
             if slot.error is not None:
                 raise slot.error
             assert slot.voice is not None
             return slot.voice
-        return self._load(info, slot)
+        return self._load(key, slot)
 
-    def _load(self, info: VoiceInfo, slot: _Slot) -> Voice:
+    def _load(self, key: tuple[VoiceInfo, str], slot: _Slot) -> Voice:
+        info, engine = key
         t0 = time.perf_counter()
-        log.info("loading voice %s (%s)", info.id, info.engine)
+        log.info("loading voice %s (%s%s)", info.id, info.engine, f", {engine} engine" if engine else "")
         try:
-            voice = self._loader(info)
+            voice = self._loader(info, engine)
         except BaseException as err:
             with self._lock:
-                del self._loading[info]
+                del self._loading[key]
             slot.error = err
             slot.done.set()
             raise
         evicted: list[VoiceInfo] = []
         with self._lock:
-            del self._loading[info]
-            self._loaded[info] = voice
+            del self._loading[key]
+            self._loaded[key] = voice
             self.loads += 1
             while self.max_loaded is not None and len(self._loaded) > self.max_loaded:
-                old, _ = self._loaded.popitem(last=False)
+                (old, _), _ = self._loaded.popitem(last=False)
                 evicted.append(old)
         slot.voice = voice
         slot.done.set()
@@ -111,19 +153,19 @@ class VoiceRegistry:
             log.info("unloaded voice %s (least recently used; at most %s loaded)", old.id, self.max_loaded)
         return voice
 
-    def preload(self, infos: Iterable[VoiceInfo]) -> list[Voice]:
+    def preload(self, infos: Iterable[VoiceInfo], engine: str | None = None) -> list[Voice]:
         """Load each voice now (in order, in this thread) so the first request does not pay for it."""
-        return [self.get(info) for info in infos]
+        return [self.get(info, engine) for info in infos]
 
     def loaded(self) -> list[VoiceInfo]:
         """Descriptors of the voices loaded now, least recently used first."""
         with self._lock:
-            return list(self._loaded)
+            return [info for info, _ in self._loaded]
 
-    def is_loaded(self, info: VoiceInfo) -> bool:
+    def is_loaded(self, info: VoiceInfo, engine: str | None = None) -> bool:
         """Whether `info` is loaded now (without loading it or touching its recency)."""
         with self._lock:
-            return info in self._loaded
+            return (info, engine_for(info, engine)) in self._loaded
 
     def clear(self) -> None:
         """Forget every loaded voice (loads in progress finish and are kept)."""
@@ -146,6 +188,15 @@ def default_registry() -> VoiceRegistry:
         return _default
 
 
-def load_voice(info: VoiceInfo) -> Voice:
-    """`default_registry().get(info)`: a voice loaded once per process (kept for existing callers)."""
-    return default_registry().get(info)
+class _VoiceLoader:
+    """`load_voice(info, engine=None)`: `default_registry().get`, for existing callers; `cache_clear`
+    forgets every loaded voice."""
+
+    def __call__(self, info: VoiceInfo, engine: str | None = None) -> Voice:
+        return default_registry().get(info, engine)
+
+    def cache_clear(self) -> None:
+        default_registry().clear()
+
+
+load_voice = _VoiceLoader()

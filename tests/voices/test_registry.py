@@ -27,7 +27,7 @@ class SlowLoader:
         self.max_active = 0
         self._lock = threading.Lock()
 
-    def __call__(self, info: VoiceInfo) -> Any:
+    def __call__(self, info: VoiceInfo, engine: str = "") -> Any:
         with self._lock:
             self.calls[info.id] = self.calls.get(info.id, 0) + 1
             self.active += 1

@@ -1,0 +1,78 @@
+"""`say -o - --stream`: one wav header of unknown length, then PCM per sentence as it is made; a
+reader that goes away stops synthesis quietly. Through the installed console script."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TEXT = " ".join(["오늘은 날씨가 정말 좋네요.", "같이 산책하러 가실래요?", "공원에 꽃이 많이 피었어요."] * 4)
+
+
+def _script() -> str:
+    found = shutil.which("forv-tts", path=str(Path(sys.executable).parent))
+    assert found
+    return found
+
+
+def _say(*args: str, cwd: Path) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([_script(), "say", *args], capture_output=True, cwd=cwd, timeout=300)
+
+
+def test_stream_is_one_header_then_the_same_pcm(tmp_path: Path) -> None:
+    whole = _say("-o", "-", TEXT, cwd=tmp_path)
+    streamed = _say("-o", "-", "--stream", TEXT, cwd=tmp_path)
+    pcm = _say("-o", "-", "--stream", "--format", "pcm", TEXT, cwd=tmp_path)
+    assert whole.returncode == streamed.returncode == pcm.returncode == 0, streamed.stderr
+    head = streamed.stdout[:44]
+    assert head[:4] == b"RIFF" and head[8:16] == b"WAVEfmt " and head[36:40] == b"data"
+    assert struct.unpack("<I", head[4:8])[0] == 0xFFFFFFFF == struct.unpack("<I", head[40:44])[0]
+    assert struct.unpack("<I", head[24:28])[0] == struct.unpack("<I", whole.stdout[24:28])[0]  # rate
+    assert streamed.stdout.count(b"RIFF") == 1  # never a header per chunk
+    assert streamed.stdout[44:] == whole.stdout[44:] == pcm.stdout  # the same samples, whole or streamed
+    assert streamed.stderr == b""
+
+
+def test_first_sentence_arrives_before_the_rest_is_made_and_a_closed_pipe_stops_quietly(
+    tmp_path: Path,
+) -> None:
+    sentences = TEXT.count(".") + TEXT.count("?")
+    proc = subprocess.Popen(
+        [_script(), "--debug", "say", "-o", "-", "--stream", TEXT],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.read(44 + 4096)  # the header and the start of sentence 1
+    assert first[:4] == b"RIFF" and len(first) == 44 + 4096
+    # One sentence is ~1.5 s of 16-bit audio (> 64 KiB): with nobody reading, the writer blocks in the
+    # pipe long before the last sentence is made. Closing our end breaks its pipe.
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    code = proc.wait(timeout=120)
+    assert code == 141, err[-2000:]
+    assert "Traceback" not in err and "error" not in err.lower(), err[-2000:]
+    streamed = err.count("streamed sentence")
+    assert streamed < sentences, err[-2000:]
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--stream", "-o", "x.wav"], "add '-o -'"),
+        (["--format", "mp3", "-o", "-"], "--format"),
+        (["--format", "pcm"], "add '-o -'"),
+    ],
+)
+def test_stream_usage_errors(tmp_path: Path, args: list[str], needle: str) -> None:
+    r = _say(*args, "안녕", cwd=tmp_path)
+    assert r.returncode == 2 and needle in r.stderr.decode() and r.stdout == b""
+    assert list(tmp_path.iterdir()) == []
