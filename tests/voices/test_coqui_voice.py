@@ -433,8 +433,8 @@ def test_only_the_requested_member_is_loaded_once(voice_dir: Path, monkeypatch: 
     monkeypatch.setattr(weight_cache, "load_state", spy)
     voices = registry.VoiceRegistry()
     info = models.find_voice("2", voice_dir)
-    first = voices.get(info)
-    second = voices.get(models.find_voice("2", voice_dir))
+    first = voices.get(info, "torch")
+    second = voices.get(models.find_voice("2", voice_dir), "torch")
     assert first is second
     assert sorted(p.name for p in requested) == ["2g_checkpoint_10000.pth.tar", "2h_checkpoint_10000.pth.tar"]
 
