@@ -566,7 +566,10 @@ def _compat_jamo(match: re.Match[str]) -> str:
 
 
 def _code_part(part: str) -> str:
-    return _digits(part) if part.isdigit() else english.alnum(part)
+    """One part of a hyphenated code: GPT-4 → 포 (one digit, English), COVID-19 → 일구."""
+    if part.isdigit():
+        return kn.english_digits(part) if len(part) == 1 else _digits(part)
+    return english.alnum(part)
 
 
 def _digits_after_key(match: re.Match[str], ex: _Expansion) -> str:
@@ -872,6 +875,9 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
         re.compile(rf"(?<![\d.,])((?:19|20)\d\d)\.(0?[1-9]|1[0-2])(?![\d.])(?!\s?(?:{_QUANTITY}))"),
         _whole("date", lambda m: f"{kn.sino(int(m.group(1)))} 년 {kn.month(int(m.group(2)))}"),
     ),
+    # Set phrases: 24/7 → 이십사 칠, 50/50 → 오십 대 오십; A/S → 에이에스.
+    ("number", re.compile(r"(?<![\d/])24/7(?![\d/])"), _whole("number", lambda m: "이십사 칠")),
+    ("number", re.compile(r"(?<![\d/])50/50(?![\d/])"), _whole("number", lambda m: "오십 대 오십")),
     # Fractions (negative, mixed, roots, with a unit), and a/b dates by context: 1/2, 1과1/4kg, -2/5m.
     (
         "fraction",
@@ -986,7 +992,12 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
         re.compile(rf"(?P<left>{_PH})\s?(?P<sep>{_RANGE_SEP}|-|–)\s?(?P<right>{_PH})"),
         _between,
     ),
-    # Initials (J. K.) and English words and acronyms.
+    # Initials (J. K.), A/S, and English words and acronyms.
+    (
+        "letters",
+        re.compile(r"(?<![A-Za-z/])([A-Z])/([A-Z])(?![A-Za-z/])"),
+        _whole("letters", lambda m: english.spell(m.group(1) + m.group(2))),
+    ),
     ("letters", re.compile(r"(?<![A-Za-z])([A-Z])\.(?=\s?[A-Z])"), lambda m, ex: m.group(1)),
     (
         "english",
