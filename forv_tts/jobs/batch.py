@@ -307,6 +307,7 @@ class BatchRun:
         self._interrupted = False
         self._t0 = time.perf_counter()
         self._voices: dict[str | None, VoiceInfo | str] = {}
+        self._max_chars = 0
 
     @property
     def stopping(self) -> bool:
@@ -347,6 +348,16 @@ class BatchRun:
                     )
                 continue
             record: dict[str, Any] = {"line": item.line, "status": STATUS_FAILED, "text": item.text}
+            if self._max_chars and len(item.text) > self._max_chars and item.error is None:
+                from forv_tts.synthesis import check_text_length
+
+                try:
+                    check_text_length(item.text)
+                except ForvError as err:
+                    # The record keeps the start of the text only: the manifest stays readable.
+                    record["text"] = item.text[:200] + "…"
+                    entries.append(_Entry(item.line, record={**record, "error": str(err), **base}))
+                    continue
             if item.error is not None:
                 entries.append(_Entry(item.line, record={**record, "error": item.error, **base}))
                 continue
@@ -459,6 +470,10 @@ class BatchRun:
             raise InvalidInputError(
                 f"invalid --length-scale {opts.length_scale}: use a value between 0.1 and 10"
             )
+        from forv_tts.synthesis import max_text_chars, validate_seed
+
+        validate_seed(opts.seed)
+        self._max_chars = max_text_chars()
         exists = manifest_path.exists()
         if exists and not opts.resume:
             raise ManifestExistsError(
