@@ -583,6 +583,11 @@ def _equals(match: re.Match[str], ex: _Expansion) -> str:
     return "은 " if particles.final_consonant(before) else "는 "
 
 
+def _until(match: re.Match[str], ex: _Expansion) -> str:
+    """~5월 31일: a range sign with nothing before it reads 까지 after what follows."""
+    return match.group(1) + "까지"
+
+
 def _between(match: re.Match[str], ex: _Expansion) -> str:
     """A range sign between two rewrites (dates, times, weekdays): 에서."""
     left, right = match.group("left"), match.group("right")
@@ -986,6 +991,12 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
         _whole("number", lambda m: _signed(m.group(1), read_sino(m.group(2)))),
     ),
     ("number", re.compile(r"\d+"), _whole("number", lambda m: read_sino(m.group(0)))),
+    # A range sign with nothing before it means "until": ~5월 31일 → 오월 삼십일 일까지.
+    (
+        "range",
+        re.compile(rf"(?:^|(?<=[\s(]))[~〜～]\s?((?:{_PH})(?:\s?{_PH})*)"),
+        _until,
+    ),
     # A range sign between two rewrites: 2023.1.1~2023.1.31, 10:00-18:00, (월)~(금).
     (
         "range",
@@ -1011,7 +1022,7 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
 
 def _trigger(name: str, callback: _Callback) -> re.Pattern[str] | None:
     """A cheap test that a rule can match at all (most sentences have no digit and no Latin letter)."""
-    if callback is _between:
+    if callback is _between or callback is _until:
         return _PH_RE
     if name in ("root",):
         return re.compile("√")
