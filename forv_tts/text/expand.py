@@ -483,7 +483,7 @@ def _currency_code(match: re.Match[str]) -> str:
 
 def _unit(match: re.Match[str]) -> str:
     sign, number = match.group("sign"), match.group("num")
-    unit = match.group("u") or match.group("u1")
+    unit = match.group("u") or match.group("u1") or match.group("u2")
     per = match.group("per")
     if unit == "s" and re.fullmatch(r"1\d\d0|20\d0", number) and not per:
         return f"{kn.sino(int(number))} 년대"  # 1990s → 천구백구십 년대
@@ -944,7 +944,7 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
     (
         "unit",
         re.compile(
-            rf"(?P<sign>{_SIGN})?(?<![\d.,A-Za-z])(?P<num>{_NUM})(?![\d])(?:\s?(?P<u>{_UNIT_ALT})|(?P<u1>{_SINGLE_UNIT_ALT}))"
+            rf"(?P<sign>{_SIGN})?(?<![\d.,A-Za-z])(?P<num>{_NUM})(?![\d])(?:\s?(?P<u>{_UNIT_ALT})|(?P<u1>{_SINGLE_UNIT_ALT})|\s(?P<u2>[gmLWV])(?=[\s.,!?)가-힣]|$))"
             rf"(?:/(?P<per>{_PER_ALT}))?(?![A-Za-z\d])"
         ),
         _whole("unit", _unit),

@@ -237,6 +237,8 @@ CASES: dict[str, list[tuple[str, str]]] = {
         ("1990s", "천구백구십 년대"),
         ("-10℃", "마이너스 십 도"),
         ("220V", "이백이십 볼트"),
+        ("설탕 200 g과 물 2 L", "설탕 이백 그램과 물 이 리터"),  # a space before a one-letter unit
+        ("3 A 등급", "삼 에이 등급"),  # … but not before a grade letter
     ],
     "fraction": [
         # 분모 first: b분의 a; mixed numbers with 과/와; negative; roots (루트).
