@@ -483,7 +483,7 @@ def _currency_code(match: re.Match[str]) -> str:
 
 def _unit(match: re.Match[str]) -> str:
     sign, number = match.group("sign"), match.group("num")
-    unit = match.group("u") or match.group("u1")
+    unit = match.group("u") or match.group("u1") or match.group("u2")
     per = match.group("per")
     if unit == "s" and re.fullmatch(r"1\d\d0|20\d0", number) and not per:
         return f"{kn.sino(int(number))} 년대"  # 1990s → 천구백구십 년대
@@ -566,7 +566,10 @@ def _compat_jamo(match: re.Match[str]) -> str:
 
 
 def _code_part(part: str) -> str:
-    return _digits(part) if part.isdigit() else english.alnum(part)
+    """One part of a hyphenated code: GPT-4 → 포 (one digit, English), COVID-19 → 일구."""
+    if part.isdigit():
+        return kn.english_digits(part) if len(part) == 1 else _digits(part)
+    return english.alnum(part)
 
 
 def _digits_after_key(match: re.Match[str], ex: _Expansion) -> str:
@@ -578,6 +581,11 @@ def _equals(match: re.Match[str], ex: _Expansion) -> str:
     if not before or not "가" <= before <= "힣":
         return " "
     return "은 " if particles.final_consonant(before) else "는 "
+
+
+def _until(match: re.Match[str], ex: _Expansion) -> str:
+    """~5월 31일: a range sign with nothing before it reads 까지 after what follows."""
+    return match.group(1) + "까지"
 
 
 def _between(match: re.Match[str], ex: _Expansion) -> str:
@@ -872,6 +880,9 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
         re.compile(rf"(?<![\d.,])((?:19|20)\d\d)\.(0?[1-9]|1[0-2])(?![\d.])(?!\s?(?:{_QUANTITY}))"),
         _whole("date", lambda m: f"{kn.sino(int(m.group(1)))} 년 {kn.month(int(m.group(2)))}"),
     ),
+    # Set phrases: 24/7 → 이십사 칠, 50/50 → 오십 대 오십; A/S → 에이에스.
+    ("number", re.compile(r"(?<![\d/])24/7(?![\d/])"), _whole("number", lambda m: "이십사 칠")),
+    ("number", re.compile(r"(?<![\d/])50/50(?![\d/])"), _whole("number", lambda m: "오십 대 오십")),
     # Fractions (negative, mixed, roots, with a unit), and a/b dates by context: 1/2, 1과1/4kg, -2/5m.
     (
         "fraction",
@@ -933,7 +944,7 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
     (
         "unit",
         re.compile(
-            rf"(?P<sign>{_SIGN})?(?<![\d.,A-Za-z])(?P<num>{_NUM})(?![\d])(?:\s?(?P<u>{_UNIT_ALT})|(?P<u1>{_SINGLE_UNIT_ALT}))"
+            rf"(?P<sign>{_SIGN})?(?<![\d.,A-Za-z])(?P<num>{_NUM})(?![\d])(?:\s?(?P<u>{_UNIT_ALT})|(?P<u1>{_SINGLE_UNIT_ALT})|\s(?P<u2>[gmLWV])(?=[\s.,!?)가-힣]|$))"
             rf"(?:/(?P<per>{_PER_ALT}))?(?![A-Za-z\d])"
         ),
         _whole("unit", _unit),
@@ -980,13 +991,24 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
         _whole("number", lambda m: _signed(m.group(1), read_sino(m.group(2)))),
     ),
     ("number", re.compile(r"\d+"), _whole("number", lambda m: read_sino(m.group(0)))),
+    # A range sign with nothing before it means "until": ~5월 31일 → 오월 삼십일 일까지.
+    (
+        "range",
+        re.compile(rf"(?:^|(?<=[\s(]))[~〜～]\s?((?:{_PH})(?:\s?{_PH})*)"),
+        _until,
+    ),
     # A range sign between two rewrites: 2023.1.1~2023.1.31, 10:00-18:00, (월)~(금).
     (
         "range",
         re.compile(rf"(?P<left>{_PH})\s?(?P<sep>{_RANGE_SEP}|-|–)\s?(?P<right>{_PH})"),
         _between,
     ),
-    # Initials (J. K.) and English words and acronyms.
+    # Initials (J. K.), A/S, and English words and acronyms.
+    (
+        "letters",
+        re.compile(r"(?<![A-Za-z/])([A-Z])/([A-Z])(?![A-Za-z/])"),
+        _whole("letters", lambda m: english.spell(m.group(1) + m.group(2))),
+    ),
     ("letters", re.compile(r"(?<![A-Za-z])([A-Z])\.(?=\s?[A-Z])"), lambda m, ex: m.group(1)),
     (
         "english",
@@ -1000,7 +1022,7 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
 
 def _trigger(name: str, callback: _Callback) -> re.Pattern[str] | None:
     """A cheap test that a rule can match at all (most sentences have no digit and no Latin letter)."""
-    if callback is _between:
+    if callback is _between or callback is _until:
         return _PH_RE
     if name in ("root",):
         return re.compile("√")

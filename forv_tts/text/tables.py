@@ -751,4 +751,7 @@ JAMO_RUN_SYLLABLES: dict[str, str] = {
 }
 
 # Latin abbreviations whose period does not end a sentence.
-ABBREVIATIONS = _words("mr mrs ms dr prof st vs etc e.g i.e inc ltd co jr sr no fig vol p pp")
+ABBREVIATIONS = _words(
+    "mr mrs ms dr prof st vs etc e.g i.e inc ltd co jr sr no fig vol p pp tel ext jan feb mar apr jun jul "
+    "aug sep sept oct nov dec"
+)

@@ -145,6 +145,8 @@ CASES: dict[str, list[tuple[str, str]]] = {
         ("월~금 09:00~18:00", "월요일에서 금요일 아홉 시에서 십팔 시"),
         ("14:00~16:30", "십사 시에서 십육 시 삼십 분"),
         ("3~4kg", "삼 킬로그램에서 사 킬로그램"),
+        ("~5월 31일", "오월 삼십일 일까지"),  # a range sign with nothing before it: until
+        ("신청 기간: ~3/15(금)", "신청 기간, 삼월 십오 일 금요일까지"),
     ],
     "time": [
         # Hours native up to 12 (세 시), Sino on the 24-hour clock; minutes/seconds Sino; leading 0 silent.
@@ -235,6 +237,8 @@ CASES: dict[str, list[tuple[str, str]]] = {
         ("1990s", "천구백구십 년대"),
         ("-10℃", "마이너스 십 도"),
         ("220V", "이백이십 볼트"),
+        ("설탕 200 g과 물 2 L", "설탕 이백 그램과 물 이 리터"),  # a space before a one-letter unit
+        ("3 A 등급", "삼 에이 등급"),  # … but not before a grade letter
     ],
     "fraction": [
         # 분모 first: b분의 a; mixed numbers with 과/와; negative; roots (루트).
