@@ -23,11 +23,13 @@ import threading
 import time
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from forv_tts import espeak_phonemes
 from forv_tts.audio import Audio
 from forv_tts.errors import InvalidInputError, NothingToSayError, SynthesisError, VoiceLoadError
 from forv_tts.models import BUILTIN_VOICE_ID, ENGINE_ESPEAK, VoiceInfo
@@ -42,12 +44,51 @@ DEFAULT_RATE_WPM = 175  # espeakRATE_NORMAL
 MIN_RATE_WPM = 80  # espeakRATE_MINIMUM
 MAX_RATE_WPM = 450  # espeakRATE_MAXIMUM
 
+
+@dataclass(frozen=True)
+class Tuning:
+    """How the built-in voice speaks; the defaults are what bench/intelligibility.py's judge liked best.
+
+    Module-level (`TUNING`) so the bench can try alternatives without a second code path.
+    """
+
+    phonemes: bool = False  # speak our own phoneme string ([[...]]) instead of letting espeak read Hangul
+    rate: int = DEFAULT_RATE_WPM  # words per minute at length_scale 1
+    pitch: int = -1  # espeak's 0-100 base pitch; -1 keeps the voice's
+    pitch_range: int = -1  # espeak's 0-100 pitch range; -1 keeps the voice's
+    word_gap: int = 0  # extra pause between words, in units of 10 ms at normal speed
+    variant: str = ""  # an espeak voice variant ("m3", "f2", ...), appended as ko+variant
+    coda_k: str = "k"
+    coda_t: str = "t"
+    coda_l: str = "l"
+    flap: str = "*"
+    initial_lax: str = "voiceless"
+    stress: str = "first"
+
+    def style(self) -> espeak_phonemes.Style:
+        """The phoneme-spelling choices, for `espeak_phonemes.to_phoneme_input`."""
+        return espeak_phonemes.Style(
+            coda_k=self.coda_k,
+            coda_t=self.coda_t,
+            coda_l=self.coda_l,
+            flap=self.flap,
+            initial_lax=self.initial_lax,
+            stress=self.stress,
+        )
+
+
+TUNING = Tuning()
+
 # speak_lib.h constants.
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _INITIALIZE_DONT_EXIT = 0x8000  # without it a missing data directory calls exit() inside the library
 _CHARS_UTF8 = 1
+_PHONEME_INPUT = 0x100  # espeakPHONEMES: honour [[...]] in the text
 _POS_CHARACTER = 1
 _PARAM_RATE = 1
+_PARAM_PITCH = 3
+_PARAM_RANGE = 4
+_PARAM_WORDGAP = 7
 _PHONEMES_IPA = 0x02
 
 # Trimming: samples below this magnitude count as silence; keep a little of it so onsets stay soft.
@@ -201,8 +242,9 @@ def _session() -> Iterator[tuple[ctypes.CDLL, int]]:
             raise VoiceLoadError(f"libespeak-ng failed to initialise with data from {data_path}")
         try:
             lib.espeak_SetSynthCallback(_CALLBACK)
-            if lib.espeak_SetVoiceByName(VOICE_NAME.encode()) != 0:
-                raise VoiceLoadError(f"espeak-ng has no '{VOICE_NAME}' voice in {data_path}")
+            name = VOICE_NAME + (f"+{TUNING.variant}" if TUNING.variant else "")
+            if lib.espeak_SetVoiceByName(name.encode()) != 0:
+                raise VoiceLoadError(f"espeak-ng has no '{name}' voice in {data_path}")
             if not _checked:
                 if rate != SAMPLE_RATE:
                     log.warning("libespeak-ng reports %d Hz, expected %d Hz", rate, SAMPLE_RATE)
@@ -239,13 +281,27 @@ def clean_text(text: str) -> str:
     return kept
 
 
+def espeak_input(cleaned: str) -> str:
+    """What espeak is given for a cleaned sentence: our phonemes (`TUNING.phonemes`) or the Hangul.
+
+    Bare jamo and other Hangul that is not a precomposed syllable have no phoneme spelling here, so a
+    sentence containing any goes to espeak as text.
+    """
+    if not TUNING.phonemes:
+        return cleaned
+    if any(_is_hangul(ch) and espeak_phonemes.decompose(ch) is None for ch in cleaned):
+        return cleaned
+    return espeak_phonemes.to_phoneme_input(cleaned, TUNING.style())
+
+
 def _rate_for(length_scale: float | None) -> int:
     """Words per minute for a length scale (2.0 = half speed), clamped to what espeak accepts."""
+    base = TUNING.rate
     if length_scale is None:
-        return DEFAULT_RATE_WPM
+        return base
     if not math.isfinite(length_scale) or length_scale <= 0:
         raise InvalidInputError(f"length_scale must be a positive number, not {length_scale}")
-    wanted = round(DEFAULT_RATE_WPM / length_scale)
+    wanted = round(base / length_scale)
     rate = min(max(wanted, MIN_RATE_WPM), MAX_RATE_WPM)
     if rate != wanted:
         log.warning("built-in voice: length_scale %.2f is out of range; using %d wpm", length_scale, rate)
@@ -291,12 +347,20 @@ class EspeakVoice:
         del seed  # espeak-ng has no seedable randomness here: the same text always gives the same samples
         cleaned = clean_text(text)
         wpm = _rate_for(length_scale)
-        data = cleaned.encode("utf-8")
+        data = espeak_input(cleaned).encode("utf-8")
         t0 = time.perf_counter()
         with _lock, _session() as (lib, sample_rate):
             if lib.espeak_SetParameter(_PARAM_RATE, wpm, 0) != 0:
                 raise SynthesisError(f"espeak-ng rejected speaking rate {wpm}")
-            err = lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
+            for param, value in (
+                (_PARAM_PITCH, TUNING.pitch),
+                (_PARAM_RANGE, TUNING.pitch_range),
+                (_PARAM_WORDGAP, TUNING.word_gap),
+            ):
+                if value >= 0 and lib.espeak_SetParameter(param, value, 0) != 0:
+                    raise SynthesisError(f"espeak-ng rejected parameter {param} = {value}")
+            flags = _CHARS_UTF8 | _PHONEME_INPUT
+            err = lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0, flags, None, None)
             if err != 0:
                 raise SynthesisError(f"espeak-ng failed to synthesise (error {err})")
             if lib.espeak_Synchronize() != 0:
