@@ -16,9 +16,12 @@ from __future__ import annotations
 import _ctypes
 import contextlib
 import ctypes
+import hashlib
 import logging
 import math
 import os
+import shutil
+import tempfile
 import threading
 import time
 import unicodedata
@@ -58,6 +61,9 @@ class Tuning:
     pitch_range: int = -1  # espeak's 0-100 pitch range; -1 keeps the voice's
     word_gap: int = 0  # extra pause between words, in units of 10 ms at normal speed
     variant: str = ""  # an espeak voice variant ("m3", "f2", ...), appended as ko+variant
+    # Extra voice-file attributes ("formant 1 90 85 130; stressAdd 10 10 0 0 0 0 -30 -30"), written
+    # with lang/ko's into a voice of our own in an overlay of the data directory (`_voice_data`).
+    voice: str = ""
     coda_k: str = "k"
     coda_t: str = "t"
     coda_l: str = "l"
@@ -214,6 +220,47 @@ def _unload(lib: ctypes.CDLL, lib_path: Path) -> None:
     )
 
 
+_OVERLAY_VOICE = "forv-ko"
+
+
+def _voice_data(data_path: Path, attributes: str) -> tuple[Path, str]:
+    """A data directory whose voices/ holds our own Korean voice file, and that voice's name.
+
+    espeak-ng reads voice attributes (formants, stress lengths, intonation) only from voice files in
+    its data directory, and the wheel's directory is not ours to write. So the overlay, built once
+    under the cache directory and named by its content, links every entry of the wheel's directory
+    and adds voices/forv-ko: lang/ko plus `attributes`. Where it cannot be built, the stock voice.
+    """
+    from forv_tts.paths import cache_dir
+
+    body = (data_path / "lang" / "ko").read_text(encoding="utf-8").rstrip("\n") + "\n"
+    body += "".join(line.strip() + "\n" for line in attributes.split(";") if line.strip())
+    digest = hashlib.sha256(f"{data_path}\n{body}".encode()).hexdigest()[:16]
+    root = cache_dir() / f"espeak-ng-data-{digest}"
+    if (root / "voices" / _OVERLAY_VOICE).is_file():
+        return root, _OVERLAY_VOICE
+    try:
+        root.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=root.name + ".", dir=root.parent))
+        for entry in data_path.iterdir():
+            if entry.name != "voices":
+                (tmp / entry.name).symlink_to(entry)
+        (tmp / "voices").mkdir()
+        for entry in (data_path / "voices").iterdir():
+            (tmp / "voices" / entry.name).symlink_to(entry)
+        (tmp / "voices" / _OVERLAY_VOICE).write_text(body, encoding="utf-8")
+        try:
+            tmp.rename(root)
+        except OSError:  # another process built it first
+            shutil.rmtree(tmp, ignore_errors=True)
+    except OSError as exc:
+        log.warning(
+            "built-in voice: cannot build its voice data under %s (%s); using espeak's own", root, exc
+        )
+        return data_path, VOICE_NAME
+    return root, _OVERLAY_VOICE
+
+
 @contextlib.contextmanager
 def _session() -> Iterator[tuple[ctypes.CDLL, int]]:
     """A freshly loaded and initialised libespeak-ng with the Korean voice, unloaded again on exit.
@@ -228,6 +275,9 @@ def _session() -> Iterator[tuple[ctypes.CDLL, int]]:
     if paths is None:
         raise VoiceLoadError("the built-in voice needs the espeakng-loader package; reinstall forv-tts")
     lib_path, data_path = paths
+    voice_name = VOICE_NAME
+    if TUNING.voice:
+        data_path, voice_name = _voice_data(data_path, TUNING.voice)
     t0 = time.perf_counter()
     try:
         lib = ctypes.CDLL(str(lib_path))
@@ -242,7 +292,7 @@ def _session() -> Iterator[tuple[ctypes.CDLL, int]]:
             raise VoiceLoadError(f"libespeak-ng failed to initialise with data from {data_path}")
         try:
             lib.espeak_SetSynthCallback(_CALLBACK)
-            name = VOICE_NAME + (f"+{TUNING.variant}" if TUNING.variant else "")
+            name = voice_name + (f"+{TUNING.variant}" if TUNING.variant else "")
             if lib.espeak_SetVoiceByName(name.encode()) != 0:
                 raise VoiceLoadError(f"espeak-ng has no '{name}' voice in {data_path}")
             if not _checked:

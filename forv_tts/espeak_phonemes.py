@@ -117,7 +117,7 @@ class Style:
     coda_l: str = "l"  # coda ㄹ: clear "l" or dark "L" (espeak's ko_rules)
     flap: str = "*"  # ㄹ between vowels
     initial_lax: str = "voiceless"  # word-initial ㄱㄷㅂㅈ: "voiceless" (k t p tS;) or "voiced" (g d b)
-    stress: str = "first"  # "first": ' on each word's first syllable; "none"; "last": on the last word only
+    stress: str = "first"  # where espeak's stress marks go: one of STRESS_MODES (see _render)
 
 
 def decompose(syllable: str) -> tuple[str, str, str] | None:
@@ -162,12 +162,29 @@ def word_phonemes(word: str, style: Style = Style()) -> list[str]:
     return out
 
 
-def _stressed(syllables: list[str], mark: bool) -> str:
-    if not syllables:
-        return ""
-    if not mark:
-        return "".join(syllables)
-    return "'" + "".join(syllables)
+STRESS_MODES = ("first", "second", "final", "secondary", "all", "none", "last")
+
+
+def _render(syllables: list[str], mode: str, last_word: bool) -> str:
+    """A word's syllables with espeak stress marks: `'` primary, `,` secondary.
+
+    Korean has no lexical stress, but espeak lengthens and raises stressed syllables and hangs its
+    intonation on them, so where the marks go is a prosody choice the judge makes (`Style.stress`).
+    """
+    marks = [""] * len(syllables)
+    if mode == "first" or (mode == "last" and last_word):
+        marks[0] = "'"
+    elif mode == "second":
+        marks[min(1, len(syllables) - 1)] = "'"
+    elif mode == "final":
+        marks[-1] = "'"
+    elif mode == "secondary":
+        marks[0] = ","
+    elif mode == "all":
+        marks = ["'"] + [","] * (len(syllables) - 1)
+    elif mode not in ("none", "last"):
+        raise ValueError(f"unknown stress mode {mode!r}; use one of {', '.join(STRESS_MODES)}")
+    return "".join(m + syl for m, syl in zip(marks, syllables, strict=True))
 
 
 def to_phoneme_input(text: str, style: Style = Style()) -> str:
@@ -208,14 +225,9 @@ def to_phoneme_input(text: str, style: Style = Style()) -> str:
     pieces: list[str] = []
     last_clause = len(clauses) - 1
     for ci, (clause_words, mark) in enumerate(clauses):
-        rendered = []
-        for wi, syllables in enumerate(clause_words):
-            if style.stress == "first":
-                stress = True
-            elif style.stress == "last":
-                stress = ci == last_clause and wi == len(clause_words) - 1
-            else:
-                stress = False
-            rendered.append(_stressed(syllables, stress))
+        rendered = [
+            _render(syllables, style.stress, ci == last_clause and wi == len(clause_words) - 1)
+            for wi, syllables in enumerate(clause_words)
+        ]
         pieces.append("[[" + " ".join(rendered) + "]]" + mark)
     return " ".join(pieces)
