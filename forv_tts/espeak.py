@@ -55,12 +55,12 @@ class Tuning:
     Module-level (`TUNING`) so the bench can try alternatives without a second code path.
     """
 
-    phonemes: bool = False  # speak our own phoneme string ([[...]]) instead of letting espeak read Hangul
-    rate: int = DEFAULT_RATE_WPM  # words per minute at length_scale 1
+    phonemes: bool = True  # speak our own phoneme string ([[...]]) instead of letting espeak read Hangul
+    rate: int = 150  # espeak "words" per minute at length_scale 1 (its default is 175)
     pitch: int = -1  # espeak's 0-100 base pitch; -1 keeps the voice's
     pitch_range: int = -1  # espeak's 0-100 pitch range; -1 keeps the voice's
     word_gap: int = 0  # extra pause between words, in units of 10 ms at normal speed
-    variant: str = ""  # an espeak voice variant ("m3", "f2", ...), appended as ko+variant
+    variant: str = "m5"  # an espeak voice variant ("m3", "f2", ...), appended as ko+variant
     # Extra voice-file attributes ("formant 1 90 85 130; stressAdd 10 10 0 0 0 0 -30 -30"), written
     # with lang/ko's into a voice of our own in an overlay of the data directory (`_voice_data`).
     voice: str = ""
