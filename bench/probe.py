@@ -10,7 +10,8 @@
 `forv-*` measure forv-tts (import, `load_voice`, synthesis of the texts in bench/sentences.txt);
 `coqui-*` do the same with coqui-tts 0.28's own `TTS.utils.synthesizer.Synthesizer` on the modern-format
 checkpoint; `coqui-cli` runs coqui's `tts` entry point (`TTS.bin.synthesize.main`) unchanged, after the
-placeholder modules of `forv_tts._compat` have satisfied coqui's import-time torchaudio/torchcodec check
+placeholder modules of `forv_tts.voices.coqui.compat` have satisfied coqui's import-time
+torchaudio/torchcodec check
 (the installed `tts` script cannot start without torchaudio; see BENCHMARKS.md).
 
 Timing is `time.perf_counter()`; real-time factor = synthesis seconds / seconds of audio produced.
@@ -74,7 +75,8 @@ def forv_load(member: str, threads: int | None) -> dict[str, Any]:
     import torch
 
     _set_threads(threads)
-    from forv_tts.models import find_voice, load_voice
+    from forv_tts.voices.layout import find_voice
+    from forv_tts.voices.registry import load_voice
 
     t1 = time.perf_counter()
     info = find_voice(member, _voice_dir())
@@ -116,10 +118,13 @@ def forv_rtf(
     import torch
 
     _set_threads(threads)
-    from forv_tts import coqui_voice as cv
     from forv_tts.audio import DEFAULT_PAUSE_S
-    from forv_tts.models import FORMAT_LEGACY, find_voice, load_voice
-    from forv_tts.pipeline import prepare_text, synthesize_sentences
+    from forv_tts.synthesis import prepare_text, synthesize_sentences
+    from forv_tts.voices.base import FORMAT_LEGACY
+    from forv_tts.voices.coqui import networks as cnet
+    from forv_tts.voices.coqui import voice as cv
+    from forv_tts.voices.layout import find_voice
+    from forv_tts.voices.registry import load_voice
 
     info = find_voice(member, _voice_dir())
     # The default (what `say`/`batch` use) runs the vocoder on channels-last activations; --plain-conv
@@ -156,7 +161,7 @@ def forv_rtf(
     for sentence in prepare_text(read_sentences()["medium"]):
         ids = voice.tokenize(sentence)
         with torch.inference_mode():
-            mel = cv.glow_infer(
+            mel = cnet.glow_infer(
                 voice.glow,
                 ids,
                 noise_scale=voice.noise_scale,
@@ -173,14 +178,14 @@ def forv_rtf(
 
 def coqui_jamo_text(text: str) -> str:
     """What forv-tts hands the model (normalised, g2pk, conjoining jamo), as one string for coqui."""
-    from forv_tts import coqui_voice as cv
-    from forv_tts.pipeline import prepare_text
+    from forv_tts.synthesis import prepare_text
+    from forv_tts.voices.coqui import tokenizer as ctok
 
-    return " ".join(cv.to_text_form(s, cv.TEXT_JAMO) for s in prepare_text(text))
+    return " ".join(ctok.to_text_form(s, ctok.TEXT_JAMO) for s in prepare_text(text))
 
 
 def _coqui_synthesizer(member: str) -> Any:
-    from forv_tts._compat import ensure_coqui_importable
+    from forv_tts.voices.coqui.compat import ensure_coqui_importable
 
     ensure_coqui_importable()
     sys.path.insert(0, str(BENCH))
@@ -202,7 +207,7 @@ def coqui_load(member: str, threads: int | None) -> dict[str, Any]:
     import torch
 
     _set_threads(threads)
-    from forv_tts._compat import ensure_coqui_importable
+    from forv_tts.voices.coqui.compat import ensure_coqui_importable
 
     ensure_coqui_importable()
     import TTS.utils.synthesizer  # noqa: F401
@@ -268,7 +273,7 @@ def coqui_rtf(member: str, threads: int | None, repeats: int, texts: list[str] |
 
 def coqui_cli(args: list[str]) -> None:
     """coqui's own `tts` CLI entry point, unchanged, with the torchaudio/torchcodec import check met."""
-    from forv_tts._compat import ensure_coqui_importable
+    from forv_tts.voices.coqui.compat import ensure_coqui_importable
 
     ensure_coqui_importable()
     from TTS.bin.synthesize import main

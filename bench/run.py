@@ -238,9 +238,10 @@ def model_flops() -> dict[str, float]:
         f"sys.path.insert(0, {str(ROOT)!r}); sys.path.insert(0, {str(BENCH)!r})\n"
         "from torch.utils.flop_counter import FlopCounterMode\n"
         "import voices, probe\n"
-        "from forv_tts import coqui_voice as cv\n"
-        "from forv_tts.models import find_voice, load_voice\n"
-        "from forv_tts.pipeline import prepare_text\n"
+        "from forv_tts.voices.coqui import networks as cv\n"
+        "from forv_tts.voices.layout import find_voice\n"
+        "from forv_tts.voices.registry import load_voice\n"
+        "from forv_tts.synthesis import prepare_text\n"
         "v = load_voice(find_voice('1', voices.VOICES))\n"
         "glow = voc = samples = 0\n"
         "for s in prepare_text(probe.read_sentences()['medium']):\n"
@@ -857,7 +858,7 @@ def render(res: dict[str, Any], baseline: dict[str, Any] | None, command: str) -
             "without torchaudio and torchcodec, and torchaudio cannot be installed beside the pinned CPU torch. The "
             "coqui CLI figures therefore run coqui's unchanged entry point `TTS.bin.synthesize.main` via "
             "`python bench/probe.py coqui-cli -- ARGS`, which first installs forv-tts's placeholder modules for the "
-            "two absent packages (`forv_tts._compat.ensure_coqui_importable`); nothing else differs."
+            "two absent packages (`forv_tts.voices.coqui.compat.ensure_coqui_importable`); nothing else differs."
         )
         add("")
     add("## Start-up and cold `say`")

@@ -20,11 +20,12 @@ import numpy as np
 import pytest
 import torch
 
-from forv_tts import _compat
-from forv_tts import checkpoint as ck
-from forv_tts import coqui_voice as cv
-from forv_tts.coqui_voice import CoquiVoice
-from forv_tts.models import member_info
+from forv_tts.voices.coqui import checkpoint as ck
+from forv_tts.voices.coqui import compat as _compat
+from forv_tts.voices.coqui import networks as cnet
+from forv_tts.voices.coqui import vocoder as cvoc
+from forv_tts.voices.coqui.voice import CoquiVoice
+from forv_tts.voices.layout import member_info
 
 TEXTS = ["안녕하세요, 만나서 반갑습니다.", "오늘 날씨가 정말 좋네요!"]
 
@@ -32,7 +33,7 @@ TEXTS = ["안녕하세요, 만나서 반갑습니다.", "오늘 날씨가 정말
 def _plain_voice(info: Any, monkeypatch: pytest.MonkeyPatch) -> CoquiVoice:
     """The voice built the straightforward way: random init, file pages kept until the load ends."""
     with monkeypatch.context() as m:
-        m.setattr(cv, "_SkipRandomInit", contextlib.nullcontext)
+        m.setattr(cnet, "_SkipRandomInit", contextlib.nullcontext)
         m.setattr(ck.MappedPages, "__bool__", lambda self: False)  # keep the file pages resident
         return CoquiVoice(info)
 
@@ -70,7 +71,7 @@ def test_skip_random_init_is_scoped_and_thread_local() -> None:
         torch.manual_seed(0)
         seen.append(torch.nn.Linear(64, 64).weight.detach().clone())
 
-    with cv._SkipRandomInit():
+    with cnet._SkipRandomInit():
         worker = threading.Thread(target=other_thread)
         worker.start()
         worker.join()
@@ -90,7 +91,7 @@ def counting():
     calls.append(1)
     return original()
 m.packages_distributions = counting
-from forv_tts._compat import import_coqui
+from forv_tts.voices.coqui.compat import import_coqui
 import_coqui()
 import TTS, TTS.utils.import_utils as iu
 assert m.packages_distributions is counting
@@ -187,7 +188,7 @@ def test_lazy_coercion_gives_typers_own_answers() -> None:
     import typer.main
     from typer._coercion import build_runtime_param
 
-    from forv_tts import cli
+    from forv_tts.cli import root as cli
 
     group = typer.main.get_command(cli.app)
     ctx = group.make_context("forv-tts", ["say", "x"], resilient_parsing=True)
@@ -217,7 +218,7 @@ def test_lazy_coercion_gives_typers_own_answers() -> None:
 def test_say_does_not_import_pydantic() -> None:
     code = (
         "import sys\n"
-        "import forv_tts.pipeline as p\n"
+        "import forv_tts.synthesis as p\n"
         "class R: path = 'x.wav'; extra = {}\n"
         "p.say = lambda text, **kw: R()\n"
         "sys.argv = ['forv-tts', 'say', '안녕', '-o', 'x.wav', '--member', '3', '--step', '10',\n"
@@ -256,14 +257,14 @@ def test_fast_convolutions_stay_within_a_tenth_of_a_16_bit_step(
     plain = CoquiVoice(info, fast_convolutions=False)
     fast = CoquiVoice(info)  # the default
     assert fast.channels_last and not plain.channels_last
-    convs = [m for m in fast.vocoder.modules() if isinstance(m.forward, cv._Conv1dAs2d)]
-    upsampled = [m for m in fast.vocoder.modules() if isinstance(m.forward, cv._SubPixelUpsample)]
+    convs = [m for m in fast.vocoder.modules() if isinstance(m.forward, cvoc._Conv1dAs2d)]
+    upsampled = [m for m in fast.vocoder.modules() if isinstance(m.forward, cvoc._SubPixelUpsample)]
     assert len(upsampled) == 4  # HiFi-GAN v2's four upsampling layers
     assert len(convs) == 2 + 4 * 3 * 6  # conv_pre, conv_post, 4 stages x 3 resblocks x 6 convolutions
-    fast_forwards = (cv._Conv1dAs2d, cv._SubPixelUpsample)
+    fast_forwards = (cvoc._Conv1dAs2d, cvoc._SubPixelUpsample)
     assert not any(isinstance(m.forward, fast_forwards) for m in plain.vocoder.modules())
     calls: list[str] = []
-    real_conv, real_up = cv._Conv1dAs2d.__call__, cv._SubPixelUpsample.kernel
+    real_conv, real_up = cvoc._Conv1dAs2d.__call__, cvoc._SubPixelUpsample.kernel
 
     def spy_conv(self: Any, x: torch.Tensor) -> torch.Tensor:
         calls.append(f"conv:{x.dim()}:{x.is_contiguous(memory_format=torch.channels_last)}")
@@ -273,8 +274,8 @@ def test_fast_convolutions_stay_within_a_tenth_of_a_16_bit_step(
         calls.append("upsample")
         return real_up(self)
 
-    monkeypatch.setattr(cv._Conv1dAs2d, "__call__", spy_conv)
-    monkeypatch.setattr(cv._SubPixelUpsample, "kernel", spy_up)
+    monkeypatch.setattr(cvoc._Conv1dAs2d, "__call__", spy_conv)
+    monkeypatch.setattr(cvoc._SubPixelUpsample, "kernel", spy_up)
     with _threads(threads):
         for seed, text in enumerate(TEXTS):
             x = plain.synthesize(text, seed=seed).samples
@@ -290,7 +291,7 @@ def test_fast_convolutions_stay_within_a_tenth_of_a_16_bit_step(
 
 def _generator(**changes: Any) -> Any:
     """A tiny coqui `HifiganGenerator` (random weights, weight norm folded as at inference)."""
-    from forv_tts._compat import import_coqui
+    from forv_tts.voices.coqui.compat import import_coqui
 
     import_coqui()
     from TTS.vocoder.models.hifigan_generator import HifiganGenerator
@@ -325,12 +326,12 @@ def _generator(**changes: Any) -> Any:
 def test_channels_last_generator_matches_coquis_forward(changes: dict[str, Any]) -> None:
     gen = _generator(**changes)
     reference = _generator(**changes)
-    assert cv._channels_last(gen)
+    assert cvoc._channels_last(gen)
     with torch.inference_mode():
         for length in (1, 3, 40):
             mel = torch.randn(2, 6, length)
             want = reference.forward(mel)
-            got = gen.forward(cv.to_channels_last(mel)).squeeze(2)
+            got = gen.forward(cvoc.to_channels_last(mel)).squeeze(2)
             assert got.shape == want.shape
             torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
             assert torch.equal(gen.forward(mel), want)  # a 3-D input takes every layer's own forward
@@ -340,33 +341,33 @@ def test_channels_last_generator_matches_coquis_forward(changes: dict[str, Any])
 def test_vocoder_width_buckets_give_coquis_samples(length: int, monkeypatch: pytest.MonkeyPatch) -> None:
     gen = _generator()
     reference = _generator()
-    assert cv._channels_last(gen)
+    assert cvoc._channels_last(gen)
     widths: list[int] = []
-    real_zero_tail = cv._zero_tail
+    real_zero_tail = cvoc._zero_tail
 
     def spy(out: torch.Tensor, width: int) -> torch.Tensor:
         widths.append(width)
         return real_zero_tail(out, width)
 
-    monkeypatch.setattr(cv, "_zero_tail", spy)
+    monkeypatch.setattr(cvoc, "_zero_tail", spy)
     mel = torch.randn(1, 6, length, generator=torch.Generator().manual_seed(length))
     with torch.inference_mode():
         want = reference.inference(mel)
-        exact = cv.vocode_channels_last(gen, mel, step=1)  # no bucket: every width is the real one
+        exact = cvoc.vocode_channels_last(gen, mel, step=1)  # no bucket: every width is the real one
         widths.clear()
-        got = cv.vocode_channels_last(gen, mel, step=32)
+        got = cvoc.vocode_channels_last(gen, mel, step=32)
     assert got.shape == exact.shape == want.shape
     torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(got, exact, rtol=1e-6, atol=1e-6)
     padded = length + 2 * gen.inference_padding
     bucket = -(-padded // 32) * 32
     assert set(widths) == {bucket, bucket * 4, bucket * 8}  # each stage ran at the bucketed width
-    assert cv._valid_widths.table == {}  # nothing left behind for the next call on this thread
+    assert cvoc._valid_widths.table == {}  # nothing left behind for the next call on this thread
 
     if bucket != padded:  # without the zeroed tails, the padding would leak into the real signal
-        monkeypatch.setattr(cv, "_zero_tail", lambda out, width: out)
+        monkeypatch.setattr(cvoc, "_zero_tail", lambda out, width: out)
         with torch.inference_mode():
-            leaky = cv.vocode_channels_last(gen, mel, step=32)
+            leaky = cvoc.vocode_channels_last(gen, mel, step=32)
         assert not torch.allclose(leaky, want, rtol=1e-4, atol=1e-4)
 
 
@@ -381,8 +382,8 @@ def test_vocoder_width_buckets_give_coquis_samples(length: int, monkeypatch: pyt
 )
 def test_channels_last_leaves_uncovered_generators_alone(changes: dict[str, Any]) -> None:
     gen = _generator(**changes)
-    assert not cv._channels_last(gen)
-    assert not any(isinstance(m.forward, (cv._Conv1dAs2d, cv._SubPixelUpsample)) for m in gen.modules())
+    assert not cvoc._channels_last(gen)
+    assert not any(isinstance(m.forward, (cvoc._Conv1dAs2d, cvoc._SubPixelUpsample)) for m in gen.modules())
 
 
 @pytest.mark.parametrize(
@@ -393,21 +394,21 @@ def test_channels_last_leaves_uncovered_generators_alone(changes: dict[str, Any]
         (torch.nn.Conv1d(4, 6, 3, padding=1, bias=False), 64),
         (torch.nn.Conv1d(4, 6, 5, groups=2, padding=2), 64),
         # narrow and wide: folded into rows of FOLD_ROW samples (one full row, a partial last row)
-        (torch.nn.Conv1d(8, 8, 11, dilation=5, padding=25), 2 * cv.FOLD_ROW + 7),
-        (torch.nn.Conv1d(16, 8, 7, padding=3, groups=2), cv.FOLD_ROW + 1),
-        (torch.nn.Conv1d(8, 8, 3, padding=1), cv.FOLD_ROW),  # exactly one row: not folded
+        (torch.nn.Conv1d(8, 8, 11, dilation=5, padding=25), 2 * cvoc.FOLD_ROW + 7),
+        (torch.nn.Conv1d(16, 8, 7, padding=3, groups=2), cvoc.FOLD_ROW + 1),
+        (torch.nn.Conv1d(8, 8, 3, padding=1), cvoc.FOLD_ROW),  # exactly one row: not folded
     ],
     ids=["pre", "dilated", "no-bias", "grouped", "folded-dilated", "folded-grouped", "one-row"],
 )
 def test_conv1d_as_2d_matches_conv1d(layer: torch.nn.Conv1d, length: int) -> None:
     torch.manual_seed(1)
     with torch.inference_mode():
-        as_2d = cv._Conv1dAs2d(layer)
+        as_2d = cvoc._Conv1dAs2d(layer)
         x = torch.randn(2, layer.in_channels, length)
         want = layer(x)
-        got = as_2d(cv.to_channels_last(x))
+        got = as_2d(cvoc.to_channels_last(x))
         assert got.shape == (2, layer.out_channels, 1, length)
-        assert got.is_contiguous(memory_format=torch.channels_last) or length > cv.FOLD_ROW
+        assert got.is_contiguous(memory_format=torch.channels_last) or length > cvoc.FOLD_ROW
         torch.testing.assert_close(got.squeeze(2), want, rtol=1e-5, atol=1e-5)
         assert torch.equal(as_2d(x), want)  # 3-D: the layer's own forward
 
@@ -421,12 +422,12 @@ def test_wide_narrow_convolutions_are_folded_into_rows(monkeypatch: pytest.Monke
         return real_conv2d(x, *args, **kwargs)
 
     monkeypatch.setattr(torch.nn.functional, "conv2d", spy)
-    narrow = cv._Conv1dAs2d(torch.nn.Conv1d(8, 8, 7, padding=3))
-    wide = cv._Conv1dAs2d(torch.nn.Conv1d(cv.FOLD_CHANNELS + 1, 4, 7, padding=3))
+    narrow = cvoc._Conv1dAs2d(torch.nn.Conv1d(8, 8, 7, padding=3))
+    wide = cvoc._Conv1dAs2d(torch.nn.Conv1d(cvoc.FOLD_CHANNELS + 1, 4, 7, padding=3))
     with torch.inference_mode():
-        narrow(cv.to_channels_last(torch.randn(1, 8, 3 * cv.FOLD_ROW - 5)))
-        wide(cv.to_channels_last(torch.randn(1, cv.FOLD_CHANNELS + 1, 3 * cv.FOLD_ROW - 5)))
-    assert shapes == [(1, 8, 3, cv.FOLD_ROW + 6), (1, cv.FOLD_CHANNELS + 1, 1, 3 * cv.FOLD_ROW - 5)]
+        narrow(cvoc.to_channels_last(torch.randn(1, 8, 3 * cvoc.FOLD_ROW - 5)))
+        wide(cvoc.to_channels_last(torch.randn(1, cvoc.FOLD_CHANNELS + 1, 3 * cvoc.FOLD_ROW - 5)))
+    assert shapes == [(1, 8, 3, cvoc.FOLD_ROW + 6), (1, cvoc.FOLD_CHANNELS + 1, 1, 3 * cvoc.FOLD_ROW - 5)]
 
 
 # in_channels, out_channels, kernel, stride, padding, bias: HiFi-GAN v1/v2/v3's layers, odd shapes
@@ -447,17 +448,17 @@ def test_subpixel_upsample_matches_transposed_convolution(
 ) -> None:
     torch.manual_seed(kernel * 100 + stride)
     up = torch.nn.ConvTranspose1d(c_in, c_out, kernel, stride, padding, bias=bias)
-    assert cv._SubPixelUpsample.applies_to(up)
-    sub = cv._SubPixelUpsample(up)
+    assert cvoc._SubPixelUpsample.applies_to(up)
+    sub = cvoc._SubPixelUpsample(up)
     lengths = [1, 2, 7, 50]
-    if c_in <= cv.FOLD_CHANNELS:
-        lengths.append(cv.FOLD_ROW + 3)  # the convolution runs folded into rows
+    if c_in <= cvoc.FOLD_CHANNELS:
+        lengths.append(cvoc.FOLD_ROW + 3)  # the convolution runs folded into rows
     with torch.inference_mode():
         for length in lengths:
             x = torch.randn(2, c_in, length)
-            want, got = up(x), sub(cv.to_channels_last(x))
+            want, got = up(x), sub(cvoc.to_channels_last(x))
             assert got.shape == (2, c_out, 1, length * stride)
-            if length <= cv.FOLD_ROW:
+            if length <= cvoc.FOLD_ROW:
                 assert got.is_contiguous(memory_format=torch.channels_last)  # interleaving was a view
             torch.testing.assert_close(got.squeeze(2), want, rtol=1e-5, atol=1e-5)
 
@@ -465,9 +466,9 @@ def test_subpixel_upsample_matches_transposed_convolution(
 def test_subpixel_upsample_follows_weight_changes_and_falls_back() -> None:
     torch.manual_seed(3)
     up = torch.nn.ConvTranspose1d(8, 4, 16, 8, 4)
-    sub = cv._SubPixelUpsample(up)
+    sub = cvoc._SubPixelUpsample(up)
     x = torch.randn(1, 8, 9)
-    x4 = cv.to_channels_last(x)
+    x4 = cvoc.to_channels_last(x)
     with torch.no_grad():
         torch.testing.assert_close(sub(x4).squeeze(2), up(x), rtol=1e-5, atol=1e-5)
         up.weight.mul_(-2.0)  # in place: the equivalent kernel follows
@@ -494,7 +495,7 @@ def test_subpixel_upsample_follows_weight_changes_and_falls_back() -> None:
 def test_subpixel_upsample_applies_only_to_exact_multiples(
     layer: torch.nn.ConvTranspose1d, applies: bool
 ) -> None:
-    assert cv._SubPixelUpsample.applies_to(layer) is applies
+    assert cvoc._SubPixelUpsample.applies_to(layer) is applies
 
 
 @pytest.mark.parametrize(("given", "expected"), [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
@@ -568,6 +569,7 @@ def _forv_tts(
     env = {k: v for k, v in {**os.environ, **(env or {})}.items() if k != "FORV_TTS_DEFER_TORCH_META"}
     if not defer:
         env["FORV_TTS_DEFER_TORCH_META"] = "0"
+    env["FORV_TTS_ENGINE"] = "torch"  # the deferral is a torch-engine start-up trick
     return subprocess.run(
         [str(forv), "--debug", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300
     )

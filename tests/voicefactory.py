@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from forv_tts._compat import ensure_coqui_importable  # noqa: E402
+from forv_tts.voices.coqui.compat import ensure_coqui_importable  # noqa: E402
 
 Format = Literal["modern", "legacy"]
 Charset = Literal["jamo", "syllable", "compat"]
@@ -283,7 +283,7 @@ def vocoder_config(spec: VoiceSpec) -> dict[str, Any]:
 
 def build_glow_model(config: dict[str, Any], num_chars: int, spec: VoiceSpec) -> torch.nn.Module:
     """A coqui GlowTTS with random weights and ~`frames_per_token` frames per token."""
-    from forv_tts.coqui_voice import build_glow
+    from forv_tts.voices.coqui.networks import build_glow
 
     torch.manual_seed(spec.seed)
     model = build_glow(config, num_chars)
@@ -297,7 +297,7 @@ def build_glow_model(config: dict[str, Any], num_chars: int, spec: VoiceSpec) ->
 
 def build_vocoder_model(config: dict[str, Any], spec: VoiceSpec) -> torch.nn.Module:
     """A coqui HifiganGenerator with random weights and a speech-like output level."""
-    from forv_tts.coqui_voice import build_hifigan
+    from forv_tts.voices.coqui.networks import build_hifigan
 
     torch.manual_seed(spec.seed + 1)
     model = build_hifigan(config)

@@ -1,0 +1,159 @@
+"""The batch manifest: one JSON Lines record per input line, appended, fsynced, torn tails ignored."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import uuid as _uuid
+from pathlib import Path
+from typing import Any
+
+from forv_tts.errors import UsageError
+
+log = logging.getLogger(__name__)
+
+EXIT_INTERRUPTED = 130
+
+FORMAT_TEXT = "text"
+FORMAT_JSONL = "jsonl"
+FORMATS = (FORMAT_TEXT, FORMAT_JSONL)
+STATUS_OK = "ok"
+STATUS_FAILED = "failed"
+STATUS_SKIPPED = "skipped"
+MANIFEST_NAME = "manifest.jsonl"
+
+# Fixed namespace for derived uuids: uuid5(_NAMESPACE, "<input sha256>:<line>").
+_NAMESPACE = _uuid.UUID("6f0c8a52-3b1e-5d7a-9c41-2e8f7b6d4a10")
+_MAX_POOL_RESTARTS = 3
+_TICK_S = 0.25
+_MAX_FAILURES_LISTED = 50
+
+
+# --- manifest -------------------------------------------------------------------------------------
+
+
+def read_manifest(path: Path) -> list[dict[str, Any]]:
+    """Records of a manifest; lines that do not parse (a torn write after kill -9) are skipped."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    records: list[dict[str, Any]] = []
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            log.warning("%s: ignoring unreadable line %d (a write cut short by a crash?)", path, number)
+            continue
+        if isinstance(record, dict) and isinstance(record.get("line"), int):
+            records.append(record)
+    return records
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+class ManifestWriter:
+    """Appends one record per call with a single write + fsync; holds an exclusive lock on the file."""
+
+    def __init__(self, path: Path, keep: list[dict[str, Any]] | None = None) -> None:
+        self.path = path
+        self._fd = -1
+        path.parent.mkdir(parents=True, exist_ok=True)
+        guard = -1
+        if keep is not None:
+            # Lock the old file before replacing it, so a run still writing to it is noticed.
+            guard = self._locked(os.open(path, os.O_RDONLY))
+            self._rewrite(keep)
+        try:
+            self._fd = self._locked(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
+        finally:
+            if guard >= 0:
+                os.close(guard)
+
+    def _locked(self, fd: int) -> int:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise UsageError(
+                f"{self.path} is in use by another forv-tts batch: wait for it or pick another --manifest"
+            ) from None
+        return fd
+
+    def _rewrite(self, records: list[dict[str, Any]]) -> None:
+        """Replace the manifest atomically (temp file, fsync, rename): a crash leaves the old or the new."""
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.part")
+        data = b"".join(_encode(r) for r in records)
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+        _fsync_dir(self.path.parent)
+
+    def write(self, record: dict[str, Any]) -> None:
+        """Append one record durably."""
+        os.write(self._fd, _encode(record))
+        os.fsync(self._fd)
+
+    def close(self) -> None:
+        """Release the lock."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+RECORD_KEYS = (
+    "line",
+    "status",
+    "error",
+    "member",
+    "uuid",
+    "created_at",
+    "text",
+    "normalized",
+    "path",
+    "duration",
+    "sample_rate",
+    "sha256",
+    "uri",
+    "seed",
+    "length_scale",
+    "normalize",
+    "seconds",
+    "warnings",
+    "input_sha256",
+    "run_date",
+)
+
+
+def _encode(record: dict[str, Any]) -> bytes:
+    """One manifest line: every record has the same keys, in the same order (null when not known)."""
+    ordered = {key: record.get(key) for key in RECORD_KEYS}
+    ordered.update((k, v) for k, v in record.items() if k not in ordered)
+    return (json.dumps(ordered, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+def file_sha256(path: Path) -> str | None:
+    """sha256 of a file, or None when it cannot be read."""
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError:
+        return None
+    return h.hexdigest()

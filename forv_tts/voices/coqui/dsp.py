@@ -1,0 +1,108 @@
+"""Coqui's `AudioProcessor` arithmetic a voice needs at inference (mel scaling, interpolation, peak level).
+
+Small numpy copies (torch only inside `interpolate_mel`, so the ONNX engine runs them without torch):
+constructing the real processor imports librosa/numba (about a second); tests prove these equal to
+coqui's.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    import torch  # only `interpolate_mel` needs it: the ONNX engine uses the rest without torch
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AudioSettings:
+    """The part of a Coqui `audio` config that touches synthesis (BaseAudioConfig defaults)."""
+
+    sample_rate: int = 22050
+    num_mels: int = 80
+    signal_norm: bool = True
+    symmetric_norm: bool = True
+    max_norm: float = 4.0
+    clip_norm: bool = True
+    min_level_db: float = -100
+    ref_level_db: float = 20
+    do_trim_silence: bool = True
+    trim_db: float = 45
+    spec_gain: float = 20
+    log_func: str = "np.log10"
+    stats_path: str | None = None
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> AudioSettings:
+        audio = config.get("audio") or {}
+        fields = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in audio.items() if k in fields})
+
+    def normalize(self, spec: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """dB mel → model range; same float32 arithmetic as `AudioProcessor.normalize`."""
+        s = spec.copy()
+        if not self.signal_norm:
+            return s
+        max_norm = float(self.max_norm)
+        s -= self.ref_level_db
+        s_norm = (s - self.min_level_db) / (-self.min_level_db)
+        if self.symmetric_norm:
+            s_norm = ((2 * max_norm) * s_norm) - max_norm
+            if self.clip_norm:
+                s_norm = np.clip(s_norm, -max_norm, max_norm)
+            return s_norm
+        s_norm = max_norm * s_norm
+        if self.clip_norm:
+            s_norm = np.clip(s_norm, 0, max_norm)
+        return s_norm
+
+    def denormalize(self, spec: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """Model range → dB mel; same float32 arithmetic as `AudioProcessor.denormalize`."""
+        s = spec.copy()
+        if not self.signal_norm:
+            return s
+        max_norm = float(self.max_norm)
+        if self.symmetric_norm:
+            if self.clip_norm:
+                s = np.clip(s, -max_norm, max_norm)
+            s = ((s + max_norm) * -self.min_level_db / (2 * max_norm)) + self.min_level_db
+            return s + self.ref_level_db
+        if self.clip_norm:
+            s = np.clip(s, 0, max_norm)
+        s = (s * -self.min_level_db / max_norm) + self.min_level_db
+        return s + self.ref_level_db
+
+    def find_endpoint(self, wav: npt.NDArray[np.float32], min_silence_sec: float = 0.8) -> int:
+        """End of speech before trailing silence, as `AudioProcessor.find_endpoint`."""
+        window_length = int(self.sample_rate * min_silence_sec)
+        hop_length = int(window_length / 4)
+        exponent = -self.trim_db / self.spec_gain
+        threshold = np.power(10, exponent) if self.log_func == "np.log10" else np.exp(exponent)
+        for x in range(hop_length, len(wav) - window_length, hop_length):
+            if np.max(wav[x : x + window_length]) < threshold:
+                return x + hop_length
+        return len(wav)
+
+
+def interpolate_mel(mel: torch.Tensor, scale: float) -> torch.Tensor:
+    """[C, T] → [1, C, T*scale]: `TTS.vocoder.utils.generic_utils.interpolate_vocoder_input`."""
+    import torch
+
+    spec = mel.unsqueeze(0).unsqueeze(0)
+    out = torch.nn.functional.interpolate(
+        spec, scale_factor=[1.0, scale], recompute_scale_factor=True, mode="bilinear", align_corners=False
+    )
+    return out.squeeze(0)
+
+
+def peak_normalize(wav: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Scale like coqui's `save_wav`: peak to full scale, never amplifying by more than 100x."""
+    peak = float(np.max(np.abs(wav))) if wav.size else 0.0
+    return (wav * (1.0 / max(0.01, peak))).astype(np.float32)

@@ -1,0 +1,309 @@
+"""The CLI contract: through Typer's CliRunner and through the installed console script.
+
+Scripts depend on these names, exit codes and on stdout carrying only data.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import wave
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from forv_tts.cli import app
+
+UUID = "022db29c-d0e2-11e5-bb4c-60f81dca7676"
+HEAVY = ("torch", "TTS", "g2pk", "nltk", "mecab", "google.cloud", "numpy", "espeakng_loader")
+
+
+def _console_script() -> str:
+    found = shutil.which("forv-tts", path=str(Path(sys.executable).parent))
+    assert found, "the forv-tts console script is not installed next to this interpreter"
+    return found
+
+
+def _run(*args: str, stdin: bytes | None = None, cwd: Path | None = None, env: dict[str, str] | None = None):
+    return subprocess.run(
+        [_console_script(), *args],
+        input=stdin if stdin is not None else b"",
+        capture_output=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+    )
+
+
+def _wav_info(data: bytes) -> tuple[int, int]:
+    with wave.open(io.BytesIO(data)) as w:
+        return w.getframerate(), w.getnframes()
+
+
+# --- help and start-up -------------------------------------------------------------------------
+
+
+def test_help_imports_nothing_heavy() -> None:
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from forv_tts.cli import app\n"
+        "r = CliRunner().invoke(app, ['--help'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "for cmd in ('say', 'members', 'normalize'):\n"
+        "    assert CliRunner().invoke(app, [cmd, '--help']).exit_code == 0\n"
+        f"heavy = {HEAVY!r}\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m.startswith('google.cloud')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_console_script_help_and_version() -> None:
+    r = _run("--help")
+    assert r.returncode == 0
+    for cmd in (b"say", b"members", b"normalize"):
+        assert cmd in r.stdout
+    v = _run("--version")
+    assert v.returncode == 0 and v.stdout.startswith(b"forv-tts ")
+
+
+# --- say with the built-in voice ---------------------------------------------------------------
+
+
+def test_say_builtin_default_path(runner: CliRunner, in_tmp: Path) -> None:
+    r = runner.invoke(app, ["say", "안녕하세요, 반갑습니다.", "--uuid", UUID, "--created-at", "2022-08-22"])
+    assert r.exit_code == 0, r.output
+    expected = Path("wav_files/builtin") / f"{UUID}_2022-08-22_voice.wav"
+    assert r.stdout.strip() == str(expected)
+    rate, frames = _wav_info((in_tmp / expected).read_bytes())
+    assert rate > 8000 and frames / rate > 0.3
+
+
+def test_say_json_record(runner: CliRunner, in_tmp: Path) -> None:
+    r = runner.invoke(app, ["say", "오늘 날씨가 좋네요.", "-o", "out.wav", "--json"])
+    assert r.exit_code == 0, r.output
+    rec = json.loads(r.stdout)
+    for key in (
+        "path",
+        "member",
+        "uuid",
+        "created_at",
+        "text",
+        "normalized",
+        "sample_rate",
+        "duration",
+        "seconds",
+    ):
+        assert key in rec, key
+    assert rec["path"] == "out.wav" and rec["member"] == "builtin"
+    assert rec["text"] == "오늘 날씨가 좋네요."
+    rate, frames = _wav_info((in_tmp / "out.wav").read_bytes())
+    assert rec["sample_rate"] == rate
+    assert rec["duration"] == pytest.approx(frames / rate, abs=0.002)
+
+
+def test_say_stdin_to_stdout_through_console_script(tmp_path: Path) -> None:
+    r = _run("say", "-o", "-", stdin="오늘 날씨가 좋네요".encode(), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout[:4] == b"RIFF" and r.stdout[8:12] == b"WAVE"
+    rate, frames = _wav_info(r.stdout)
+    assert frames / rate > 0.3
+    assert not (tmp_path / "wav_files").exists()
+    assert r.stderr == b""
+
+
+# --- bad input: exit 2, one line, nothing written ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["say", "안녕", "--uuid", "../../etc"], "--uuid"),
+        (["say", "안녕", "--created-at", "2022/08/22"], "--created-at"),
+        (["say", "안녕", "--member", "../1"], "member"),
+        (["say", "안녕", "--member", "99"], "99"),
+        (["say", "안녕", "--length-scale", "0"], "--length-scale"),
+        (["say", "   "], "no text"),
+        (["say", "🙂🙂 ~~~"], "nothing speakable"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(runner: CliRunner, in_tmp: Path, args: list[str], needle: str) -> None:
+    r = runner.invoke(app, args)
+    assert r.exit_code == 2, r.output
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("forv-tts: error: "), r.stderr
+    assert needle in lines[0]
+    assert list(in_tmp.iterdir()) == []
+
+
+def test_console_script_bad_input(tmp_path: Path) -> None:
+    r = _run("say", "안녕", "--uuid", "nope", cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stdout == b""
+    assert r.stderr.decode().count("\n") == 1 and "Traceback" not in r.stderr.decode()
+    d = _run("--debug", "say", "안녕", "--uuid", "nope", cwd=tmp_path)
+    assert d.returncode == 2 and "Traceback" in d.stderr.decode()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_console_script_broken_member_after_torch_import(tmp_path: Path, voice_dir: Path) -> None:
+    """The failure comes after torch is loaded (the fast-exit path): code and one line survive."""
+    voices = Path(shutil.copytree(voice_dir, tmp_path / "voices"))
+    ckpt = next((voices / "glow-tts" / "2").glob("*.pth.tar"))
+    ckpt.write_bytes(ckpt.read_bytes()[:5000])
+    env = {"FORV_TTS_VOICE_DIR": str(voices)}
+    r = _run("say", "--member", "2", "안녕", "-o", "x.wav", cwd=tmp_path, env=env)
+    assert r.returncode == 1
+    assert r.stdout == b""
+    err = r.stderr.decode()
+    assert err.count("\n") == 1 and err.startswith("forv-tts: error: cannot read checkpoint"), err
+    assert not (tmp_path / "x.wav").exists()
+
+
+def test_console_script_member_normalises_in_a_child_while_importing(tmp_path: Path, voice_dir: Path) -> None:
+    from forv_tts.synthesis import prepare_text
+
+    text = "오늘은 3월 25일, 비가 옵니다. 같이 갈까요?"
+    env = {"FORV_TTS_VOICE_DIR": str(voice_dir)}
+    r = _run("--debug", "say", "-m", "1", text, "--seed", "4", "--json", "-o", "x.wav", cwd=tmp_path, env=env)
+    assert r.returncode == 0, r.stderr.decode()[-2000:]
+    err = r.stderr.decode()
+    assert "text normalised in a forked child" in err
+    assert err.count("g2pk ready in") == 1  # the child's log records, re-emitted once by the parent
+    record = json.loads(r.stdout)
+    assert record["sentences"] == prepare_text(text)  # what this process makes of the same text
+    assert (tmp_path / "x.wav").exists()
+
+
+@pytest.mark.parametrize("text", ["!!!", "★"])
+def test_console_script_member_with_nothing_to_say(tmp_path: Path, voice_dir: Path, text: str) -> None:
+    """The child's failure is silent; this process redoes the text and reports it, once."""
+    r = _run("say", "-m", "1", text, "-o", "x.wav", cwd=tmp_path, env={"FORV_TTS_VOICE_DIR": str(voice_dir)})
+    assert r.returncode == 2 and r.stdout == b""
+    err = r.stderr.decode()
+    assert err.count("\n") == 1 and err.startswith("forv-tts: error: nothing speakable"), err
+    assert not (tmp_path / "x.wav").exists()
+
+
+def test_json_with_stdout_wav_is_refused(runner: CliRunner, in_tmp: Path) -> None:
+    r = runner.invoke(app, ["say", "안녕", "-o", "-", "--json"])
+    assert r.exit_code == 2 and "pick one" in r.stderr
+
+
+def test_empty_stdin_is_usage_error(runner: CliRunner, in_tmp: Path) -> None:
+    r = runner.invoke(app, ["say"], input="")
+    assert r.exit_code == 2 and "no text" in r.stderr
+
+
+# --- members and normalize ---------------------------------------------------------------------
+
+
+def test_members_json_lists_builtin_and_members(runner: CliRunner, voice_dir: Path) -> None:
+    r = runner.invoke(app, ["members", "--json", "--voice-dir", str(voice_dir)])
+    assert r.exit_code == 0, r.output
+    voices = json.loads(r.stdout)
+    ids = [v["id"] for v in voices]
+    assert ids[0] == "builtin" and "1" in ids and "2" in ids
+    for v in voices:
+        for key in ("id", "engine", "checkpoint", "config", "step", "sample_rate", "format", "missing"):
+            assert key in v
+    formats = {v["id"]: v["format"] for v in voices}
+    assert formats["1"] == "legacy" and formats["2"] == "modern"
+
+
+def test_members_env_var(runner: CliRunner, voice_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FORV_TTS_VOICE_DIR", str(voice_dir))
+    r = runner.invoke(app, ["members"])
+    assert r.exit_code == 0 and "legacy" in r.stdout and "modern" in r.stdout
+
+
+def test_members_empty_dir_hint(runner: CliRunner, tmp_path: Path) -> None:
+    r = runner.invoke(app, ["members", "--voice-dir", str(tmp_path)])
+    assert r.exit_code == 0 and "builtin" in r.stdout
+    assert "no members" in r.stderr
+
+
+def test_normalize_prints_one_line_per_sentence(runner: CliRunner) -> None:
+    r = runner.invoke(app, ["normalize", "3명이 왔어요. 20세기에 태어났나요?"])
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("세 명")
+    assert "이십" in lines[1] and "20" not in lines[1]
+
+
+def test_normalize_json_stages(runner: CliRunner) -> None:
+    r = runner.invoke(app, ["normalize", "--json", "같이 가요."])
+    stages = json.loads(r.stdout)
+    assert stages[0]["sentence"] == "같이 가요."
+    assert "가치" in stages[0]["pronounced"]
+
+
+# --- member voices -----------------------------------------------------------------------------
+
+
+def test_say_member_seed_is_reproducible(runner: CliRunner, in_tmp: Path, voice_dir: Path) -> None:
+    outs = []
+    for name in ("a.wav", "b.wav"):
+        r = runner.invoke(
+            app, ["say", "-m", "1", "--voice-dir", str(voice_dir), "--seed", "7", "-o", name, "안녕하세요."]
+        )
+        assert r.exit_code == 0, r.output
+        outs.append((in_tmp / name).read_bytes())
+    assert outs[0] == outs[1]
+    _rate, frames = _wav_info(outs[0])
+    assert frames > 0
+
+
+def test_say_member_length_scale(runner: CliRunner, in_tmp: Path, voice_dir: Path) -> None:
+    durations = []
+    for scale in ("1.0", "2.0"):
+        r = runner.invoke(
+            app,
+            [
+                "say",
+                "-m",
+                "2",
+                "--voice-dir",
+                str(voice_dir),
+                "--seed",
+                "1",
+                "--length-scale",
+                scale,
+                "--json",
+                "-o",
+                f"s{scale}.wav",
+                "반갑습니다.",
+            ],
+        )
+        assert r.exit_code == 0, r.output
+        durations.append(json.loads(r.stdout)["duration"])
+    assert durations[1] > 1.6 * durations[0]
+
+
+def test_console_script_member_stdin_stdout(tmp_path: Path, voice_dir: Path) -> None:
+    r = _run(
+        "say",
+        "--member",
+        "1",
+        "-o",
+        "-",
+        "--seed",
+        "3",
+        stdin="오늘 날씨가 좋네요".encode(),
+        cwd=tmp_path,
+        env={"FORV_TTS_VOICE_DIR": str(voice_dir)},
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout[:4] == b"RIFF"
+    # Every byte arrives although the process skips the interpreter's teardown (runtime.py).
+    with wave.open(io.BytesIO(r.stdout)) as w:
+        assert w.getnframes() > 0
+        assert len(r.stdout) == 44 + 2 * w.getnframes()
+    assert list(tmp_path.iterdir()) == []
