@@ -1,8 +1,9 @@
 """The built-in Korean voice: libespeak-ng (shipped in the `espeakng-loader` wheel) through ctypes.
 
 It exists so that `forv-tts say` speaks Korean on a fresh install with no trained member, no download
-and no apt. The quality is that of formant synthesis (robotic; not yet judged by a Korean listener); see
-docs/builtin-voice.md, which also explains why the pipeline should feed it g2pk output.
+and no apt. The quality is that of formant synthesis: robotic, and hard to understand (an offline
+Whisper-base judge gets about two characters in three wrong; docs/builtin-voice.md has the measurements).
+It is given g2pk's pronunciation spelled in espeak's own phonemes (`espeak_phonemes`), not Hangul.
 
 libespeak-ng keeps its state in process globals, some of which no API resets (pitch-flutter phase, noise
 generator), so the same text spoken twice in one process comes out slightly different. To make output a
@@ -50,7 +51,7 @@ MAX_RATE_WPM = 450  # espeakRATE_MAXIMUM
 
 @dataclass(frozen=True)
 class Tuning:
-    """How the built-in voice speaks; the defaults are what bench/intelligibility.py's judge liked best.
+    """How the built-in voice speaks; the defaults scored best on bench/intelligibility.py's tuning split.
 
     Module-level (`TUNING`) so the bench can try alternatives without a second code path.
     """
