@@ -991,6 +991,15 @@ def render(res: dict[str, Any], baseline: dict[str, Any] | None, command: str) -
     return "\n".join(lines)
 
 
+def _kept_sections(path: Path) -> str:
+    """Blocks between `<!-- NAME:start ... -->` and `<!-- NAME:end -->` markers in the old file."""
+    import re
+
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    found = re.finditer(r"<!-- ([a-z-]+):start.*?<!-- \1:end -->\n?", old, flags=re.S)
+    return "".join("\n" + m.group(0) for m in found)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--write", type=Path, help="write the Markdown report here (e.g. BENCHMARKS.md)")
@@ -1033,6 +1042,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "python bench/run.py --write BENCHMARKS.md"
     text = render(res, baseline, command)
     if args.write:
+        text += _kept_sections(args.write)  # sections other scripts own (bench/intelligibility.py)
         args.write.write_text(text, encoding="utf-8")
         print(f"wrote {args.write}")
     else:

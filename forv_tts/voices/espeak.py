@@ -1,8 +1,9 @@
 """The built-in Korean voice: libespeak-ng (shipped in the `espeakng-loader` wheel) through ctypes.
 
 It exists so that `forv-tts say` speaks Korean on a fresh install with no trained member, no download
-and no apt. The quality is that of formant synthesis (robotic; not yet judged by a Korean listener); see
-docs/builtin-voice.md, which also explains why the pipeline should feed it g2pk output.
+and no apt. The quality is that of formant synthesis: robotic, and hard to understand (an offline
+Whisper-base judge gets about two characters in three wrong; docs/builtin-voice.md has the measurements).
+It is given g2pk's pronunciation spelled in espeak's own phonemes (`espeak_phonemes`), not Hangul.
 
 libespeak-ng keeps its state in process globals, some of which no API resets (pitch-flutter phase, noise
 generator), so the same text spoken twice in one process comes out slightly different. To make output a
@@ -16,13 +17,17 @@ from __future__ import annotations
 import _ctypes
 import contextlib
 import ctypes
+import hashlib
 import logging
 import math
 import os
+import shutil
+import tempfile
 import threading
 import time
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +36,7 @@ import numpy.typing as npt
 from forv_tts.audio import Audio
 from forv_tts.config import DEFAULT_CONFIG, SynthesisConfig
 from forv_tts.errors import InvalidInputError, NothingToSayError, SynthesisError, VoiceLoadError
+from forv_tts.voices import espeak_phonemes
 from forv_tts.voices.base import BUILTIN_VOICE_ID, ENGINE_ESPEAK, VoiceInfo
 
 log = logging.getLogger(__name__)
@@ -43,12 +49,54 @@ DEFAULT_RATE_WPM = 175  # espeakRATE_NORMAL
 MIN_RATE_WPM = 80  # espeakRATE_MINIMUM
 MAX_RATE_WPM = 450  # espeakRATE_MAXIMUM
 
+
+@dataclass(frozen=True)
+class Tuning:
+    """How the built-in voice speaks; the defaults scored best on bench/intelligibility.py's tuning split.
+
+    Module-level (`TUNING`) so the bench can try alternatives without a second code path.
+    """
+
+    phonemes: bool = True  # speak our own phoneme string ([[...]]) instead of letting espeak read Hangul
+    rate: int = 150  # espeak "words" per minute at length_scale 1 (its default is 175)
+    pitch: int = -1  # espeak's 0-100 base pitch; -1 keeps the voice's
+    pitch_range: int = -1  # espeak's 0-100 pitch range; -1 keeps the voice's
+    word_gap: int = 0  # extra pause between words, in units of 10 ms at normal speed
+    variant: str = "m5"  # an espeak voice variant ("m3", "f2", ...), appended as ko+variant
+    # Extra voice-file attributes ("formant 1 90 85 130; stressAdd 10 10 0 0 0 0 -30 -30"), written
+    # with lang/ko's into a voice of our own in an overlay of the data directory (`_voice_data`).
+    voice: str = ""
+    coda_k: str = "k"
+    coda_t: str = "t"
+    coda_l: str = "l"
+    flap: str = "*"
+    initial_lax: str = "voiceless"
+    stress: str = "first"
+
+    def style(self) -> espeak_phonemes.Style:
+        """The phoneme-spelling choices, for `espeak_phonemes.to_phoneme_input`."""
+        return espeak_phonemes.Style(
+            coda_k=self.coda_k,
+            coda_t=self.coda_t,
+            coda_l=self.coda_l,
+            flap=self.flap,
+            initial_lax=self.initial_lax,
+            stress=self.stress,
+        )
+
+
+TUNING = Tuning()
+
 # speak_lib.h constants.
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _INITIALIZE_DONT_EXIT = 0x8000  # without it a missing data directory calls exit() inside the library
 _CHARS_UTF8 = 1
+_PHONEME_INPUT = 0x100  # espeakPHONEMES: honour [[...]] in the text
 _POS_CHARACTER = 1
 _PARAM_RATE = 1
+_PARAM_PITCH = 3
+_PARAM_RANGE = 4
+_PARAM_WORDGAP = 7
 _PHONEMES_IPA = 0x02
 
 # Trimming: samples below this magnitude count as silence; keep a little of it so onsets stay soft.
@@ -174,6 +222,47 @@ def _unload(lib: ctypes.CDLL, lib_path: Path) -> None:
     )
 
 
+_OVERLAY_VOICE = "forv-ko"
+
+
+def _voice_data(data_path: Path, attributes: str) -> tuple[Path, str]:
+    """A data directory whose voices/ holds our own Korean voice file, and that voice's name.
+
+    espeak-ng reads voice attributes (formants, stress lengths, intonation) only from voice files in
+    its data directory, and the wheel's directory is not ours to write. So the overlay, built once
+    under the cache directory and named by its content, links every entry of the wheel's directory
+    and adds voices/forv-ko: lang/ko plus `attributes`. Where it cannot be built, the stock voice.
+    """
+    from forv_tts.paths import cache_dir
+
+    body = (data_path / "lang" / "ko").read_text(encoding="utf-8").rstrip("\n") + "\n"
+    body += "".join(line.strip() + "\n" for line in attributes.split(";") if line.strip())
+    digest = hashlib.sha256(f"{data_path}\n{body}".encode()).hexdigest()[:16]
+    root = cache_dir() / f"espeak-ng-data-{digest}"
+    if (root / "voices" / _OVERLAY_VOICE).is_file():
+        return root, _OVERLAY_VOICE
+    try:
+        root.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=root.name + ".", dir=root.parent))
+        for entry in data_path.iterdir():
+            if entry.name != "voices":
+                (tmp / entry.name).symlink_to(entry)
+        (tmp / "voices").mkdir()
+        for entry in (data_path / "voices").iterdir():
+            (tmp / "voices" / entry.name).symlink_to(entry)
+        (tmp / "voices" / _OVERLAY_VOICE).write_text(body, encoding="utf-8")
+        try:
+            tmp.rename(root)
+        except OSError:  # another process built it first
+            shutil.rmtree(tmp, ignore_errors=True)
+    except OSError as exc:
+        log.warning(
+            "built-in voice: cannot build its voice data under %s (%s); using espeak's own", root, exc
+        )
+        return data_path, VOICE_NAME
+    return root, _OVERLAY_VOICE
+
+
 @contextlib.contextmanager
 def _session() -> Iterator[tuple[ctypes.CDLL, int]]:
     """A freshly loaded and initialised libespeak-ng with the Korean voice, unloaded again on exit.
@@ -188,6 +277,9 @@ def _session() -> Iterator[tuple[ctypes.CDLL, int]]:
     if paths is None:
         raise VoiceLoadError("the built-in voice needs the espeakng-loader package; reinstall forv-tts")
     lib_path, data_path = paths
+    voice_name = VOICE_NAME
+    if TUNING.voice:
+        data_path, voice_name = _voice_data(data_path, TUNING.voice)
     t0 = time.perf_counter()
     try:
         lib = ctypes.CDLL(str(lib_path))
@@ -202,8 +294,9 @@ def _session() -> Iterator[tuple[ctypes.CDLL, int]]:
             raise VoiceLoadError(f"libespeak-ng failed to initialise with data from {data_path}")
         try:
             lib.espeak_SetSynthCallback(_CALLBACK)
-            if lib.espeak_SetVoiceByName(VOICE_NAME.encode()) != 0:
-                raise VoiceLoadError(f"espeak-ng has no '{VOICE_NAME}' voice in {data_path}")
+            name = voice_name + (f"+{TUNING.variant}" if TUNING.variant else "")
+            if lib.espeak_SetVoiceByName(name.encode()) != 0:
+                raise VoiceLoadError(f"espeak-ng has no '{name}' voice in {data_path}")
             if not _checked:
                 if rate != SAMPLE_RATE:
                     log.warning("libespeak-ng reports %d Hz, expected %d Hz", rate, SAMPLE_RATE)
@@ -240,13 +333,27 @@ def clean_text(text: str) -> str:
     return kept
 
 
+def espeak_input(cleaned: str) -> str:
+    """What espeak is given for a cleaned sentence: our phonemes (`TUNING.phonemes`) or the Hangul.
+
+    Bare jamo and other Hangul that is not a precomposed syllable have no phoneme spelling here, so a
+    sentence containing any goes to espeak as text.
+    """
+    if not TUNING.phonemes:
+        return cleaned
+    if any(_is_hangul(ch) and espeak_phonemes.decompose(ch) is None for ch in cleaned):
+        return cleaned
+    return espeak_phonemes.to_phoneme_input(cleaned, TUNING.style())
+
+
 def _rate_for(length_scale: float | None) -> int:
     """Words per minute for a length scale (2.0 = half speed), clamped to what espeak accepts."""
+    base = TUNING.rate
     if length_scale is None:
-        return DEFAULT_RATE_WPM
+        return base
     if not math.isfinite(length_scale) or length_scale <= 0:
         raise InvalidInputError(f"length_scale must be a positive number, not {length_scale}")
-    wanted = round(DEFAULT_RATE_WPM / length_scale)
+    wanted = round(base / length_scale)
     rate = min(max(wanted, MIN_RATE_WPM), MAX_RATE_WPM)
     if rate != wanted:
         log.warning("built-in voice: length_scale %.2f is out of range; using %d wpm", length_scale, rate)
@@ -293,12 +400,20 @@ class EspeakVoice:
         length_scale = (config or DEFAULT_CONFIG).length_scale
         cleaned = clean_text(text)
         wpm = _rate_for(length_scale)
-        data = cleaned.encode("utf-8")
+        data = espeak_input(cleaned).encode("utf-8")
         t0 = time.perf_counter()
         with _lock, _session() as (lib, sample_rate):
             if lib.espeak_SetParameter(_PARAM_RATE, wpm, 0) != 0:
                 raise SynthesisError(f"espeak-ng rejected speaking rate {wpm}")
-            err = lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
+            for param, value in (
+                (_PARAM_PITCH, TUNING.pitch),
+                (_PARAM_RANGE, TUNING.pitch_range),
+                (_PARAM_WORDGAP, TUNING.word_gap),
+            ):
+                if value >= 0 and lib.espeak_SetParameter(param, value, 0) != 0:
+                    raise SynthesisError(f"espeak-ng rejected parameter {param} = {value}")
+            flags = _CHARS_UTF8 | _PHONEME_INPUT
+            err = lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0, flags, None, None)
             if err != 0:
                 raise SynthesisError(f"espeak-ng failed to synthesise (error {err})")
             if lib.espeak_Synchronize() != 0:

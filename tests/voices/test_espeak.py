@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import logging
 import multiprocessing
 import subprocess
 import sys
 import textwrap
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -16,8 +20,17 @@ import pytest
 
 from forv_tts.config import SynthesisConfig
 from forv_tts.errors import InvalidInputError, NothingToSayError
+from forv_tts.voices import espeak as espeak_module
 from forv_tts.voices.base import BUILTIN_VOICE_ID, ENGINE_ESPEAK
-from forv_tts.voices.espeak import SAMPLE_RATE, EspeakVoice, builtin_info, text_to_phonemes
+from forv_tts.voices.espeak import (
+    SAMPLE_RATE,
+    TUNING,
+    EspeakVoice,
+    Tuning,
+    builtin_info,
+    espeak_input,
+    text_to_phonemes,
+)
 from forv_tts.voices.registry import load_voice
 
 HELLO = "안녕하세요"
@@ -212,3 +225,55 @@ def test_espeak_does_not_nasalise_spelled_hangul() -> None:
     assert "ŋ" not in spelled
     assert "ŋ" in pronounced
     assert text_to_phonemes("좋아요") == text_to_phonemes("조아요")  # ㅎ-deletion it does handle
+
+
+def test_default_path_speaks_our_phonemes_not_espeaks_letter_rules(voice: EspeakVoice) -> None:
+    # issue 19: the judge understood phoneme input better than espeak reading Hangul itself.
+    assert TUNING.phonemes
+    assert espeak_input("안녕하세요.") == "[['annj@Nhasejo]]."
+    # Bare jamo have no phoneme spelling: that sentence goes to espeak as text.
+    assert espeak_input("ㅋㅋ 가나") == "ㅋㅋ 가나"
+    as_text = dataclasses.replace(TUNING, phonemes=False)
+    spoken = voice.synthesize("감사함니다.").samples
+    with _tuning(as_text):
+        assert not np.array_equal(voice.synthesize("감사함니다.").samples, spoken)
+
+
+def test_phoneme_input_is_deterministic_across_processes(voice: EspeakVoice) -> None:
+    text = "오늘 날씨가 정말 존네요. 산채카러 가실래요?"
+    here = voice.synthesize(text).samples.tobytes()
+    proc = _run_python(
+        f"""
+        import sys
+        from forv_tts.voices.espeak import EspeakVoice, builtin_info
+        sys.stdout.buffer.write(EspeakVoice(builtin_info()).synthesize({text!r}).samples.tobytes())
+        """
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout == here
+
+
+def test_voice_attributes_go_through_an_overlay_in_the_cache_dir(
+    voice: EspeakVoice, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FORV_TTS_CACHE_DIR", str(tmp_path))
+    plain = dataclasses.replace(TUNING, voice="", variant="")  # a variant's formants would win
+    with _tuning(plain):
+        reference = voice.synthesize(HELLO).samples
+    # lang/ko's own pitch line again: same voice, so the same samples, read from the overlay.
+    with _tuning(dataclasses.replace(plain, voice="pitch 80 118")):
+        assert np.array_equal(voice.synthesize(HELLO).samples, reference)
+    overlays = list(tmp_path.glob("espeak-ng-data-*"))
+    assert len(overlays) == 1 and (overlays[0] / "voices" / "forv-ko").is_file()
+    with _tuning(dataclasses.replace(plain, voice="formant 1 80 100 100")):
+        assert not np.array_equal(voice.synthesize(HELLO).samples, reference)
+
+
+@contextlib.contextmanager
+def _tuning(tuning: Tuning) -> Iterator[None]:
+    saved = espeak_module.TUNING
+    espeak_module.TUNING = tuning
+    try:
+        yield
+    finally:
+        espeak_module.TUNING = saved
