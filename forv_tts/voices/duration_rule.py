@@ -225,6 +225,15 @@ def decide(
             return RuleDecision(
                 ZERO_FRAMES, "config key order of Coqui TTS <= 0.3.1 (use_speaker_embedding first)", problem
             )
+        datasets = config.get("datasets")
+        if isinstance(datasets, list) and any(
+            isinstance(d, Mapping) and "ununsed_speakers" in d for d in datasets
+        ):
+            return RuleDecision(
+                MIN_ONE_FRAME,
+                "config field datasets[].ununsed_speakers (Coqui TTS <= 0.4.2, either rule): default",
+                problem,
+            )
     return RuleDecision(MIN_ONE_FRAME, "no release evidence: default (Coqui TTS >= 0.4.0)", problem)
 
 
