@@ -101,7 +101,12 @@ def _require_text(text: str) -> None:
 
 
 def prepare_text_while_importing(
-    text: str, info: VoiceInfo, *, normalize: bool = True, lexicon: Lexicon | None = None
+    text: str,
+    info: VoiceInfo,
+    *,
+    normalize: bool = True,
+    lexicon: Lexicon | None = None,
+    engine: str | None = None,
 ) -> list[str]:
     """`prepare_text`, run in a forked child while this process imports what loading `info` needs.
 
@@ -119,7 +124,7 @@ def prepare_text_while_importing(
     )
     if pending is not None:
         try:
-            import_for(info)
+            import_for(info, engine)
         finally:
             sentences = pending.result()  # also reaps the child when the import failed
         if sentences is not None:
@@ -209,6 +214,7 @@ def say(
     normalize: bool = True,
     fork_text: bool = False,
     lexicon: Lexicon | None = None,
+    engine: str | None = None,
 ) -> SayResult:
     """Synthesise `text` with a member's voice (or the built-in one) and write the wav.
 
@@ -216,7 +222,7 @@ def say(
     directory, the naming the team's storage uses. With `write=False` nothing is written (the caller
     streams `result.audio`). Names are validated before any work starts, so bad input writes nothing.
     `fork_text` (the CLI's own process) normalises while the voice's imports run
-    (`prepare_text_while_importing`).
+    (`prepare_text_while_importing`). `engine` (onnx/torch) for a member: `load_voice`'s.
     """
     t0 = time.perf_counter()
     uuid = naming.validate_uuid(uuid) if uuid is not None else naming.new_uuid()
@@ -232,10 +238,12 @@ def say(
     if write and target is not None:
         check_writable(target)  # a bad -o is refused before the voice loads, not after synthesis
     if fork_text:
-        sentences = prepare_text_while_importing(text, info, normalize=normalize, lexicon=lexicon)
+        sentences = prepare_text_while_importing(
+            text, info, normalize=normalize, lexicon=lexicon, engine=engine
+        )
     else:
         sentences = prepare_text(text, normalize=normalize, lexicon=lexicon)
-    voice = load_voice(info)
+    voice = load_voice(info, engine)
     audio = synthesize_sentences(voice, sentences, seed=seed, length_scale=length_scale)
     path = write_wav(audio, target) if write and target is not None else None
     seconds = time.perf_counter() - t0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,6 +15,7 @@ from typer import _click as click
 
 from forv_tts.cli.options import (
     BucketOption,
+    EngineOption,
     LengthScaleOption,
     LexiconOption,
     NoNormalizeOption,
@@ -161,6 +163,7 @@ def batch(
     ] = None,
     length_scale: LengthScaleOption = None,
     no_normalize: NoNormalizeOption = False,
+    engine: EngineOption = None,
     upload: Annotated[
         bool,
         typer.Option(
@@ -189,7 +192,11 @@ def batch(
     from forv_tts.jobs import batch as fb
     from forv_tts.jobs.input import parse_input, read_source
     from forv_tts.jobs.item import UploadSpec
+    from forv_tts.voices.onnx import ENGINE_ENV, resolve_engine
 
+    # Workers (spawned) and the inline path read the engine from the environment, as every setting.
+    if engine is not None:
+        os.environ[ENGINE_ENV] = resolve_engine(engine)
     spec: UploadSpec | None = None
     if upload:
         from forv_tts.storage import gcs

@@ -37,6 +37,16 @@ LengthScaleOption = Annotated[
         show_default=False,
     ),
 ]
+EngineOption = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        help="How members are spoken: onnx (exported graphs, no torch) or torch "
+        "(default: $FORV_TTS_ENGINE, else onnx).",
+        metavar="onnx|torch",
+        show_default=False,
+    ),
+]
 NoNormalizeOption = Annotated[
     bool,
     typer.Option("--no-normalize", help="Hand the text to the voice as is (no number reading, no g2pk)."),

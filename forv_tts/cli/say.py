@@ -13,6 +13,7 @@ from forv_tts._process.runtime import (
 )
 from forv_tts.cli.options import (
     BucketOption,
+    EngineOption,
     KeepLocalOption,
     LengthScaleOption,
     LexiconOption,
@@ -76,6 +77,7 @@ def say(
     ] = None,
     length_scale: LengthScaleOption = None,
     no_normalize: NoNormalizeOption = False,
+    engine: EngineOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object describing the clip.")
     ] = False,
@@ -101,7 +103,9 @@ def say(
     from forv_tts.audio import write_wav_to
     from forv_tts.synthesis import resolve_voice
     from forv_tts.synthesis import say as run_say
+    from forv_tts.voices.onnx import resolve_engine
 
+    engine = resolve_engine(engine)  # a bad name is a usage error before any work
     reuse_freed_memory()  # this process is about to synthesise: fewer page faults (runtime.py)
 
     to_stdout = output == "-" or (output is not None and _is_our_stdout(output))
@@ -146,6 +150,7 @@ def say(
         normalize=not no_normalize,
         lexicon=_lexicon(lexicon, voice_dir, normalize=not no_normalize),
         fork_text=True,  # this process is ours: normalise while torch is imported (pipeline.py)
+        engine=engine,
     )
     if upload:
         assert result.path is not None

@@ -90,6 +90,15 @@ def _ensure_torch_threads() -> None:
         return
     prefer_passive_openmp()
     reuse_freed_memory()
+    from forv_tts.voices.onnx import ENGINE_ONNX, resolve_engine
+
+    if resolve_engine() == ENGINE_ONNX:
+        from forv_tts.voices.onnx.voice import THREADS_ENV
+
+        # The same count for onnxruntime's pool: with a seed it is 1, for the same bytes at any --jobs.
+        os.environ[THREADS_ENV] = str(_threads_wanted)
+        _threads_set = True
+        return
     import torch
 
     torch.set_num_threads(_threads_wanted)

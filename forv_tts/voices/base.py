@@ -16,11 +16,14 @@ log = logging.getLogger(__name__)
 BUILTIN_VOICE_ID = "builtin"
 ENGINE_COQUI = "glow-tts+hifigan-v2"
 ENGINE_ESPEAK = "espeak-ng"
+ENGINE_EXPORTED = "onnx-export"  # an exported voice directory only (`forv-tts export`), no checkpoints
 
 #: Team layout: `<voice_dir>/glow-tts/<i>/<i>g_checkpoint_<step>.pth.tar` + `<i>g_config.json`, and
 #: `<voice_dir>/hifigan-v2/<i>/<i>h_checkpoint_<step>.pth.tar` + `<i>h_config.json`.
 GLOW_DIR = "glow-tts"
 VOCODER_DIR = "hifigan-v2"
+#: `<voice_dir>/onnx/<i>/voice.json` + graphs: a member exported by `forv-tts export`.
+EXPORTED_DIR = "onnx"
 FORMAT_LEGACY = "legacy"
 FORMAT_MODERN = "modern"
 FORMAT_UNKNOWN = "unknown"

@@ -253,13 +253,15 @@ def check_member(info: VoiceInfo, phrases: Sequence[tuple[str, list[str]]]) -> M
         return result
 
     from forv_tts.synthesis import synthesize_sentences
+    from forv_tts.voices.onnx import ENGINE_TORCH
     from forv_tts.voices.registry import _load_uncached, import_for
 
-    import_for(info)  # torch and coqui's modules are not the member's load time
+    # The checkpoints themselves, through the torch engine (the ONNX engine exports from this voice).
+    import_for(info, ENGINE_TORCH)  # torch and coqui's modules are not the member's load time
     started = time.time()
     t0 = time.perf_counter()
     try:
-        voice = _load_uncached(info)
+        voice = _load_uncached(info, ENGINE_TORCH)
     except ForvError as err:
         result.reasons.append(str(err))
         return result

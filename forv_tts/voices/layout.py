@@ -15,6 +15,8 @@ from forv_tts.voices.base import (
     _MEMBER_ID,
     BUILTIN_VOICE_ID,
     ENGINE_COQUI,
+    ENGINE_EXPORTED,
+    EXPORTED_DIR,
     FORMAT_LEGACY,
     FORMAT_MODERN,
     FORMAT_UNKNOWN,
@@ -151,10 +153,39 @@ def member_info(voice_dir: Path, member: str, step: int | None = None) -> VoiceI
     )
 
 
+def exported_info(voice_dir: Path, member: str) -> VoiceInfo | None:
+    """An exported member (`<voice_dir>/onnx/<member>/voice.json`), read from its JSON only; else None."""
+    manifest = Path(voice_dir) / EXPORTED_DIR / member / "voice.json"
+    if not manifest.is_file():
+        return None
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        rate = int(data["sample_rate"])
+        fmt = str(data.get("format", FORMAT_UNKNOWN))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("cannot read %s: %s", manifest, exc)
+        return None
+    return VoiceInfo(id=member, engine=ENGINE_EXPORTED, format=fmt, sample_rate=rate, config=manifest)
+
+
+def _member_or_exported(voice_dir: Path, member: str, step: int | None) -> VoiceInfo:
+    """A member's checkpoints when it has any; its exported voice when that is all there is."""
+    root = Path(voice_dir)
+    if (
+        step is None
+        and not (root / GLOW_DIR / member).is_dir()
+        and not (root / VOCODER_DIR / member).is_dir()
+    ):
+        exported = exported_info(voice_dir, member)
+        if exported is not None:
+            return exported
+    return member_info(voice_dir, member, step)
+
+
 def member_ids(voice_dir: Path) -> list[str]:
-    """Member ids that have a folder under `glow-tts/` or `hifigan-v2/`, sorted numerically."""
+    """Member ids that have a folder under `glow-tts/`, `hifigan-v2/` or `onnx/`, sorted numerically."""
     ids: set[str] = set()
-    for kind in (GLOW_DIR, VOCODER_DIR):
+    for kind in (GLOW_DIR, VOCODER_DIR, EXPORTED_DIR):
         root = Path(voice_dir) / kind
         if root.is_dir():
             ids.update(p.name for p in root.iterdir() if p.is_dir() and _MEMBER_ID.fullmatch(p.name))
@@ -167,7 +198,7 @@ def discover_members(voice_dir: Path, *, step: int | None = None) -> list[VoiceI
     Reads config JSON (and each checkpoint's small `date` record, never its weights), so listing stays
     fast and works even when a checkpoint is corrupt.
     """
-    return [member_info(voice_dir, member, step) for member in member_ids(voice_dir)]
+    return [_member_or_exported(voice_dir, member, step) for member in member_ids(voice_dir)]
 
 
 def list_voices(voice_dir: Path) -> list[VoiceInfo]:
@@ -200,7 +231,7 @@ def find_voice(member: str | None, voice_dir: Path, step: int | None = None) -> 
         raise VoiceNotFoundError(
             f"no member {member!r} in {voice_dir}; available: {ids} (and {BUILTIN_VOICE_ID!r})"
         )
-    info = member_info(voice_dir, member, step)
+    info = _member_or_exported(voice_dir, member, step)
     if info.missing:
         raise VoiceNotFoundError(
             f"member {member!r} is incomplete in {voice_dir}: missing {', '.join(info.missing)}"
