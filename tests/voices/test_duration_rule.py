@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -208,3 +209,16 @@ def test_date_from_pre_zip_torch_files_and_garbage(tmp_path: Path) -> None:
 def test_parse_date(text: str, day: tuple[int, int, int] | None) -> None:
     parsed = dr.parse_date(text)
     assert (parsed.timetuple()[:3] if parsed else None) == day
+
+
+def test_onnx_export_is_stale_when_the_rule_changes(rule_dir: Path, tmp_path: Path) -> None:
+    """An override written after an ONNX export must not leave the export speaking the old rule."""
+    from forv_tts.voices.onnx import cache as onnx_cache
+
+    for kind in ("glow-tts", "hifigan-v2"):
+        shutil.copytree(rule_dir / kind / "on", tmp_path / kind / "on")
+    before = onnx_cache.source_stamps(member_info(tmp_path, "on"))
+    write_override(tmp_path, "on", dr.ZERO_FRAMES)
+    after = onnx_cache.source_stamps(member_info(tmp_path, "on"))
+    assert before["duration_rule"] == dr.MIN_ONE_FRAME and after["duration_rule"] == dr.ZERO_FRAMES
+    assert before != after
