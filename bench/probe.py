@@ -121,7 +121,6 @@ def forv_rtf(
     from forv_tts.audio import DEFAULT_PAUSE_S
     from forv_tts.config import SynthesisConfig
     from forv_tts.synthesis import prepare_text, synthesize_sentences
-    from forv_tts.voices.base import FORMAT_LEGACY
     from forv_tts.voices.coqui import networks as cnet
     from forv_tts.voices.coqui import voice as cv
     from forv_tts.voices.layout import find_voice
@@ -170,7 +169,7 @@ def forv_rtf(
                 noise_scale=voice.noise_scale,
                 length_scale=voice.length_scale,
                 generator=torch.Generator().manual_seed(1),
-                zero_length_tokens=voice.format == FORMAT_LEGACY,
+                zero_length_tokens=voice.zero_length_tokens,
             )
         tokens += len(ids)
         frames += int(mel.shape[-1])

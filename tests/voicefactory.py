@@ -50,6 +50,14 @@ if str(ROOT) not in sys.path:
 from forv_tts.voices.coqui.compat import ensure_coqui_importable  # noqa: E402
 
 Format = Literal["modern", "legacy"]
+#: Which Coqui TTS 0.x release a legacy config imitates, in the fields that tell releases apart
+#: (coqui-ai/TTS sources, see forv_tts/voices/duration_rule.py): "0.5.0" writes audio.db_level,
+#: audio.do_rms_norm and datasets[].language/ignored_speakers; "0.4.2" writes datasets[].ununsed_speakers
+#: instead; "0.3.1" also puts use_speaker_embedding/use_d_vector_file/d_vector_dim before
+#: encoder_params (they were BaseTTSConfig fields until v0.4.0); "none" writes none of these clues.
+LegacyRelease = Literal["0.3.1", "0.4.2", "0.5.0", "none"]
+#: `VoiceSpec.date` default: the format's usual date (legacy "June 21, 2021", modern "March 02, 2026").
+FORMAT_DATE = "<format default>"
 Charset = Literal["jamo", "syllable", "compat"]
 Discriminator = Literal["none", "tiny", "full"]
 VocoderLayout = Literal["gan", "split"]
@@ -146,6 +154,9 @@ class VoiceSpec:
     vocoder_layout: VocoderLayout = "gan"
     optimizer_state: bool = True
     do_trim_silence: bool = True
+    legacy_release: LegacyRelease = "0.5.0"
+    date: str | None = FORMAT_DATE  # the checkpoints' `date` ("%B %d, %Y"); None: no date key at all
+    duration_spread: float = 0.05  # scale of the duration predictor's random weights (variation per token)
 
 
 def audio_config(sample_rate: int, num_mels: int, *, do_trim_silence: bool = True) -> dict[str, Any]:
@@ -230,6 +241,31 @@ def legacy_glow_config(spec: VoiceSpec) -> dict[str, Any]:
     cfg["use_espeak_phonemes"] = False
     cfg["num_speakers"] = 0
     cfg["num_chars"] = 3 + len(cfg["characters"]["characters"]) + int(spec.add_blank)
+    return _as_release(cfg, spec.legacy_release)
+
+
+def _as_release(cfg: dict[str, Any], release: LegacyRelease) -> dict[str, Any]:
+    """Give a legacy config the release clues of `release` (see `LegacyRelease`)."""
+    dataset: dict[str, Any] = {"name": "kss", "path": "/data/member", "meta_file_train": "metadata.csv"}
+    if release == "0.5.0":
+        dataset.update(ignored_speakers=None, language="")
+    else:
+        for key in ("db_level", "do_rms_norm"):
+            cfg["audio"].pop(key, None)
+        cfg.pop("use_language_weighted_sampler", None)
+        if release != "none":
+            dataset["ununsed_speakers"] = None
+    dataset.update(meta_file_val="", meta_file_attn_mask="")
+    cfg["datasets"] = [dataset]
+    if release == "0.3.1":
+        moved = ("use_speaker_embedding", "use_d_vector_file", "d_vector_dim")
+        values = {k: cfg.pop(k) for k in moved if k in cfg}
+        out: dict[str, Any] = {}
+        for key, value in cfg.items():
+            out[key] = value
+            if key == "test_sentences":  # the end of BaseTTSConfig's fields in 0.3.1
+                out.update(values)
+        return out
     return cfg
 
 
@@ -289,7 +325,7 @@ def build_glow_model(config: dict[str, Any], num_chars: int, spec: VoiceSpec) ->
     model = build_glow(config, num_chars)
     with torch.no_grad():
         proj = model.encoder.duration_predictor.proj
-        proj.weight.mul_(0.05)
+        proj.weight.mul_(spec.duration_spread)
         # w = exp(log_dur) - 1 frames per token.
         proj.bias.fill_(math.log(1.0 + spec.frames_per_token))
     return model
@@ -450,10 +486,12 @@ def write_voice(voice_dir: Path, spec: VoiceSpec, *, source: BuiltVoice | None =
         )
         gen_state = to_legacy_keys(gen_state)
         disc_state = to_legacy_keys(disc_state)
-        date = "June 21, 2021"
+        date: str | None = "June 21, 2021"
     else:
         cfg = modern_glow_config(spec)
         date = "March 02, 2026"
+    if spec.date != FORMAT_DATE:
+        date = spec.date
 
     glow_payload: dict[str, Any] = {
         "config": cfg,
@@ -464,6 +502,8 @@ def write_voice(voice_dir: Path, spec: VoiceSpec, *, source: BuiltVoice | None =
         "epoch": spec.step // 100,
         "date": date,
     }
+    if date is None:
+        del glow_payload["date"]
     if spec.format == "legacy":
         # 0.x `save_best_model` passed the running loss, a numpy scalar, as `model_loss`.
         glow_payload["model_loss"] = np.float64(0.4321)
@@ -492,6 +532,8 @@ def write_voice(voice_dir: Path, spec: VoiceSpec, *, source: BuiltVoice | None =
         "epoch": spec.vocoder_step // 100,
         "date": date,
     }
+    if date is None:
+        del voc_payload["date"]
     if spec.vocoder_layout == "split":
         voc_payload["model_disc"] = disc_state
     if spec.format == "legacy":
@@ -537,6 +579,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vocoder-layout", choices=["gan", "split"], default="gan")
     parser.add_argument("--no-optimizer", action="store_true", help="omit optimizer state")
     parser.add_argument("--add-blank", action="store_true")
+    parser.add_argument("--legacy-release", choices=["0.3.1", "0.4.2", "0.5.0", "none"], default="0.5.0")
+    parser.add_argument("--date", default=FORMAT_DATE, help='checkpoint date, e.g. "June 21, 2021"')
+    parser.add_argument("--no-date", action="store_true", help="write no date key")
     args = parser.parse_args(argv)
     spec = VoiceSpec(
         format=args.format,
@@ -550,6 +595,8 @@ def main(argv: list[str] | None = None) -> int:
         vocoder_layout=args.vocoder_layout,
         optimizer_state=not args.no_optimizer,
         add_blank=args.add_blank,
+        legacy_release=args.legacy_release,
+        date=None if args.no_date else args.date,
     )
     if args.member is None:
         built = list(write_pair(args.outdir, spec))

@@ -30,11 +30,12 @@ import io
 import json
 import logging
 import pickle
+import struct
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 log = logging.getLogger(__name__)
 
@@ -113,26 +114,47 @@ class _RecordUnpickler(pickle.Unpickler):
         return _Inert()
 
 
-def _record_pickle(path: Path) -> bytes:
-    """The pickled top-level record of a torch checkpoint, without the tensor bytes."""
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            names = [n for n in archive.namelist() if n.endswith("/data.pkl") or n == "data.pkl"]
-            if not names:
-                raise ValueError("no data.pkl in the archive")
-            return archive.read(names[0])
+def _at_first_record(fh: BinaryIO) -> bool:
+    """Seek `fh` to the start of `data.pkl` when it is the first zip member, stored uncompressed.
+
+    torch's writer puts the record first, stored (its size only in a trailing data descriptor), so
+    the unpickler can read it in place, stopping at its STOP opcode: ~200 KB from the start of the file
+    instead of parsing a central directory of one entry per tensor (~2,000 for a real member).
+    """
+    header = fh.read(30)
+    if len(header) < 30 or header[:4] != b"PK\x03\x04":
+        return False
+    (method,) = struct.unpack("<H", header[8:10])
+    name_len, extra_len = struct.unpack("<HH", header[26:30])
+    name = fh.read(name_len)
+    if method != 0 or not (name == b"data.pkl" or name.endswith(b"/data.pkl")):
+        return False
+    fh.seek(extra_len, io.SEEK_CUR)
+    return True
+
+
+def _read_record(path: Path) -> Any:
+    """The unpickled top-level record of a torch checkpoint, tensors replaced by inert stand-ins."""
     with open(path, "rb") as fh:
-        return fh.read(_NON_ZIP_SCAN)
+        if _at_first_record(fh):
+            return _RecordUnpickler(fh).load()
+        fh.seek(0)
+        if zipfile.is_zipfile(fh):
+            with zipfile.ZipFile(fh) as archive:
+                names = [n for n in archive.namelist() if n.endswith("/data.pkl") or n == "data.pkl"]
+                if not names:
+                    raise ValueError("no data.pkl in the archive")
+                return _RecordUnpickler(io.BytesIO(archive.read(names[0]))).load()
+        # Pre-1.6 torch: magic number, protocol, system info, then the record, then tensor bytes.
+        fh.seek(0)
+        stream = io.BytesIO(fh.read(_NON_ZIP_SCAN))
+        for _ in range(3):
+            _RecordUnpickler(stream).load()
+        return _RecordUnpickler(stream).load()
 
 
 def _read_date_uncached(path: Path) -> str | None:
-    data = _record_pickle(path)
-    stream = io.BytesIO(data)
-    if not zipfile.is_zipfile(path):
-        # Pre-1.6 torch: magic number, protocol, system info, then the record.
-        for _ in range(3):
-            _RecordUnpickler(stream).load()
-    record = _RecordUnpickler(stream).load()
+    record = _read_record(path)
     if not isinstance(record, dict):
         return None
     date = record.get("date")
@@ -224,6 +246,15 @@ def decide(
         if written_before_0_4(config):
             return RuleDecision(
                 ZERO_FRAMES, "config key order of Coqui TTS <= 0.3.1 (use_speaker_embedding first)", problem
+            )
+        datasets = config.get("datasets")
+        if isinstance(datasets, list) and any(
+            isinstance(d, Mapping) and "ununsed_speakers" in d for d in datasets
+        ):
+            return RuleDecision(
+                MIN_ONE_FRAME,
+                "config field datasets[].ununsed_speakers (Coqui TTS <= 0.4.2, either rule): default",
+                problem,
             )
     return RuleDecision(MIN_ONE_FRAME, "no release evidence: default (Coqui TTS >= 0.4.0)", problem)
 

@@ -55,7 +55,7 @@ def test_help_imports_nothing_heavy() -> None:
         "from forv_tts.cli import app\n"
         "r = CliRunner().invoke(app, ['--help'])\n"
         "assert r.exit_code == 0, r.output\n"
-        "for cmd in ('say', 'members', 'normalize'):\n"
+        "for cmd in ('say', 'members', 'normalize', 'check'):\n"
         "    assert CliRunner().invoke(app, [cmd, '--help']).exit_code == 0\n"
         f"heavy = {HEAVY!r}\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m.startswith('google.cloud')))\n"

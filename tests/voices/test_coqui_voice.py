@@ -269,12 +269,12 @@ def _coqui_synthesizer(info: vbase.VoiceInfo) -> Any:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("vocoder_rate", [None, 16000], ids=["same-rate", "interpolated"])
-def test_modern_voice_equals_coqui_synthesizer(tmp_path: Path, vocoder_rate: int | None) -> None:
+def test_modern_voice_equals_coqui_synthesizer(tmp_path: Path) -> None:
     """End to end against coqui 0.28's Synthesizer (then save_wav's peak scaling)."""
     from TTS.utils import synthesizer as coqui_synth
 
-    spec = vf.VoiceSpec(member="5", format="modern", vocoder_sample_rate=vocoder_rate, seed=3)
+    # A vocoder at another rate is refused now (test_mismatched_vocoder_is_refused_at_load).
+    spec = vf.VoiceSpec(member="5", format="modern", seed=3)
     vf.write_voice(tmp_path, spec)
     info = member_info(tmp_path, "5")
     synth = _coqui_synthesizer(info)
@@ -287,7 +287,7 @@ def test_modern_voice_equals_coqui_synthesizer(tmp_path: Path, vocoder_rate: int
         wav = wav[: len(wav) - coqui_synth.PAD_SILENCE_SAMPLES]
         expected = wav / max(0.01, float(np.abs(wav).max()))
         got = ours.synthesize(text, SynthesisConfig(seed=seed))
-        assert got.sample_rate == (vocoder_rate or 22050)
+        assert got.sample_rate == 22050
         assert len(got.samples) == len(expected)
         np.testing.assert_allclose(got.samples, expected, atol=1e-6)
 
@@ -562,6 +562,32 @@ def test_phoneme_models_are_refused(voice_dir: Path, tmp_path: Path) -> None:
     edit_config(tmp_path / "glow-tts" / "2" / "2g_config.json", use_phonemes=True)
     with pytest.raises(VoiceLoadError, match="phoneme"):
         CoquiVoice(member_info(tmp_path, "2"))
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"sample_rate": 16000}, "sample_rate 22050 vs 16000"),
+        ({"hop_length": 200}, "hop_length 256 vs 200"),
+        ({"mel_fmax": 7600.0}, "mel_fmax 8000 vs 7600"),
+        ({"mel_fmin": 55.0}, "mel_fmin 0 vs 55"),
+    ],
+)
+def test_mismatched_vocoder_is_refused_at_load(
+    voice_dir: Path, tmp_path: Path, changes: dict[str, Any], named: str
+) -> None:
+    """Issue 14: coqui's Synthesizer interpolated across rates (and ignored the rest) without a word."""
+    copy_member(voice_dir, "2", tmp_path)
+    cfg_path = tmp_path / "hifigan-v2" / "2" / "2h_config.json"
+    data = json.loads(cfg_path.read_text(encoding="utf-8"))
+    data["audio"].update(changes)
+    cfg_path.write_text(json.dumps(data), encoding="utf-8")
+    info = member_info(tmp_path, "2")
+    assert not info.usable and named in info.problems[0]
+    # Even a descriptor that does not know (built by hand) is refused: the voice checks its configs.
+    for descriptor in (info, replace(info, problems=())):
+        with pytest.raises(VoiceLoadError, match=re.escape(named)):
+            CoquiVoice(descriptor)
 
 
 def test_incomplete_descriptor_is_refused(voice_dir: Path) -> None:

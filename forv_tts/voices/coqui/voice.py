@@ -10,7 +10,11 @@ config files. Around them we do what coqui's `Synthesizer` does, with three deli
   legacy configs, the exact 0.28 table for modern ones, and never run coqui's cleaners.
 * Mel (de)normalisation, sample-rate interpolation and silence trimming are small numpy/torch copies
   of `AudioProcessor` (constructing the real one imports librosa/numba, about a second); tests prove
-  them equal to coqui's.
+  them equal to coqui's. Unlike coqui, a vocoder trained on other mel settings (sample rate, hop,
+  mels, fmin/fmax) is refused instead of interpolated (`forv_tts.voices.audio_pair`), and a text that
+  yields no frames or a NaN signal is a `SynthesisError` naming the member, never a torch message.
+* Glow-TTS durations follow the rule the member was trained with (`duration_rule`, decided from its
+  files by `forv_tts.voices.duration_rule`), not the config's generation.
 * The sampling noise comes from a per-call `torch.Generator`, so a seed reproduces a clip regardless of
   what ran before, and the global RNG is left alone.
 

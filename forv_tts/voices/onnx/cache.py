@@ -56,6 +56,7 @@ def source_stamps(info: VoiceInfo) -> dict[str, Any]:
         if path is None:
             raise OSError(f"member {info.id} has no {name.replace('_', ' ')}")
         stamps[name] = manifest.file_stamp(path)
+    stamps["duration_rule"] = info.duration_rule  # a voice.json override added later rebuilds the export
     return stamps
 
 

@@ -184,6 +184,7 @@ def export_voice(voice: CoquiVoice, directory: Path, *, source: dict[str, Any] |
         {
             "member": voice.info.id,
             "format": voice.format,
+            "num_squeeze": int(getattr(voice.glow.decoder, "num_squeeze", 2)),
             "duration_rule": duration_rule(voice),
             "noise_scale": voice.noise_scale,
             "length_scale": voice.length_scale,

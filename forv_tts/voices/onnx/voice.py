@@ -93,6 +93,7 @@ class OnnxVoice:
             self.length_scale = float(data["length_scale"])
             self.sample_rate = int(data["sample_rate"])
             self.format = str(data.get("format", "unknown"))
+            self.num_squeeze = max(1, int(data.get("num_squeeze", 2)))  # Glow-TTS's default
         except (manifest.ManifestError, KeyError, TypeError, ValueError) as exc:
             raise VoiceLoadError(f"member {info.id}: {exc}") from None
         self.manifest = data
@@ -163,8 +164,15 @@ class OnnxVoice:
             if isinstance(exc, InvalidInputError | SynthesisError):
                 raise
             raise SynthesisError(f"voice {self.info.id} failed on {text!r}: {exc}") from None
+        if not np.isfinite(wav).all():
+            raise SynthesisError(
+                f"member {self.info.id} produced an invalid signal (NaN or infinite samples) for "
+                f"{text[:40]!r}: its weights are damaged or untrained; run `forv-tts check`"
+            )
         if self.tts_audio.do_trim_silence:
             wav = wav[: self.tts_audio.find_endpoint(wav)]
+        if wav.size == 0:
+            raise SynthesisError(f"member {self.info.id} produced an empty signal for {text[:40]!r}")
         return Audio(peak_normalize(wav), self.sample_rate)
 
     def acoustic(
@@ -179,7 +187,16 @@ class OnnxVoice:
         w_ceil = np.ceil(w[0, 0])
         if self.duration_rule == manifest.DURATION_CEIL_MIN1:
             w_ceil = np.maximum(w_ceil, np.float32(1))
-        frames = int(max(float(np.sum(w_ceil, dtype=np.float32)), 1.0))
+        total = int(float(np.sum(w_ceil, dtype=np.float32)))
+        frames = max(total, 1)
+        if frames < self.num_squeeze:  # the decoder's squeeze would leave nothing (issue 15)
+            rule = "zero-frames" if self.duration_rule == manifest.DURATION_CEIL else "min-one-frame"
+            raise SynthesisError(
+                f"member {self.info.id} produced no audio frames: its duration predictor gave the "
+                f"{len(ids)} tokens {total} frames in total ({rule} rule), fewer than the "
+                f"{self.num_squeeze} its decoder needs; the checkpoint may be untrained or the text too "
+                "short (run `forv-tts check`)"
+            )
         path = alignment(w_ceil, frames)  # [tokens, frames]
         y_mean = (path.T @ o_mean[0].T).T[None]  # compute_outputs: [1, C, frames]
         y_log_scale = (path.T @ o_log_scale[0].T).T[None]
