@@ -171,7 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     rtf: dict[str, list[float]] = {"onnx": [], "torch": [], "coqui": []}
     rep = ["--repeats", str(args.rtf_repeats)]
     for _ in range(args.rtf_rounds):
-        out = run([PY, __file__, "--onnx-rtf", "--threads", "1", *rep], penv, work)
+        out = run(
+            [PY, __file__, "--onnx-rtf", "--threads", "1", "--rtf-repeats", str(args.rtf_repeats)], penv, work
+        )
         rtf["onnx"].append(json.loads(out["stdout"])["rtf"])
         tenv = {**penv, "FORV_TTS_ENGINE": "torch"}
         out = run(

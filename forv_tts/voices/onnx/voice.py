@@ -120,9 +120,12 @@ class OnnxVoice:
             sessions = self._by_threads.get(threads)
             if sessions is None:
                 sessions = {}
-                opts = session_options(threads)
                 for name in manifest.GRAPHS:
-                    path = self.directory / self.manifest["graphs"][name]["file"]
+                    entry = self.manifest["graphs"][name]
+                    path = self.directory / entry["file"]
+                    opts = session_options(threads)
+                    if entry.get("optimized"):  # optimised at export: skip the optimiser (export.py)
+                        opts.graph_optimization_level = self._ort.GraphOptimizationLevel.ORT_DISABLE_ALL
                     try:
                         sessions[name] = self._ort.InferenceSession(
                             str(path), opts, providers=["CPUExecutionProvider"]
