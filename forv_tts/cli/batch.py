@@ -17,11 +17,13 @@ from forv_tts.cli.options import (
     BucketOption,
     EngineOption,
     LengthScaleOption,
+    LexiconOption,
     NoNormalizeOption,
     OverwriteOption,
     StepOption,
     UploadTimeoutOption,
     VoiceDirOption,
+    _lexicon,
 )
 from forv_tts.cli.root import _print_json, app
 from forv_tts.errors import InvalidInputError
@@ -171,6 +173,7 @@ def batch(
     bucket: BucketOption = None,
     upload_timeout: UploadTimeoutOption = None,
     overwrite: OverwriteOption = False,
+    lexicon: LexiconOption = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress and no summary unless something failed.")
     ] = False,
@@ -217,6 +220,7 @@ def batch(
         upload=spec,
         resume=resume,
         fail_fast=fail_fast,
+        lexicon=_lexicon(lexicon, voice_dir, normalize=not no_normalize),
     )
     mode = "none" if quiet else "rich" if sys.stderr.isatty() else "plain"
     view = _BatchProgressView(mode)

@@ -16,6 +16,7 @@ from forv_tts.cli.options import (
     EngineOption,
     KeepLocalOption,
     LengthScaleOption,
+    LexiconOption,
     MemberOption,
     NoNormalizeOption,
     OverwriteOption,
@@ -23,9 +24,27 @@ from forv_tts.cli.options import (
     StepOption,
     UploadTimeoutOption,
     VoiceDirOption,
+    _lexicon,
 )
 from forv_tts.cli.root import _print_json, _read_text, app
 from forv_tts.errors import InvalidInputError
+
+
+def _is_our_stdout(output: str) -> bool:
+    """`-o /dev/stdout` (or /proc/self/fd/1, or a device copy of it) is `-o -`: wav bytes, no path line."""
+    import os
+
+    try:
+        st, out = os.stat(output), os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        return False
+    from forv_tts.storage.local import is_stream_target
+
+    return is_stream_target(Path(output)) and (st.st_dev, st.st_ino, st.st_rdev) == (
+        out.st_dev,
+        out.st_ino,
+        out.st_rdev,
+    )
 
 
 @app.command()
@@ -73,6 +92,7 @@ def say(
     upload_timeout: UploadTimeoutOption = None,
     overwrite: OverwriteOption = False,
     signed_url: SignedUrlOption = None,
+    lexicon: LexiconOption = None,
 ) -> None:
     """Speak TEXT and write a wav (its path is printed on stdout).
 
@@ -88,7 +108,7 @@ def say(
     engine = resolve_engine(engine)  # a bad name is a usage error before any work
     reuse_freed_memory()  # this process is about to synthesise: fewer page faults (runtime.py)
 
-    to_stdout = output == "-"
+    to_stdout = output == "-" or (output is not None and _is_our_stdout(output))
     if to_stdout and as_json:
         raise InvalidInputError("--json prints to stdout, which '-o -' uses for the wav: pick one")
     if upload:
@@ -128,6 +148,7 @@ def say(
         seed=seed,
         length_scale=length_scale,
         normalize=not no_normalize,
+        lexicon=_lexicon(lexicon, voice_dir, normalize=not no_normalize),
         fork_text=True,  # this process is ours: normalise while torch is imported (pipeline.py)
         engine=engine,
     )

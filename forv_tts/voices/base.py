@@ -45,11 +45,17 @@ class VoiceInfo:
     vocoder_config: Path | None = None
     vocoder_step: int | None = None
     missing: tuple[str, ...] = field(default_factory=tuple)
+    #: Glow-TTS token durations: "zero-frames" (Coqui TTS <= 0.3.1) or "min-one-frame" (>= 0.4.0);
+    #: None for voices without one. Decided by `forv_tts.voices.duration_rule` from the files.
+    duration_rule: str | None = None
+    duration_rule_evidence: str | None = None
+    #: Files present but not usable together (e.g. a vocoder trained on other mel settings).
+    problems: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def usable(self) -> bool:
-        """True when every file the voice needs is present."""
-        return not self.missing
+        """True when every file the voice needs is present and the files agree."""
+        return not self.missing and not self.problems
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready view (paths as strings)."""
@@ -58,6 +64,7 @@ class VoiceInfo:
             if isinstance(value, Path):
                 d[key] = str(value)
         d["missing"] = list(self.missing)
+        d["problems"] = list(self.problems)
         return d
 
 

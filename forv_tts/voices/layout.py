@@ -1,4 +1,5 @@
-"""Discovery in the team's voice tree: `VoiceInfo`s from config JSON only, never from weights."""
+"""Discovery in the team's voice tree: `VoiceInfo`s from config JSON (plus the checkpoints' `date`
+record and the optional `voice.json` override), never from weights."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from forv_tts.errors import VoiceNotFoundError
+from forv_tts.voices import audio_pair, duration_rule
 from forv_tts.voices.base import (
     _MEMBER_ID,
     BUILTIN_VOICE_ID,
@@ -113,7 +115,11 @@ def _safe_config(path: Path | None) -> dict[str, Any] | None:
 
 
 def member_info(voice_dir: Path, member: str, step: int | None = None) -> VoiceInfo:
-    """Describe one member from its config files; `step` pins the Glow-TTS step (vocoder: highest)."""
+    """Describe one member from its config files; `step` pins the Glow-TTS step (vocoder: highest).
+
+    Besides the configs only two small things are read: the optional `voice.json` override and the
+    Glow-TTS checkpoint's `date` record (`duration_rule.checkpoint_date`, no tensor data).
+    """
     voice_dir = Path(voice_dir)
     missing: list[str] = []
     checkpoint, config, chosen = _pick(voice_dir, GLOW_DIR, member, "g", step, missing)
@@ -123,6 +129,12 @@ def member_info(voice_dir: Path, member: str, step: int | None = None) -> VoiceI
     fmt = config_format(glow_cfg) if glow_cfg is not None else FORMAT_UNKNOWN
     # The output rate is the vocoder's (as in coqui's Synthesizer); fall back to the acoustic model's.
     rate = _sample_rate(vocoder_cfg) or _sample_rate(glow_cfg)
+    rule = duration_rule.decide(glow_cfg, checkpoint, voice_dir / GLOW_DIR / member)
+    problems = [rule.problem] if rule.problem else []
+    if glow_cfg is not None and vocoder_cfg is not None:
+        mismatch = audio_pair.mismatch_problem(glow_cfg, vocoder_cfg)
+        if mismatch:
+            problems.append(mismatch)
     return VoiceInfo(
         id=member,
         engine=ENGINE_COQUI,
@@ -135,6 +147,9 @@ def member_info(voice_dir: Path, member: str, step: int | None = None) -> VoiceI
         vocoder_config=voc_config,
         vocoder_step=voc_step,
         missing=tuple(missing),
+        duration_rule=rule.rule,
+        duration_rule_evidence=rule.evidence,
+        problems=tuple(problems),
     )
 
 
@@ -180,7 +195,8 @@ def member_ids(voice_dir: Path) -> list[str]:
 def discover_members(voice_dir: Path, *, step: int | None = None) -> list[VoiceInfo]:
     """Every member in `voice_dir`, sorted numerically by id; incomplete members are listed too.
 
-    Reads config JSON only, so listing stays fast and works even when a checkpoint is corrupt.
+    Reads config JSON (and each checkpoint's small `date` record, never its weights), so listing stays
+    fast and works even when a checkpoint is corrupt.
     """
     return [_member_or_exported(voice_dir, member, step) for member in member_ids(voice_dir)]
 
