@@ -41,11 +41,8 @@ EXPORTER = "torchscript"
 
 
 def duration_rule(voice: Any) -> str:
-    """The duration rule the loaded voice applies: recorded in voice.json, applied by the runtime.
-
-    Taken from the voice (its `zero_length_tokens`), else decided as the voice decides it today
-    (Coqui TTS 0.x checkpoints keep 0.x's rule).
-    """
+    """The duration rule the loaded voice applies (its `zero_length_tokens`, decided by
+    `forv_tts.voices.duration_rule`): recorded in voice.json, applied by the runtime."""
     zero = getattr(voice, "zero_length_tokens", None)
     if zero is None:
         zero = voice.format == FORMAT_LEGACY
@@ -223,6 +220,7 @@ def export_voice(voice: CoquiVoice, directory: Path, *, source: dict[str, Any] |
             "member": voice.info.id,
             "format": voice.format,
             "duration_rule": duration_rule(voice),
+            "duration_rule_evidence": str(getattr(voice, "duration_rule_evidence", "")),
             "noise_scale": voice.noise_scale,
             "length_scale": voice.length_scale,
             "sample_rate": voice.sample_rate,

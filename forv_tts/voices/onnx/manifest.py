@@ -16,11 +16,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from forv_tts.voices import duration_rule
 from forv_tts.voices.coqui.dsp import AudioSettings
 from forv_tts.voices.coqui.tokenizer import Tokenizer
 
 FORMAT_KEY = "forv_tts_onnx_voice"
-FORMAT_VERSION = "2"  # bump when the graphs' inputs/outputs or this file's meaning change
+FORMAT_VERSION = "3"  # bump when the graphs' inputs/outputs or this file's meaning change
 MANIFEST = "voice.json"
 GRAPHS = ("encoder", "decoder", "vocoder")
 
@@ -36,10 +37,10 @@ def graph_files(data: dict[str, Any]) -> list[str]:
     return names
 
 
-#: Coqui TTS 0.x: `ceil(w)`, a token whose predicted duration is <= 0 gets no frames.
-DURATION_CEIL = "ceil"
-#: coqui-tts 0.28: `clamp_min(ceil(w), 1)`, every token gets at least one frame.
-DURATION_CEIL_MIN1 = "ceil-min1"
+#: Coqui TTS <= 0.3.1: `ceil(w)`, a token whose predicted duration is <= 0 gets no frames.
+DURATION_CEIL = duration_rule.ZERO_FRAMES
+#: Coqui TTS >= 0.4.0, coqui-tts: `clamp_min(ceil(w), 1)`, every token gets at least one frame.
+DURATION_CEIL_MIN1 = duration_rule.MIN_ONE_FRAME
 DURATION_RULES = (DURATION_CEIL, DURATION_CEIL_MIN1)
 
 

@@ -87,7 +87,9 @@ class OnnxVoice:
             self.tokenizer = manifest.tokenizer_from_dict(data["tokenizer"])
             self.tts_audio = manifest.audio_from_dict(data["tts_audio"])
             self.vocoder_audio = manifest.audio_from_dict(data["vocoder_audio"])
-            self.duration_rule = str(data["duration_rule"])
+            # The rule is applied here, outside the graphs: a member's current decision (an override
+            # committed beside its checkpoints after the export) wins over the one recorded at export.
+            self.duration_rule = str(info.duration_rule or data["duration_rule"])
             self.noise_scale = float(data["noise_scale"])
             self.length_scale = float(data["length_scale"])
             self.sample_rate = int(data["sample_rate"])
