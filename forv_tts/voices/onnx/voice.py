@@ -151,8 +151,21 @@ class OnnxVoice:
             )
         return ids
 
-    def synthesize(self, text: str, *, seed: int | None = None, length_scale: float | None = None) -> Audio:
-        """Speak one normalised sentence; `seed` makes it reproducible, `length_scale` > 1 is slower."""
+    def synthesize(
+        self,
+        text: str,
+        config: Any = None,
+        *,
+        seed: int | None = None,
+        length_scale: float | None = None,
+    ) -> Audio:
+        """Speak one normalised sentence; `seed` makes it reproducible, `length_scale` > 1 is slower.
+
+        Takes today's keywords, or a config object carrying `seed` and `length_scale` (the library
+        API's `SynthesisConfig`, branch `api`), so both forms of the Voice protocol are served.
+        """
+        if config is not None:
+            seed, length_scale = getattr(config, "seed", None), getattr(config, "length_scale", None)
         ids = self.tokenize(text)
         scale = self.length_scale if length_scale is None else float(length_scale)
         if not math.isfinite(scale) or scale <= 0:
