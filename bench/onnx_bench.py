@@ -60,7 +60,8 @@ def run(cmd: list[str], env: dict[str, str], cwd: Path) -> dict[str, Any]:
             raise SystemExit(
                 f"{' '.join(cmd[:6])} … failed ({proc.returncode}):\n{err.read().decode()[-2000:]}"
             )
-    return {"wall_s": wall, "rss_mb": usage.ru_maxrss / 1024, "stdout": out.decode()}
+    cpu = usage.ru_utime + usage.ru_stime  # what a busy host moves least: ~ the wall time on an idle one
+    return {"wall_s": wall, "cpu_s": cpu, "rss_mb": usage.ru_maxrss / 1024, "stdout": out.decode()}
 
 
 def summary(values: list[float]) -> dict[str, float]:
@@ -80,19 +81,25 @@ def onnx_rtf(member: str, threads: int, repeats: int) -> dict[str, Any]:
 
     info = find_voice(member, voices.VOICES)
     voice = OnnxVoice(info, cache.exported_dir(info), threads=threads)
-    total_audio = total_time = 0.0
+    total_audio = total_time = total_cpu = 0.0
     texts = {}
+    seeded = SynthesisConfig(seed=1)
     for label, text in probe.read_sentences().items():
         sentences = prepare_text(text)
-        audio = synthesize_sentences(voice, sentences, SynthesisConfig(seed=1))
+        audio = synthesize_sentences(voice, sentences, seeded)
         speech_s = audio.duration - (len(sentences) - 1) * DEFAULT_PAUSE_S
-        seconds = probe._median_time(
-            lambda s=sentences: synthesize_sentences(voice, s, SynthesisConfig(seed=1)), repeats
-        )
+        cpu: list[float] = []
+        seconds = probe._median_time(lambda s=sentences: synthesize_sentences(voice, s, seeded), repeats, cpu)
         texts[label] = {"audio_s": speech_s, "synth_s": seconds, "rtf": seconds / speech_s}
         total_audio += speech_s
         total_time += seconds
-    return {"rtf": total_time / total_audio, "texts": texts, "torch_imported": "torch" in sys.modules}
+        total_cpu += cpu[0]
+    return {
+        "rtf": total_time / total_audio,
+        "rtf_cpu": total_cpu / total_audio,
+        "texts": texts,
+        "torch_imported": "torch" in sys.modules,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rtf-repeats", type=int, default=3)
     parser.add_argument("--batch-lines", type=int, default=200)
     parser.add_argument("--batch-rounds", type=int, default=1)
+    parser.add_argument("--skip-rtf", action="store_true")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--onnx-rtf", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
@@ -165,7 +173,11 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
     res["say"] = {
-        k: {"wall": summary([r["wall_s"] for r in v]), "rss_mb": summary([r["rss_mb"] for r in v])}
+        k: {
+            "wall": summary([r["wall_s"] for r in v]),
+            "cpu": summary([r["cpu_s"] for r in v]),
+            "rss_mb": summary([r["rss_mb"] for r in v]),
+        }
         for k, v in say.items()
         if v
     }
@@ -173,21 +185,31 @@ def main(argv: list[str] | None = None) -> int:
     print("synthesis RTF, 1 thread, warm (interleaved rounds)", flush=True)
     penv = {**env, "OMP_WAIT_POLICY": "PASSIVE", "OMP_NUM_THREADS": "1"}
     rtf: dict[str, list[float]] = {"onnx": [], "torch": [], "coqui": []}
+    rtf_cpu: dict[str, list[float]] = {"onnx": [], "torch": [], "coqui": []}
     rep = ["--repeats", str(args.rtf_repeats)]
-    for _ in range(args.rtf_rounds):
-        out = run([PY, __file__, "--onnx-rtf", "--threads", "1", *rep], penv, work)
-        rtf["onnx"].append(json.loads(out["stdout"])["rtf"])
+    for _ in range(0 if args.skip_rtf else args.rtf_rounds):
+        out = run(
+            [PY, __file__, "--onnx-rtf", "--threads", "1", "--rtf-repeats", str(args.rtf_repeats)], penv, work
+        )
+        got = json.loads(out["stdout"])
+        rtf["onnx"].append(got["rtf"])
+        rtf_cpu["onnx"].append(got["rtf_cpu"])
         tenv = {**penv, "FORV_TTS_ENGINE": "torch"}
         out = run(
             [PY, str(BENCH / "probe.py"), "forv-rtf", "--member", "1", "--threads", "1", *rep], tenv, work
         )
-        rtf["torch"].append(json.loads(out["stdout"].strip().splitlines()[-1])["rtf"])
+        got = json.loads(out["stdout"].strip().splitlines()[-1])
+        rtf["torch"].append(got["rtf"])
+        rtf_cpu["torch"].append(got.get("rtf_cpu", float("nan")))
         out = run(
             [PY, str(BENCH / "probe.py"), "coqui-rtf", "--member", "2", "--threads", "1", *rep], penv, work
         )
-        rtf["coqui"].append(json.loads(out["stdout"].strip().splitlines()[-1])["rtf"])
+        got = json.loads(out["stdout"].strip().splitlines()[-1])
+        rtf["coqui"].append(got["rtf"])
+        rtf_cpu["coqui"].append(got.get("rtf_cpu", float("nan")))
         print("  " + ", ".join(f"{k} {v[-1]:.3f}" for k, v in rtf.items()), flush=True)
-    res["rtf_1thread"] = {k: summary(v) for k, v in rtf.items()}
+    res["rtf_1thread"] = {k: summary(v) for k, v in rtf.items() if v}
+    res["rtf_cpu_1thread"] = {k: summary(v) for k, v in rtf_cpu.items() if v}
 
     if args.batch_lines:
         import batch_bench

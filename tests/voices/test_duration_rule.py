@@ -22,6 +22,7 @@ import pytest
 import torch
 import voicefactory as vf
 
+from forv_tts.config import SynthesisConfig
 from forv_tts.errors import VoiceLoadError
 from forv_tts.voices import duration_rule as dr
 from forv_tts.voices.coqui.voice import CoquiVoice
@@ -80,7 +81,7 @@ def voices(rule_dir: Path) -> dict[str, CoquiVoice]:
 
 
 def speak(voice: CoquiVoice) -> np.ndarray:
-    return voice.synthesize(TEXT, seed=3).samples
+    return voice.synthesize(TEXT, SynthesisConfig(seed=3)).samples
 
 
 def test_the_test_voice_has_zero_duration_tokens(voices: dict[str, CoquiVoice]) -> None:

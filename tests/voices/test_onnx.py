@@ -139,7 +139,9 @@ print(json.dumps({"n": len(audio.samples), "sum": float(abs(audio.samples).sum()
 def test_exported_directory_speaks_without_torch(voice_dir: Path, tmp_path: Path) -> None:
     exported = _export(voice_dir, tmp_path)
     assert sorted(p.name for p in exported.iterdir()) == [
+        "decoder.data",
         "decoder.onnx",
+        "encoder.data",
         "encoder.onnx",
         "vocoder.onnx",
         "voice.json",
@@ -224,7 +226,7 @@ def test_cli_export_and_engines(voice_dir: Path, tmp_path: Path, monkeypatch: py
     assert result.exit_code == 0, result.stderr
     record = json.loads(result.stdout)
     assert record["member"] == "2" and record["duration_rule"] == manifest.DURATION_CEIL_MIN1
-    assert record["size"] == sum(f["size"] for f in record["files"].values())
+    assert record["size"] == sum(f["size"] + f.get("data_size", 0) for f in record["files"].values())
 
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "keep.txt").write_text("mine")

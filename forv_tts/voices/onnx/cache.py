@@ -183,8 +183,7 @@ def export_member(info: VoiceInfo, output: Path | None = None) -> Path:
     tmp = _fresh_dir(output)
     try:
         data = manifest.read(source)
-        for name in manifest.GRAPHS:
-            file = data["graphs"][name]["file"]
+        for file in manifest.graph_files(data):
             shutil.copyfile(source / file, tmp / file)
             with open(tmp / file, "rb") as fh:
                 os.fsync(fh.fileno())
@@ -212,5 +211,5 @@ def describe(directory: Path) -> dict[str, Any]:
         "duration_rule": data.get("duration_rule"),
         "sample_rate": data.get("sample_rate"),
         "files": {name: data["graphs"][name] for name in manifest.GRAPHS},
-        "size": sum(int(data["graphs"][name]["size"]) for name in manifest.GRAPHS),
+        "size": sum(int(e["size"]) + int(e.get("data_size", 0)) for e in data["graphs"].values()),
     }

@@ -41,11 +41,8 @@ EXPORTER = "torchscript"
 
 
 def duration_rule(voice: Any) -> str:
-    """The duration rule the loaded voice applies: recorded in voice.json, applied by the runtime.
-
-    Taken from the voice (its `zero_length_tokens`), else decided as the voice decides it today
-    (Coqui TTS 0.x checkpoints keep 0.x's rule).
-    """
+    """The duration rule the loaded voice applies (its `zero_length_tokens`, decided by
+    `forv_tts.voices.duration_rule`): recorded in voice.json, applied by the runtime."""
     zero = getattr(voice, "zero_length_tokens", None)
     if zero is None:
         zero = voice.format == FORMAT_LEGACY
@@ -124,6 +121,43 @@ def _fsync(path: Path) -> None:
         os.fsync(fh.fileno())
 
 
+#: Graphs stored already optimised by onnxruntime (its hardware-independent "extended" level, for the
+#: CPU provider), weights in a file of their own: opening them then skips the graph optimiser. Real-size
+#: Glow-TTS decoder: 0.35-0.46 s to open as exported, 0.09-0.12 s pre-optimised (bench/notes.md). The
+#: vocoder (4 MB, 0.07 s) keeps onnxruntime's full, hardware-specific optimisation at load.
+PREOPTIMIZED = ("encoder", "decoder")
+OPTIMIZED_LEVEL = "extended"
+
+
+def _finish(raw: Path, final: Path, *, optimize: bool) -> dict[str, Any]:
+    """Put the exported graph `raw` in place as `final` (optimised where `optimize`); its manifest entry."""
+    if not optimize:
+        os.replace(raw, final)
+        _fsync(final)
+        return {"file": final.name, "size": final.stat().st_size}
+    import onnxruntime as ort
+
+    data = final.with_suffix(".data")
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    opts.optimized_model_filepath = str(final)
+    opts.add_session_config_entry("session.optimized_model_external_initializers_file_name", data.name)
+    opts.add_session_config_entry("session.optimized_model_external_initializers_min_size_in_bytes", "1024")
+    opts.log_severity_level = 3
+    ort.InferenceSession(str(raw), opts, providers=["CPUExecutionProvider"])
+    raw.unlink()
+    for path in (final, data):
+        _fsync(path)
+    return {
+        "file": final.name,
+        "size": final.stat().st_size,
+        "data": data.name,
+        "data_size": data.stat().st_size,
+        "optimized": OPTIMIZED_LEVEL,
+        "onnxruntime": ort.__version__,
+    }
+
+
 def export_voice(voice: CoquiVoice, directory: Path, *, source: dict[str, Any] | None = None) -> Path:
     """Write `voice` as an exported voice into `directory` (created; existing graphs are replaced).
 
@@ -140,7 +174,7 @@ def export_voice(voice: CoquiVoice, directory: Path, *, source: dict[str, Any] |
     ids = torch.arange(1, 41, dtype=torch.long).remainder(voice.tokenizer.num_chars - 1).add(1)[None]
     frames = 64
     mel = torch.zeros(1, num_mels, frames)
-    files = {name: directory / f"{name}.onnx" for name in manifest.GRAPHS}
+    files = {name: directory / f"{name}.raw.onnx" for name in manifest.GRAPHS}
     _export(
         _Encoder(glow),
         (ids, torch.tensor([1.0])),
@@ -177,8 +211,9 @@ def export_voice(voice: CoquiVoice, directory: Path, *, source: dict[str, Any] |
             output_names=["wav"],
             dynamic_axes={"mel": {2: "mel_frames"}, "wav": {2: "samples"}},
         )
-    for path in files.values():
-        _fsync(path)
+    graphs = {}
+    for name, raw in files.items():
+        graphs[name] = _finish(raw, directory / f"{name}.onnx", optimize=name in PREOPTIMIZED)
     manifest.write(
         directory,
         {
@@ -186,15 +221,14 @@ def export_voice(voice: CoquiVoice, directory: Path, *, source: dict[str, Any] |
             "format": voice.format,
             "num_squeeze": int(getattr(voice.glow.decoder, "num_squeeze", 2)),
             "duration_rule": duration_rule(voice),
+            "duration_rule_evidence": str(getattr(voice, "duration_rule_evidence", "")),
             "noise_scale": voice.noise_scale,
             "length_scale": voice.length_scale,
             "sample_rate": voice.sample_rate,
             "tokenizer": manifest.tokenizer_to_dict(voice.tokenizer),
             "tts_audio": manifest.audio_to_dict(voice.tts_audio),
             "vocoder_audio": manifest.audio_to_dict(voice.vocoder_audio),
-            "graphs": {
-                name: {"file": path.name, "size": path.stat().st_size} for name, path in files.items()
-            },
+            "graphs": graphs,
             "exporter": {"torch": torch.__version__, "method": EXPORTER, "opset": OPSET},
             "source": source or {},
         },

@@ -1,7 +1,8 @@
 """The exported voice directory's `voice.json`: what the graphs need around them, torch-free.
 
 A directory holds `encoder.onnx` (Glow-TTS's text encoder and duration predictor), `decoder.onnx`
-(Glow-TTS's inverse flow decoder, squeeze included), `vocoder.onnx` (HiFi-GAN v2) and `voice.json`:
+(Glow-TTS's inverse flow decoder, squeeze included), both pre-optimised with their weights in
+`encoder.data` / `decoder.data`, `vocoder.onnx` (HiFi-GAN v2) and `voice.json`:
 the symbol table and text form (so token ids are the torch engine's), the duration rule the loaded
 voice used, the noise and length scales, both networks' audio settings, each graph's size (a file of
 another size is never trusted), and the stamps of the checkpoints and configs it was made from.
@@ -15,18 +16,31 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from forv_tts.voices import duration_rule
 from forv_tts.voices.coqui.dsp import AudioSettings
 from forv_tts.voices.coqui.tokenizer import Tokenizer
 
 FORMAT_KEY = "forv_tts_onnx_voice"
-FORMAT_VERSION = "1"  # bump when the graphs' inputs/outputs or this file's meaning change
+FORMAT_VERSION = "3"  # bump when the graphs' inputs/outputs or this file's meaning change
 MANIFEST = "voice.json"
 GRAPHS = ("encoder", "decoder", "vocoder")
 
-#: Coqui TTS 0.x: `ceil(w)`, a token whose predicted duration is <= 0 gets no frames.
-DURATION_CEIL = "ceil"
-#: coqui-tts 0.28: `clamp_min(ceil(w), 1)`, every token gets at least one frame.
-DURATION_CEIL_MIN1 = "ceil-min1"
+
+def graph_files(data: dict[str, Any]) -> list[str]:
+    """Every file the manifest's graphs consist of (graphs and their separate weights)."""
+    names = []
+    for name in GRAPHS:
+        entry = data["graphs"][name]
+        names.append(str(entry["file"]))
+        if "data" in entry:
+            names.append(str(entry["data"]))
+    return names
+
+
+#: Coqui TTS <= 0.3.1: `ceil(w)`, a token whose predicted duration is <= 0 gets no frames.
+DURATION_CEIL = duration_rule.ZERO_FRAMES
+#: Coqui TTS >= 0.4.0, coqui-tts: `clamp_min(ceil(w), 1)`, every token gets at least one frame.
+DURATION_CEIL_MIN1 = duration_rule.MIN_ONE_FRAME
 DURATION_RULES = (DURATION_CEIL, DURATION_CEIL_MIN1)
 
 
@@ -108,6 +122,16 @@ def read(directory: Path) -> dict[str, Any]:
             raise ManifestError(f"{directory}: {name} graph {file.name} is missing") from None
         if size != entry.get("size"):
             raise ManifestError(f"{directory}: {file.name} is {size} bytes, expected {entry.get('size')}")
+        if "data" in entry:
+            weights = Path(directory) / str(entry["data"])
+            try:
+                data_size = weights.stat().st_size
+            except OSError:
+                raise ManifestError(f"{directory}: {name} weights {weights.name} are missing") from None
+            if data_size != entry.get("data_size"):
+                raise ManifestError(
+                    f"{directory}: {weights.name} is {data_size} bytes, expected {entry.get('data_size')}"
+                )
     return data
 
 

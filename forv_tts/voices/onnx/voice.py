@@ -88,7 +88,9 @@ class OnnxVoice:
             self.tokenizer = manifest.tokenizer_from_dict(data["tokenizer"])
             self.tts_audio = manifest.audio_from_dict(data["tts_audio"])
             self.vocoder_audio = manifest.audio_from_dict(data["vocoder_audio"])
-            self.duration_rule = str(data["duration_rule"])
+            # The rule is applied here, outside the graphs: a member's current decision (an override
+            # committed beside its checkpoints after the export) wins over the one recorded at export.
+            self.duration_rule = str(info.duration_rule or data["duration_rule"])
             self.noise_scale = float(data["noise_scale"])
             self.length_scale = float(data["length_scale"])
             self.sample_rate = int(data["sample_rate"])
@@ -122,9 +124,12 @@ class OnnxVoice:
             sessions = self._by_threads.get(threads)
             if sessions is None:
                 sessions = {}
-                opts = session_options(threads)
                 for name in manifest.GRAPHS:
-                    path = self.directory / self.manifest["graphs"][name]["file"]
+                    entry = self.manifest["graphs"][name]
+                    path = self.directory / entry["file"]
+                    opts = session_options(threads)
+                    if entry.get("optimized"):  # optimised at export: skip the optimiser (export.py)
+                        opts.graph_optimization_level = self._ort.GraphOptimizationLevel.ORT_DISABLE_ALL
                     try:
                         sessions[name] = self._ort.InferenceSession(
                             str(path), opts, providers=["CPUExecutionProvider"]
