@@ -178,8 +178,9 @@ def batch(
     """Synthesise every line of FILE (all cores, a manifest, resumable); prints the manifest path.
 
     Every input line gets one manifest record (ok, failed or skipped). Exit 0 when all lines succeeded, 1
-    when any failed, 130 when interrupted (Ctrl-C finishes the items in flight; rerun with --resume). A
-    rerun on an existing manifest needs --resume (or a new --manifest).
+    when any failed, 130 when interrupted (Ctrl-C finishes the items in flight; rerun with --resume), 143
+    on SIGTERM (the same clean stop). A full disk stops the run (exit 1) with the lines not reached left
+    for --resume. A rerun on an existing manifest needs --resume (or a new --manifest).
     """
     import signal
 
@@ -215,18 +216,25 @@ def batch(
     view = _BatchProgressView(mode)
     runner = fb.BatchRun(parsed, options, progress=view)
 
-    def on_sigint(signum: int, frame: object) -> None:
-        if runner.stopping:
-            raise KeyboardInterrupt
-        runner.request_stop()
-        click.echo("forv-tts: stopping after the items in flight (Ctrl-C again to abandon them)", err=True)
+    received: list[int] = []
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    def on_stop(signum: int, frame: object) -> None:
+        # SIGTERM (systemd, Kubernetes, CI) is treated as Ctrl-C: finish the items in flight, record them,
+        # print the summary and the resume hint; a second signal abandons the items in flight.
+        if runner.stopping and received:
+            raise KeyboardInterrupt
+        received.append(signum)
+        runner.request_stop()
+        again = "Ctrl-C" if signum == signal.SIGINT else "another SIGTERM"
+        click.echo(f"forv-tts: stopping after the items in flight ({again} to abandon them)", err=True)
+
+    previous = {sig: signal.signal(sig, on_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with view:
             summary = runner.run()
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
     info = summary.to_dict()
     if as_json:
@@ -246,5 +254,8 @@ def batch(
             err=True,
         )
     error = summary.error()
+    if error is not None and summary.interrupted and received and received[0] == signal.SIGTERM:
+        error = fb.BatchInterruptedError(f"terminated (SIGTERM): {error}")
+        error.exit_code = 128 + signal.SIGTERM  # 143, as if SIGTERM had ended us, after a clean stop
     if error is not None:
         raise error

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from forv_tts._process.runtime import defer_torch_meta_kernels, prefer_passive_openmp
-from forv_tts.errors import ForvError, InvalidInputError, UsageError
+from forv_tts.errors import DiskFullError, ForvError, InvalidInputError, UsageError
 from forv_tts.jobs.input import BatchInput, derived_seed, derived_uuid
 from forv_tts.jobs.item import Task, UploadSpec, _work_lock, process_task, want_torch_threads
 from forv_tts.jobs.manifest import ManifestWriter, file_sha256, read_manifest
@@ -155,6 +155,7 @@ class BatchSummary:
     audio_seconds: float = 0.0
     wall_seconds: float = 0.0
     interrupted: bool = False
+    disk_full: str | None = None  # where space ran out (the run stopped there)
     warned: int = 0
     workers: list[WorkerStats] = field(default_factory=list)
     failures: list[dict[str, Any]] = field(default_factory=list)
@@ -171,6 +172,11 @@ class BatchSummary:
 
     def error(self) -> ForvError | None:
         """The error a CLI should end with (message + exit code), or None when every line is done."""
+        if self.disk_full is not None:
+            return DiskFullError(
+                f"stopped: {self.disk_full}; {self.pending} of {self.lines} lines not done. Free space "
+                f"there, then rerun with --resume to continue ({self.manifest})"
+            )
         if self.interrupted:
             return BatchInterruptedError(
                 f"interrupted with {self.pending} of {self.lines} lines not done; "
@@ -215,6 +221,7 @@ class BatchSummary:
             "peak_rss_mb": max((w.to_dict()["peak_rss_mb"] for w in self.workers), default=0.0),
             "with_warnings": self.warned,
             "interrupted": self.interrupted,
+            "disk_full": self.disk_full,
             "exit_code": self.exit_code,
             "failures": self.failures,
         }
@@ -261,7 +268,8 @@ def _watch_parent(parent_pid: int) -> None:
 def _init_worker(threads: int, log_level: int, parent_pid: int) -> None:
     """Worker set-up: SIGINT is the parent's business, stdout is the parent's data channel."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # systemd/Kubernetes signal the whole group too
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the manifest path / JSON
     os.environ["OMP_NUM_THREADS"] = str(threads)
     prefer_passive_openmp()
@@ -531,8 +539,24 @@ class BatchRun:
             )
         )
 
+    def _out_of_space(self, summary: BatchSummary, message: str) -> None:
+        """Disk full: not a line's failure. Stop dispatching; the line stays unrecorded for --resume."""
+        if summary.disk_full is None:
+            summary.disk_full = message
+            log.error("%s; stopping after the items in flight", message)
+        self._stopping = True
+
     def _record(self, writer: ManifestWriter, summary: BatchSummary, record: dict[str, Any]) -> None:
-        writer.write(record)
+        if record.get("disk_full"):
+            self._out_of_space(summary, str(record["disk_full"]))
+            self._report(summary)
+            return
+        try:
+            writer.write(record)
+        except DiskFullError as err:
+            self._out_of_space(summary, str(err))
+            self._report(summary)
+            return
         if record.get("warnings"):
             summary.warned += 1
         status = record.get("status")
@@ -591,7 +615,7 @@ class BatchRun:
     def _submit(pool: ProcessPoolExecutor, task: Task) -> Future[dict[str, Any]]:
         # Children are spawned inside submit(); with SIGINT blocked they start life deaf to the Ctrl-C a
         # terminal sends to the whole process group, before their initializer has even run.
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         try:
             return pool.submit(_worker_task, task)
         finally:

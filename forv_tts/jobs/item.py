@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from forv_tts._process.runtime import prefer_passive_openmp, reuse_freed_memory
-from forv_tts.errors import ForvError
+from forv_tts.errors import DiskFullError, ForvError
 from forv_tts.jobs.manifest import file_sha256
 from forv_tts.voices.base import ENGINE_ESPEAK, VoiceInfo
 
@@ -153,6 +153,9 @@ def process_task(task: Task) -> dict[str, Any]:
             )
             record["uri"] = result.uri
         record["status"] = STATUS_OK
+    except DiskFullError as err:
+        # Not this line's fault: the run stops and --resume redoes it (`BatchRun._record`).
+        record.update(status=None, error=None, disk_full=str(err))
     except ForvError as err:
         record.update(status=STATUS_FAILED, error=str(err))
     except Exception as err:

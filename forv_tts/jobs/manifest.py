@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -12,7 +13,7 @@ import uuid as _uuid
 from pathlib import Path
 from typing import Any
 
-from forv_tts.errors import UsageError
+from forv_tts.errors import DiskFullError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -97,17 +98,43 @@ class ManifestWriter:
         """Replace the manifest atomically (temp file, fsync, rename): a crash leaves the old or the new."""
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.part")
         data = b"".join(_encode(r) for r in records)
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+        try:
+            with open(tmp, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        except OSError as err:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            if err.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise DiskFullError(
+                    f"no space left on the device holding {self.path} to rewrite it for --resume: "
+                    "free space and run again",
+                    path=self.path,
+                ) from None
+            raise
         _fsync_dir(self.path.parent)
 
     def write(self, record: dict[str, Any]) -> None:
-        """Append one record durably."""
-        os.write(self._fd, _encode(record))
-        os.fsync(self._fd)
+        """Append one record durably, whole or not at all: a write cut short (disk full) is undone."""
+        data = _encode(record)
+        size = os.fstat(self._fd).st_size
+        try:
+            written = os.write(self._fd, data)
+            if written != len(data):
+                raise OSError(errno.ENOSPC, "No space left on device")
+            os.fsync(self._fd)
+        except OSError as err:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, size)  # no torn record
+            if err.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise DiskFullError(
+                    f"no space left on the device holding {self.path} while recording line "
+                    f"{record.get('line')}",
+                    path=self.path,
+                ) from None
+            raise
 
     def close(self) -> None:
         """Release the lock."""
