@@ -65,3 +65,7 @@ class DiskFullError(ForvError):
 
 class TextTooLongError(InvalidInputError):
     """One utterance's text is over the configured cap (`FORV_TTS_MAX_TEXT_CHARS`)."""
+
+
+class VoiceDirError(UsageError):
+    """The voice directory given cannot be used (missing, not a directory, unreadable)."""

@@ -188,3 +188,78 @@ def test_text_cap_fails_only_that_batch_line(
     assert [x["status"] for x in records] == ["ok", "failed", "ok"]
     assert "5,000 characters, over the limit of 100" in records[1]["error"]
     assert len(records[1]["text"]) < 300
+
+
+# --- clear messages for file-system mistakes --------------------------------------------------------
+
+
+def test_members_explicit_voice_dir_must_exist(runner: CliRunner, in_tmp: Path) -> None:
+    (in_tmp / "afile").write_text("x")
+    for bad, needle in (("/nonexistent", "does not exist"), ("afile", "is not a directory")):
+        r = runner.invoke(app, ["members", "--voice-dir", bad])
+        assert r.exit_code == 2, r.output
+        _one_error_line(r.stderr, needle)
+    r = runner.invoke(app, ["say", TEXT, "-m", "1", "--voice-dir", "afile"])
+    assert r.exit_code == 2
+    _one_error_line(r.stderr, "afile is not a directory")
+
+
+def test_a_broken_config_is_reported_once(tmp_path: Path, voice_dir: Path) -> None:
+    voices = Path(shutil.copytree(voice_dir, tmp_path / "voices"))
+    (voices / "glow-tts" / "2" / "2g_config.json").write_text('{"audio": ', encoding="utf-8")
+    r = _run("say", TEXT, "-m", "2", "--voice-dir", str(voices), "-o", "a.wav", cwd=tmp_path)
+    assert r.returncode != 0
+    err = r.stderr.decode()
+    assert err.count("2g_config.json") == 1, err
+    _one_error_line(err, "2g_config.json")
+
+
+def test_a_truncated_checkpoint_says_what_to_do(tmp_path: Path, voice_dir: Path) -> None:
+    voices = Path(shutil.copytree(voice_dir, tmp_path / "voices"))
+    ckpt = next((voices / "glow-tts" / "2").glob("*.pth.tar"))
+    ckpt.write_bytes(ckpt.read_bytes()[: ckpt.stat().st_size // 2])
+    env = {"FORV_TTS_WEIGHT_CACHE": "0"}
+    r = _run("say", TEXT, "-m", "2", "--voice-dir", str(voices), "-o", "a.wav", cwd=tmp_path, env=env)
+    assert r.returncode == 1
+    line = _one_error_line(r.stderr.decode(), "corrupt or truncated")
+    assert line.endswith("copy it again from where it was trained"), line
+    reason = line.split("corrupt or truncated (", 1)[1].rsplit(")", 1)[0]
+    assert len(reason) <= 202 and not reason.endswith(("-", " ")), reason
+
+
+def test_an_unreadable_voice_dir_is_a_usage_error(tmp_path: Path, voice_dir: Path) -> None:
+    """A real EACCES: a child process drops root (root reads everything) and lists a 0700 directory."""
+    from forv_tts.errors import VoiceDirError
+    from forv_tts.voices.layout import find_voice, list_voices
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root to drop to another user")
+    voices = Path(shutil.copytree(voice_dir, tmp_path / "voices"))
+    os.chmod(tmp_path, 0o755)
+    os.chmod(voices / "glow-tts", 0o700)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.close(read)
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            out = []
+            for call in (lambda: list_voices(voices), lambda: find_voice("1", voices)):
+                try:
+                    call()
+                    out.append("no error")
+                except VoiceDirError as err:
+                    out.append(f"{err.exit_code} {err}")
+                except Exception as err:
+                    out.append(f"unexpected {type(err).__name__}: {err}")
+            os.write(write, "\n".join(out).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as f:
+        got = f.read().splitlines()
+    os.waitpid(pid, 0)
+    assert len(got) == 2, got
+    for line in got:
+        assert line.startswith("2 cannot read ") and "Permission denied; check its permissions" in line, got
