@@ -12,7 +12,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forv_tts._process.runtime import fork_call
 from forv_tts.audio import Audio, concat
@@ -24,22 +24,26 @@ from forv_tts.voices.base import ENGINE_ESPEAK, Voice, VoiceInfo
 from forv_tts.voices.layout import find_voice
 from forv_tts.voices.registry import import_for, load_voice
 
+if TYPE_CHECKING:
+    from forv_tts.text.lexicon import Lexicon
+
 log = logging.getLogger(__name__)
 
 
-def prepare_text(text: str, *, normalize: bool = True) -> list[str]:
+def prepare_text(text: str, *, normalize: bool = True, lexicon: Lexicon | None = None) -> list[str]:
     """Turn raw input into the sentences handed to the voice.
 
-    With `normalize` the text goes through number reading and g2pk (`forv_tts.normalize`); without it the
-    text is only split into sentences, for callers who already hand over pronounced Hangul.
+    With `normalize` the text goes through number reading and g2pk (`forv_tts.text`, the user `lexicon`
+    first); without it the text is only split into sentences, for callers who already hand over
+    pronounced Hangul.
     """
     _require_text(text)
     if normalize:
-        from forv_tts.normalize import normalize as run_normalize
+        from forv_tts.text import normalize as run_normalize
 
-        sentences = run_normalize(text)
+        sentences = run_normalize(text, lexicon=lexicon)
     else:
-        from forv_tts.normalize import split_sentences
+        from forv_tts.text import split_sentences
 
         sentences = split_sentences(text)
     if not sentences:
@@ -96,7 +100,14 @@ def _require_text(text: str) -> None:
     check_text_length(text)
 
 
-def prepare_text_while_importing(text: str, info: VoiceInfo, *, normalize: bool = True) -> list[str]:
+def prepare_text_while_importing(
+    text: str,
+    info: VoiceInfo,
+    *,
+    normalize: bool = True,
+    lexicon: Lexicon | None = None,
+    engine: str | None = None,
+) -> list[str]:
     """`prepare_text`, run in a forked child while this process imports what loading `info` needs.
 
     Why: for a member, `import torch` takes 1-2 s of a cold `say` on one core while the other idles,
@@ -106,16 +117,20 @@ def prepare_text_while_importing(text: str, info: VoiceInfo, *, normalize: bool 
     """
     _require_text(text)
     worth_it = normalize and info.engine != ENGINE_ESPEAK  # the built-in voice imports next to nothing
-    pending = fork_call(functools.partial(prepare_text, text, normalize=normalize)) if worth_it else None
+    pending = (
+        fork_call(functools.partial(prepare_text, text, normalize=normalize, lexicon=lexicon))
+        if worth_it
+        else None
+    )
     if pending is not None:
         try:
-            import_for(info)
+            import_for(info, engine)
         finally:
             sentences = pending.result()  # also reaps the child when the import failed
         if sentences is not None:
             log.debug("text normalised in a forked child while the voice's modules were imported")
             return sentences
-    return prepare_text(text, normalize=normalize)
+    return prepare_text(text, normalize=normalize, lexicon=lexicon)
 
 
 def synthesize_sentences(
@@ -198,6 +213,8 @@ def say(
     length_scale: float | None = None,
     normalize: bool = True,
     fork_text: bool = False,
+    lexicon: Lexicon | None = None,
+    engine: str | None = None,
 ) -> SayResult:
     """Synthesise `text` with a member's voice (or the built-in one) and write the wav.
 
@@ -205,7 +222,7 @@ def say(
     directory, the naming the team's storage uses. With `write=False` nothing is written (the caller
     streams `result.audio`). Names are validated before any work starts, so bad input writes nothing.
     `fork_text` (the CLI's own process) normalises while the voice's imports run
-    (`prepare_text_while_importing`).
+    (`prepare_text_while_importing`). `engine` (onnx/torch) for a member: `load_voice`'s.
     """
     t0 = time.perf_counter()
     uuid = naming.validate_uuid(uuid) if uuid is not None else naming.new_uuid()
@@ -221,10 +238,12 @@ def say(
     if write and target is not None:
         check_writable(target)  # a bad -o is refused before the voice loads, not after synthesis
     if fork_text:
-        sentences = prepare_text_while_importing(text, info, normalize=normalize)
+        sentences = prepare_text_while_importing(
+            text, info, normalize=normalize, lexicon=lexicon, engine=engine
+        )
     else:
-        sentences = prepare_text(text, normalize=normalize)
-    voice = load_voice(info)
+        sentences = prepare_text(text, normalize=normalize, lexicon=lexicon)
+    voice = load_voice(info, engine)
     audio = synthesize_sentences(voice, sentences, seed=seed, length_scale=length_scale)
     path = write_wav(audio, target) if write and target is not None else None
     seconds = time.perf_counter() - t0

@@ -13,8 +13,10 @@ from forv_tts._process.runtime import (
 )
 from forv_tts.cli.options import (
     BucketOption,
+    EngineOption,
     KeepLocalOption,
     LengthScaleOption,
+    LexiconOption,
     MemberOption,
     NoNormalizeOption,
     OverwriteOption,
@@ -22,6 +24,7 @@ from forv_tts.cli.options import (
     StepOption,
     UploadTimeoutOption,
     VoiceDirOption,
+    _lexicon,
 )
 from forv_tts.cli.root import _print_json, _read_text, app
 from forv_tts.errors import InvalidInputError
@@ -74,6 +77,7 @@ def say(
     ] = None,
     length_scale: LengthScaleOption = None,
     no_normalize: NoNormalizeOption = False,
+    engine: EngineOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object describing the clip.")
     ] = False,
@@ -88,6 +92,7 @@ def say(
     upload_timeout: UploadTimeoutOption = None,
     overwrite: OverwriteOption = False,
     signed_url: SignedUrlOption = None,
+    lexicon: LexiconOption = None,
 ) -> None:
     """Speak TEXT and write a wav (its path is printed on stdout).
 
@@ -98,7 +103,9 @@ def say(
     from forv_tts.audio import write_wav_to
     from forv_tts.synthesis import resolve_voice
     from forv_tts.synthesis import say as run_say
+    from forv_tts.voices.onnx import resolve_engine
 
+    engine = resolve_engine(engine)  # a bad name is a usage error before any work
     reuse_freed_memory()  # this process is about to synthesise: fewer page faults (runtime.py)
 
     to_stdout = output == "-" or (output is not None and _is_our_stdout(output))
@@ -141,7 +148,9 @@ def say(
         seed=seed,
         length_scale=length_scale,
         normalize=not no_normalize,
+        lexicon=_lexicon(lexicon, voice_dir, normalize=not no_normalize),
         fork_text=True,  # this process is ours: normalise while torch is imported (pipeline.py)
+        engine=engine,
     )
     if upload:
         assert result.path is not None

@@ -37,7 +37,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forv_tts._process.runtime import defer_torch_meta_kernels, prefer_passive_openmp
 from forv_tts.errors import DiskFullError, ForvError, InvalidInputError, UsageError
@@ -46,6 +46,9 @@ from forv_tts.jobs.item import Task, UploadSpec, _work_lock, process_task, want_
 from forv_tts.jobs.manifest import ManifestWriter, file_sha256, read_manifest
 from forv_tts.storage import naming
 from forv_tts.voices.base import VoiceInfo
+
+if TYPE_CHECKING:
+    from forv_tts.text.lexicon import Lexicon
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +106,7 @@ class BatchOptions:
     upload: UploadSpec | None = None
     resume: bool = False
     fail_fast: bool = False
+    lexicon: Lexicon | None = None
 
     @property
     def manifest_path(self) -> Path:
@@ -415,6 +419,7 @@ class BatchRun:
                 normalize=opts.normalize,
                 upload=opts.upload,
                 previous=reuse,
+                lexicon=opts.lexicon,
             )
             entries.append(_Entry(item.line, task=task))
         return entries
