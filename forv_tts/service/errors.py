@@ -84,12 +84,16 @@ class Row:
 TABLE: tuple[Row, ...] = (
     Row(lib.VoiceNotFoundError, "voice_not_found", 404),
     Row(lib.NothingToSayError, "nothing_to_say", 422),
+    Row(lib.TextTooLongError, "text_over_cap", 413),  # issue 14: the library's per-utterance cap
+    Row(lib.OutputPathError, "output_path_unwritable", 500),  # the service's own paths: our fault
+    Row(lib.VoiceDirError, "voice_dir_unusable", 500),  # the service's voice dir: our configuration
     Row(lib.InvalidInputError, "invalid_input", 422),
     Row(lib.UsageError, "bad_usage", 400),
     Row(lib.VoiceLoadError, "voice_load_failed", 500),
     Row(lib.SynthesisError, "synthesis_failed", 500),
     Row(lib.CredentialsError, "upload_credentials", 502),
     Row(lib.UploadError, "upload_failed", 502),
+    Row(lib.DiskFullError, "disk_full", 507),
     Row(lib.ForvError, "failed", 500),
     Row(BadRequestError, "invalid_request", 400),
     Row(TextTooLongError, "text_too_long", 413),
