@@ -263,3 +263,30 @@ def test_an_unreadable_voice_dir_is_a_usage_error(tmp_path: Path, voice_dir: Pat
     assert len(got) == 2, got
     for line in got:
         assert line.startswith("2 cannot read ") and "Permission denied; check its permissions" in line, got
+
+
+# --- global flags after the subcommand, completion ----------------------------------------------------
+
+
+def test_verbose_and_debug_after_the_subcommand(tmp_path: Path) -> None:
+    r = _run("say", TEXT, "-o", "a.wav", "-v", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert b"INFO: synthesised" in r.stderr
+    d = _run("say", TEXT, "--uuid", "nope", "--debug", cwd=tmp_path)
+    assert d.returncode == 2 and b"Traceback" in d.stderr
+    # An option's value that looks like a flag stays its value.
+    v = _run("say", TEXT, "-o", "-v", cwd=tmp_path)
+    assert v.returncode == 0 and (tmp_path / "-v").read_bytes()[:4] == b"RIFF"
+    assert b"INFO" not in v.stderr
+
+
+def test_shell_completion_is_offered(tmp_path: Path) -> None:
+    help_text = _run("--help", cwd=tmp_path).stdout
+    assert b"--install-completion" in help_text and b"--show-completion" in help_text
+    r = _run("--show-completion", "bash", cwd=tmp_path, env={"SHELL": "/bin/bash"})
+    assert r.returncode == 0 and b"complete" in r.stdout and b"forv" in r.stdout
+    done = _run(
+        cwd=tmp_path,
+        env={"_FORV_TTS_COMPLETE": "complete_bash", "COMP_WORDS": "forv-tts mem", "COMP_CWORD": "1"},
+    )
+    assert b"members" in done.stdout
