@@ -10,6 +10,7 @@ import functools
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -139,20 +140,24 @@ def synthesize_sentences(
     *,
     seed: int | None = None,
     length_scale: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Audio:
     """Speak each sentence and join them with a short pause.
 
     A sentence the voice cannot speak at all (e.g. only symbols) is skipped with a warning as long as at
-    least one sentence remains; if none does, NothingToSayError propagates.
+    least one sentence remains; if none does, NothingToSayError propagates. `progress(done, total)` is
+    called after each sentence (the CLI's progress bar).
     """
     clips: list[Audio] = []
     last_error: NothingToSayError | None = None
-    for sentence in sentences:
+    for number, sentence in enumerate(sentences, start=1):
         try:
             clips.append(voice.synthesize(sentence, seed=seed, length_scale=length_scale))
         except NothingToSayError as err:
             log.warning("skipped a sentence with nothing speakable: %r", sentence)
             last_error = err
+        if progress is not None:
+            progress(number, len(sentences))
     if not clips:
         assert last_error is not None
         raise last_error
@@ -215,6 +220,7 @@ def say(
     fork_text: bool = False,
     lexicon: Lexicon | None = None,
     engine: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SayResult:
     """Synthesise `text` with a member's voice (or the built-in one) and write the wav.
 
@@ -244,7 +250,9 @@ def say(
     else:
         sentences = prepare_text(text, normalize=normalize, lexicon=lexicon)
     voice = load_voice(info, engine)
-    audio = synthesize_sentences(voice, sentences, seed=seed, length_scale=length_scale)
+    if progress is not None:
+        progress(0, len(sentences))
+    audio = synthesize_sentences(voice, sentences, seed=seed, length_scale=length_scale, progress=progress)
     path = write_wav(audio, target) if write and target is not None else None
     seconds = time.perf_counter() - t0
     log.info("synthesised %.2f s of audio in %.2f s", audio.duration, seconds)

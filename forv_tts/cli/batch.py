@@ -36,6 +36,9 @@ class _BatchProgressView:
         self.mode = mode  # "rich", "plain" or "none"
         self._last_line = 0.0
         self._last_decile = -1
+        from forv_tts.cli.progress import progress_interval
+
+        self._interval = progress_interval(5.0)
         self._bar: Any = None
         self._task: Any = None
         if mode == "rich":
@@ -86,16 +89,19 @@ class _BatchProgressView:
 
             now = time.monotonic()
             decile = (10 * p.done) // max(1, p.total)
-            if now - self._last_line < 5.0 and decile == self._last_decile and p.done < p.total:
+            if now - self._last_line < self._interval and decile == self._last_decile and p.done < p.total:
                 return
             if p.done == p.total and self._last_decile == 10:
                 return
             self._last_line, self._last_decile = now, decile
             left = p.total - p.done
             eta = f", ETA {left / rate:.0f} s" if rate > 0 and left else ""
+            if left and p.since_last >= 5.0 and (rate <= 0 or p.since_last > left / rate):
+                eta = f", ETA unknown (no item finished for {p.since_last:.0f} s)"
             typer.echo(
                 f"forv-tts: batch {p.done}/{p.total} lines ({100 * p.done // max(1, p.total)}%), "
-                f"{p.failed} failed, {p.audio_seconds:.1f} s audio, {rate:.2f} items/s{eta}",
+                f"{p.failed} failed, {p.audio_seconds:.1f} s audio, {rate:.2f} items/s, "
+                f"{p.elapsed:.0f} s elapsed{eta}",
                 err=True,
             )
 

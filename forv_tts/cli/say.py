@@ -136,22 +136,29 @@ def say(
         raise InvalidInputError(
             "refusing to write wav bytes to a terminal: pipe '-o -' into a player or file"
         )
-    result = run_say(
-        _read_text(text),
-        member=member,
-        voice_dir=voice_dir,
-        step=step,
-        output=None if output is None or to_stdout else Path(output),
-        write=not to_stdout,
-        uuid=uuid,
-        created_at=created_at,
-        seed=seed,
-        length_scale=length_scale,
-        normalize=not no_normalize,
-        lexicon=_lexicon(lexicon, voice_dir, normalize=not no_normalize),
-        fork_text=True,  # this process is ours: normalise while torch is imported (pipeline.py)
-        engine=engine,
-    )
+    from forv_tts.cli.progress import SayProgress
+
+    feedback = SayProgress()
+    try:
+        result = run_say(
+            _read_text(text),
+            member=member,
+            voice_dir=voice_dir,
+            step=step,
+            output=None if output is None or to_stdout else Path(output),
+            write=not to_stdout,
+            uuid=uuid,
+            created_at=created_at,
+            seed=seed,
+            length_scale=length_scale,
+            normalize=not no_normalize,
+            lexicon=_lexicon(lexicon, voice_dir, normalize=not no_normalize),
+            progress=feedback,
+            fork_text=True,  # this process is ours: normalise while torch is imported (pipeline.py)
+            engine=engine,
+        )
+    finally:
+        feedback.close()
     if upload:
         assert result.path is not None
         uploaded = gcs.upload_file(

@@ -127,6 +127,7 @@ class BatchProgress:
     audio_seconds: float
     elapsed: float
     stopping: bool
+    since_last: float = 0.0  # seconds since the last record: a long item shows as time passing
 
 
 @dataclass
@@ -316,6 +317,7 @@ class BatchRun:
         self._t0 = time.perf_counter()
         self._voices: dict[str | None, VoiceInfo | str] = {}
         self._max_chars = 0
+        self._last_record_t = time.perf_counter()
 
     @property
     def stopping(self) -> bool:
@@ -541,6 +543,7 @@ class BatchRun:
                 audio_seconds=summary.audio_seconds,
                 elapsed=time.perf_counter() - self._t0,
                 stopping=self._stopping,
+                since_last=time.perf_counter() - self._last_record_t,
             )
         )
 
@@ -556,6 +559,7 @@ class BatchRun:
             self._out_of_space(summary, str(record["disk_full"]))
             self._report(summary)
             return
+        self._last_record_t = time.perf_counter()
         try:
             writer.write(record)
         except DiskFullError as err:
@@ -593,6 +597,10 @@ class BatchRun:
     ) -> None:
         want_torch_threads(threads)
         stats: dict[int, WorkerStats] = {}
+        # Progress keeps ticking while one long item runs in this thread (the pool path ticks in its wait).
+        idle = threading.Event()
+        ticker = threading.Thread(target=self._tick, args=(summary, idle), daemon=True, name="batch-tick")
+        ticker.start()
         try:
             while pending and not self._stopping:
                 entry = pending.popleft()
@@ -608,6 +616,13 @@ class BatchRun:
         except KeyboardInterrupt:
             self._interrupted = True
             log.warning("interrupted: the item in progress was abandoned")
+        finally:
+            idle.set()
+            ticker.join(2)
+
+    def _tick(self, summary: BatchSummary, done: threading.Event) -> None:
+        while not done.wait(_TICK_S):
+            self._report(summary)
 
     def _start_pool(self, jobs: int, threads: int) -> ProcessPoolExecutor:
         ctx = multiprocessing.get_context("spawn")

@@ -290,3 +290,64 @@ def test_shell_completion_is_offered(tmp_path: Path) -> None:
         env={"_FORV_TTS_COMPLETE": "complete_bash", "COMP_WORDS": "forv-tts mem", "COMP_CWORD": "1"},
     )
     assert b"members" in done.stdout
+
+
+# --- feedback on long work ----------------------------------------------------------------------------
+
+LONG = " ".join(f"오늘은 좋은 날이에요 {i}번." for i in range(40))
+
+
+def test_say_prints_periodic_lines_in_logs(tmp_path: Path) -> None:
+    env = {"FORV_TTS_PROGRESS_INTERVAL": "0.05"}
+    r = _run("say", LONG, "-o", "a.wav", cwd=tmp_path, env=env)
+    assert r.returncode == 0, r.stderr
+    lines = [x for x in r.stderr.decode().splitlines() if x.startswith("forv-tts: say: ")]
+    assert len(lines) >= 2 and lines[0].startswith("forv-tts: say: 0/40 sentences"), r.stderr
+    short = _run("say", TEXT, "-o", "b.wav", cwd=tmp_path, env=env)
+    assert short.returncode == 0 and short.stderr == b""
+
+
+def test_say_shows_a_bar_on_a_terminal(tmp_path: Path) -> None:
+    import pty
+
+    master, slave = pty.openpty()
+    try:
+        r = (
+            _run("say", LONG, "-o", "a.wav", cwd=tmp_path, stderr_tty=slave)
+            if False
+            else subprocess.run(
+                [_console_script(), "say", LONG, "-o", "a.wav"],
+                cwd=tmp_path,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=slave,
+                env={**os.environ, "COLUMNS": "100", "TERM": "xterm"},
+                timeout=300,
+            )
+        )
+        os.close(slave)
+        slave = -1
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        if slave >= 0:
+            os.close(slave)
+        os.close(master)
+    assert r.returncode == 0
+    assert b"say" in seen and b"/40" in seen and b"sentences" in seen, seen[-400:]
+
+
+def test_batch_plain_progress_moves_during_one_long_item(tmp_path: Path) -> None:
+    (tmp_path / "lines.txt").write_text("안녕하세요.\n" + LONG * 4 + "\n", encoding="utf-8")
+    env = {"FORV_TTS_PROGRESS_INTERVAL": "0.05"}
+    r = _run("batch", "lines.txt", "--jobs", "1", cwd=tmp_path, env=env)
+    assert r.returncode == 0, r.stderr
+    during = [x for x in r.stderr.decode().splitlines() if x.startswith("forv-tts: batch 1/2 lines")]
+    assert len(during) >= 2, r.stderr  # lines while line 2 was still running, not only when it ended
