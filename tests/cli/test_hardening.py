@@ -312,18 +312,14 @@ def test_say_shows_a_bar_on_a_terminal(tmp_path: Path) -> None:
 
     master, slave = pty.openpty()
     try:
-        r = (
-            _run("say", LONG, "-o", "a.wav", cwd=tmp_path, stderr_tty=slave)
-            if False
-            else subprocess.run(
-                [_console_script(), "say", LONG, "-o", "a.wav"],
-                cwd=tmp_path,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=slave,
-                env={**os.environ, "COLUMNS": "100", "TERM": "xterm"},
-                timeout=300,
-            )
+        r = subprocess.run(
+            [_console_script(), "say", LONG, "-o", "a.wav"],
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=slave,
+            env={**os.environ, "COLUMNS": "100", "TERM": "xterm"},
+            timeout=300,
         )
         os.close(slave)
         slave = -1
