@@ -17,11 +17,17 @@ from typing import TYPE_CHECKING, Any
 
 from forv_tts._process.runtime import fork_call
 from forv_tts.audio import Audio, concat
-from forv_tts.errors import InvalidInputError, NothingToSayError, TextTooLongError, UsageError
+from forv_tts.errors import (
+    InvalidInputError,
+    NothingToSayError,
+    TextTooLongError,
+    UsageError,
+    VoiceLoadError,
+)
 from forv_tts.paths import voice_dir as resolve_voice_dir
 from forv_tts.storage import naming
 from forv_tts.storage.local import check_writable, write_wav
-from forv_tts.voices.base import ENGINE_ESPEAK, Voice, VoiceInfo
+from forv_tts.voices.base import ENGINE_COQUI, ENGINE_ESPEAK, Voice, VoiceInfo
 from forv_tts.voices.layout import find_voice
 from forv_tts.voices.registry import import_for, load_voice
 
@@ -86,6 +92,63 @@ def check_text_length(text: str) -> None:
             f"text is {len(text):,} characters, over the limit of {cap:,} for one utterance: split it "
             f"(e.g. one paragraph per batch line) or raise {MAX_TEXT_CHARS_ENV}"
         )
+
+
+def dropped_characters(text: str) -> list[str]:
+    """Characters the normaliser's cleaning removes without a trace (emoji, controls, format marks).
+
+    Reported by the caller, once per utterance (`warn_dropped`): a voice's own unknown characters are
+    reported by the voice, but these vanished before it saw them.
+    """
+    from forv_tts.text.cleaning import _clean_char
+
+    seen: list[str] = []
+    for ch in text:
+        if ch not in seen and ch != "\n" and _clean_char(ch) == "":
+            seen.append(ch)
+    return seen
+
+
+def describe_characters(chars: list[str]) -> str:
+    """`'🙂' (U+1F642), U+0007` for a message (controls by code point only)."""
+    return ", ".join(
+        f"U+{ord(c):04X}" if not c.isprintable() else f"{c!r} (U+{ord(c):04X})" for c in chars[:20]
+    ) + (f" and {len(chars) - 20} more" if len(chars) > 20 else "")
+
+
+def warn_dropped(text: str) -> None:
+    """One warning naming what cleaning drops from `text` (nothing when nothing is dropped)."""
+    dropped = dropped_characters(text)
+    if dropped:
+        log.warning(
+            "dropped %d character(s) that cannot be spoken: %s", len(dropped), describe_characters(dropped)
+        )
+
+
+def unknown_characters(info: VoiceInfo, sentences: list[str]) -> list[str] | None:
+    """Characters of normalised `sentences` that `info`'s voice has no symbol for, from its config only.
+
+    None when the voice takes any text (the built-in espeak-ng voice) or keeps its symbols elsewhere
+    (an exported voice). No weights are loaded: the tokenizer is built from the Glow-TTS config.
+    """
+    if info.engine != ENGINE_COQUI or info.config is None:
+        return None
+    from forv_tts.voices.coqui.tokenizer import tokenizer_for
+    from forv_tts.voices.layout import config_format, read_config_json
+
+    try:
+        config = read_config_json(info.config)
+        tokenizer = tokenizer_for(config, config_format(config))
+    except (OSError, ValueError, TypeError) as exc:
+        raise VoiceLoadError(f"cannot read config {info.config}: {exc}") from None
+    unknown: list[str] = []
+    for sentence in sentences:
+        try:
+            _, dropped = tokenizer.encode(sentence)
+        except NothingToSayError:
+            dropped = [ch for ch in sentence if not ch.isspace()]
+        unknown.extend(ch for ch in dropped if ch not in unknown)
+    return unknown
 
 
 def validate_seed(seed: int | None) -> int | None:
@@ -238,6 +301,8 @@ def say(
     validate_seed(seed)
     _require_text(text)
     info = resolve_voice(member, voice_dir, step)
+    if normalize:
+        warn_dropped(text)
     target = output
     if write and target is None:
         target = Path(naming.clip_name(info.id, uuid, created_at))

@@ -123,7 +123,7 @@ def process_task(task: Task) -> dict[str, Any]:
     """
     from forv_tts.audio import wav_bytes
     from forv_tts.storage.local import atomic_write_bytes
-    from forv_tts.synthesis import prepare_text, synthesize_sentences
+    from forv_tts.synthesis import prepare_text, synthesize_sentences, warn_dropped
     from forv_tts.voices.registry import load_voice
 
     t0 = time.perf_counter()
@@ -143,6 +143,8 @@ def process_task(task: Task) -> dict[str, Any]:
         else:
             if task.info.engine != ENGINE_ESPEAK:
                 _ensure_torch_threads()
+            if task.normalize:
+                warn_dropped(task.text)  # into the record's warnings
             sentences = prepare_text(task.text, normalize=task.normalize, lexicon=task.lexicon)
             voice = load_voice(task.info)
             audio = synthesize_sentences(voice, sentences, seed=task.seed, length_scale=task.length_scale)

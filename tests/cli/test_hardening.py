@@ -347,3 +347,43 @@ def test_batch_plain_progress_moves_during_one_long_item(tmp_path: Path) -> None
     assert r.returncode == 0, r.stderr
     during = [x for x in r.stderr.decode().splitlines() if x.startswith("forv-tts: batch 1/2 lines")]
     assert len(during) >= 2, r.stderr  # lines while line 2 was still running, not only when it ended
+
+
+# --- text dropped silently -------------------------------------------------------------------------
+
+
+def test_emoji_and_controls_dropped_are_named_once(runner: CliRunner, in_tmp: Path) -> None:
+    r = runner.invoke(app, ["say", "안녕 🙂 하세요\x07 🙂", "-o", "a.wav"])
+    assert r.exit_code == 0, r.output
+    warnings = [x for x in r.stderr.splitlines() if "cannot be spoken" in x]
+    assert warnings == [
+        "forv-tts: WARNING: dropped 2 character(s) that cannot be spoken: '🙂' (U+1F642), U+0007"
+    ]
+    n = runner.invoke(app, ["normalize", "안녕 🙂"])
+    assert n.exit_code == 0 and "'🙂' (U+1F642)" in n.stderr
+    Path("l.txt").write_text("안녕 🙂\n", encoding="utf-8")
+    b = runner.invoke(app, ["batch", "l.txt", "-j", "1"])
+    assert b.exit_code == 0, b.output
+    record = json.loads(Path("manifest.jsonl").read_text(encoding="utf-8"))
+    assert any("'🙂' (U+1F642)" in w for w in record["warnings"])
+
+
+def test_normalize_member_checks_the_voices_characters(tmp_path: Path, voice_dir: Path) -> None:
+    voices = Path(shutil.copytree(voice_dir, tmp_path / "voices"))
+    config_path = voices / "glow-tts" / "2" / "2g_config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config["characters"]["characters"] = config["characters"]["characters"].replace(
+        "ᄁ", ""
+    )  # a voice without ㄲ
+    config_path.write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
+    weights = voices / "glow-tts" / "2"
+    for ckpt in weights.glob("*.pth.tar"):
+        ckpt.write_bytes(b"not loaded")  # proof that no weights are read
+    bad = _run("normalize", "까치가 울어요", "-m", "2", "--voice-dir", str(voices), cwd=tmp_path)
+    assert bad.returncode == 1, bad.stderr
+    assert bad.stdout.decode().strip() != ""
+    _one_error_line(bad.stderr.decode(), "voice 2 has no symbol for '까' (U+AE4C)")
+    good = _run("normalize", "안녕하세요", "-m", "2", "--voice-dir", str(voices), cwd=tmp_path)
+    assert good.returncode == 0 and good.stderr == b"", good.stderr
+    unknown = _run("normalize", "안녕", "-m", "7", "--voice-dir", str(voices), cwd=tmp_path)
+    assert unknown.returncode == 2
