@@ -301,8 +301,6 @@ def say(
     validate_seed(seed)
     _require_text(text)
     info = resolve_voice(member, voice_dir, step)
-    if normalize:
-        warn_dropped(text)
     target = output
     if write and target is None:
         target = Path(naming.clip_name(info.id, uuid, created_at))
@@ -314,6 +312,8 @@ def say(
         )
     else:
         sentences = prepare_text(text, normalize=normalize, lexicon=lexicon)
+    if normalize:
+        warn_dropped(text)  # once something speakable is known to remain (else the error says it all)
     voice = load_voice(info, engine)
     if progress is not None:
         progress(0, len(sentences))

@@ -42,8 +42,10 @@ def normalize(
 
     raw = _read_text(text)
     words = _lexicon(lexicon, voice_dir)
-    warn_dropped(raw)
-    problem = _check_member(member, voice_dir, norm.normalize(raw, lexicon=words)) if member else None
+    sentences = norm.normalize(raw, lexicon=words)
+    if sentences:
+        warn_dropped(raw)
+    problem = _check_member(member, voice_dir, sentences) if member else None
     _emit(raw, words, as_json=as_json, explain=explain)
     if problem is not None:
         raise problem  # after the text: it is still what the voice would be given

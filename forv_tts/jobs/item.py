@@ -143,9 +143,9 @@ def process_task(task: Task) -> dict[str, Any]:
         else:
             if task.info.engine != ENGINE_ESPEAK:
                 _ensure_torch_threads()
+            sentences = prepare_text(task.text, normalize=task.normalize, lexicon=task.lexicon)
             if task.normalize:
                 warn_dropped(task.text)  # into the record's warnings
-            sentences = prepare_text(task.text, normalize=task.normalize, lexicon=task.lexicon)
             voice = load_voice(task.info)
             audio = synthesize_sentences(voice, sentences, seed=task.seed, length_scale=task.length_scale)
             data = wav_bytes(audio)
