@@ -67,7 +67,7 @@ class SayProgress:
             self._task = self._bar.add_task("say", total=self._total, completed=self._done)
             self._bar.start()
         else:
-            self._line()
+            # The first line after one interval: work that ends sooner leaves the log as it was.
             self._ticker = threading.Thread(target=self._tick, daemon=True, name="say-progress")
             self._ticker.start()
 
