@@ -284,7 +284,10 @@ def test_verbose_and_debug_after_the_subcommand(tmp_path: Path) -> None:
 def test_shell_completion_is_offered(tmp_path: Path) -> None:
     help_text = _run("--help", cwd=tmp_path).stdout
     assert b"--install-completion" in help_text and b"--show-completion" in help_text
-    r = _run("--show-completion", "bash", cwd=tmp_path, env={"SHELL": "/bin/bash"})
+    # Typer detects the calling shell (parent processes); its test switch makes the shell an argument.
+    r = _run(
+        "--show-completion", "bash", cwd=tmp_path, env={"_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
+    )
     assert r.returncode == 0 and b"complete" in r.stdout and b"forv" in r.stdout
     done = _run(
         cwd=tmp_path,
