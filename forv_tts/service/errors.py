@@ -84,8 +84,11 @@ class Row:
 TABLE: tuple[Row, ...] = (
     Row(lib.VoiceNotFoundError, "voice_not_found", 404),
     Row(lib.NothingToSayError, "nothing_to_say", 422),
-    Row(lib.TextTooLongError, "text_over_cap", 413),  # issue 14: the library's per-utterance cap
-    Row(lib.OutputPathError, "output_path_unwritable", 500),  # the service's own paths: our fault
+    # The library's cap on one utterance ($FORV_TTS_MAX_TEXT_CHARS), beside the service's request cap below.
+    Row(lib.TextTooLongError, "utterance_too_long", 413),
+    # The server's own --out-dir is not writable or full: the server's fault, not the request's.
+    Row(lib.OutputPathError, "output_path", 500),
+    Row(lib.DiskFullError, "disk_full", 507),
     Row(lib.VoiceDirError, "voice_dir_unusable", 500),  # the service's voice dir: our configuration
     Row(lib.InvalidInputError, "invalid_input", 422),
     Row(lib.UsageError, "bad_usage", 400),
@@ -93,7 +96,6 @@ TABLE: tuple[Row, ...] = (
     Row(lib.SynthesisError, "synthesis_failed", 500),
     Row(lib.CredentialsError, "upload_credentials", 502),
     Row(lib.UploadError, "upload_failed", 502),
-    Row(lib.DiskFullError, "disk_full", 507),
     Row(lib.ForvError, "failed", 500),
     Row(BadRequestError, "invalid_request", 400),
     Row(TextTooLongError, "text_too_long", 413),
