@@ -36,6 +36,8 @@ DiskFullError              disk_full               path
 TextTooLongError           text_too_long           chars, limit
 BatchFailedError           batch_failed            manifest, failed, pending, lines
 BatchInterruptedError      interrupted             manifest, pending, lines
+BatchTerminatedError       terminated              manifest, pending, lines
+VoiceDirError              voice_dir_unusable
 =========================  ======================  ===========================================
 """
 
@@ -252,6 +254,12 @@ class BatchInterruptedError(ForvError):
     code = "interrupted"
 
 
+class BatchTerminatedError(BatchInterruptedError):
+    """The run was stopped by SIGTERM; like an interruption, resuming it finishes it."""
+
+    code = "terminated"
+
+
 def error_classes() -> list[type[ForvError]]:
     """Every error class defined here (for the CLI and service tables and their tests)."""
     out: list[type[ForvError]] = []
@@ -262,3 +270,9 @@ def error_classes() -> list[type[ForvError]]:
             out.append(cls)
             todo.extend(cls.__subclasses__())
     return out
+
+
+class VoiceDirError(InvalidInputError):
+    """The voice directory given cannot be used (missing, not a directory, unreadable)."""
+
+    code = "voice_dir_unusable"

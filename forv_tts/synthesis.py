@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
 from forv_tts.audio import DEFAULT_PAUSE_S, Audio, AudioChunk, concat
 from forv_tts.config import DEFAULT_CONFIG, SynthesisConfig
-from forv_tts.errors import NoTextError, NothingToSayError, TextTooLongError
-from forv_tts.voices.base import Voice, VoiceInfo
+from forv_tts.errors import NoTextError, NothingToSayError, TextTooLongError, VoiceLoadError
+from forv_tts.voices.base import ENGINE_COQUI, Voice, VoiceInfo
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,63 @@ def check_text_length(text: str) -> None:
             chars=len(text),
             limit=cap,
         )
+
+
+def dropped_characters(text: str) -> list[str]:
+    """Characters the normaliser's cleaning removes without a trace (emoji, controls, format marks).
+
+    Reported by the caller, once per utterance (`warn_dropped`): a voice's own unknown characters are
+    reported by the voice, but these vanished before it saw them.
+    """
+    from forv_tts.text.cleaning import _clean_char
+
+    seen: list[str] = []
+    for ch in text:
+        if ch not in seen and ch != "\n" and _clean_char(ch) == "":
+            seen.append(ch)
+    return seen
+
+
+def describe_characters(chars: list[str]) -> str:
+    """`'🙂' (U+1F642), U+0007` for a message (controls by code point only)."""
+    return ", ".join(
+        f"U+{ord(c):04X}" if not c.isprintable() else f"{c!r} (U+{ord(c):04X})" for c in chars[:20]
+    ) + (f" and {len(chars) - 20} more" if len(chars) > 20 else "")
+
+
+def warn_dropped(text: str) -> None:
+    """One warning naming what cleaning drops from `text` (nothing when nothing is dropped)."""
+    dropped = dropped_characters(text)
+    if dropped:
+        log.warning(
+            "dropped %d character(s) that cannot be spoken: %s", len(dropped), describe_characters(dropped)
+        )
+
+
+def unknown_characters(info: VoiceInfo, sentences: list[str]) -> list[str] | None:
+    """Characters of normalised `sentences` that `info`'s voice has no symbol for, from its config only.
+
+    None when the voice takes any text (the built-in espeak-ng voice) or keeps its symbols elsewhere
+    (an exported voice). No weights are loaded: the tokenizer is built from the Glow-TTS config.
+    """
+    if info.engine != ENGINE_COQUI or info.config is None:
+        return None
+    from forv_tts.voices.coqui.tokenizer import tokenizer_for
+    from forv_tts.voices.layout import config_format, read_config_json
+
+    try:
+        config = read_config_json(info.config)
+        tokenizer = tokenizer_for(config, config_format(config))
+    except (OSError, ValueError, TypeError) as exc:
+        raise VoiceLoadError(f"cannot read config {info.config}: {exc}") from None
+    unknown: list[str] = []
+    for sentence in sentences:
+        try:
+            _, dropped = tokenizer.encode(sentence)
+        except NothingToSayError:
+            dropped = [ch for ch in sentence if not ch.isspace()]
+        unknown.extend(ch for ch in dropped if ch not in unknown)
+    return unknown
 
 
 def prepare_text(text: str, config: SynthesisConfig | None = None) -> list[str]:
@@ -104,9 +161,23 @@ def iter_sentences(
         raise last_error
 
 
-def synthesize_sentences(voice: Voice, sentences: list[str], config: SynthesisConfig | None = None) -> Audio:
-    """Speak each prepared sentence and join them with a short pause (`audio.DEFAULT_PAUSE_S`)."""
-    chunks = [Audio(c.samples, c.sample_rate) for c in iter_sentences(voice, sentences, config)]
+def synthesize_sentences(
+    voice: Voice,
+    sentences: list[str],
+    config: SynthesisConfig | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Audio:
+    """Speak each prepared sentence and join them with a short pause (`audio.DEFAULT_PAUSE_S`).
+
+    `progress(done, total)` is called before the first sentence and after each one (the CLI's bar).
+    """
+    chunks: list[Audio] = []
+    if progress is not None:
+        progress(0, len(sentences))
+    for chunk in iter_sentences(voice, sentences, config):
+        chunks.append(Audio(chunk.samples, chunk.sample_rate))
+        if progress is not None:
+            progress(chunk.index + 1, len(sentences))
     return concat(chunks)
 
 

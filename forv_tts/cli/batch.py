@@ -27,6 +27,7 @@ from forv_tts.cli.options import (
     _lexicon,
 )
 from forv_tts.cli.root import _print_json, app
+from forv_tts.errors import BatchTerminatedError
 
 
 class _BatchProgressView:
@@ -36,6 +37,9 @@ class _BatchProgressView:
         self.mode = mode  # "rich", "plain" or "none"
         self._last_line = 0.0
         self._last_decile = -1
+        from forv_tts.cli.progress import progress_interval
+
+        self._interval = progress_interval(5.0)
         self._bar: Any = None
         self._task: Any = None
         if mode == "rich":
@@ -86,16 +90,19 @@ class _BatchProgressView:
 
             now = time.monotonic()
             decile = (10 * p.done) // max(1, p.total)
-            if now - self._last_line < 5.0 and decile == self._last_decile and p.done < p.total:
+            if now - self._last_line < self._interval and decile == self._last_decile and p.done < p.total:
                 return
             if p.done == p.total and self._last_decile == 10:
                 return
             self._last_line, self._last_decile = now, decile
             left = p.total - p.done
             eta = f", ETA {left / rate:.0f} s" if rate > 0 and left else ""
+            if left and p.since_last >= 5.0 and (rate <= 0 or p.since_last > left / rate):
+                eta = f", ETA unknown (no item finished for {p.since_last:.0f} s)"
             typer.echo(
                 f"forv-tts: batch {p.done}/{p.total} lines ({100 * p.done // max(1, p.total)}%), "
-                f"{p.failed} failed, {p.audio_seconds:.1f} s audio, {rate:.2f} items/s{eta}",
+                f"{p.failed} failed, {p.audio_seconds:.1f} s audio, {rate:.2f} items/s, "
+                f"{p.elapsed:.0f} s elapsed{eta}",
                 err=True,
             )
 
@@ -184,8 +191,9 @@ def batch(
     """Synthesise every line of FILE (all cores, a manifest, resumable); prints the manifest path.
 
     Every input line gets one manifest record (ok, failed or skipped). Exit 0 when all lines succeeded, 1
-    when any failed, 130 when interrupted (Ctrl-C finishes the items in flight; rerun with --resume). A
-    rerun on an existing manifest needs --resume (or a new --manifest).
+    when any failed, 130 when interrupted (Ctrl-C finishes the items in flight; rerun with --resume), 143
+    on SIGTERM (the same clean stop). A full disk stops the run (exit 1) with the lines not reached left
+    for --resume. A rerun on an existing manifest needs --resume (or a new --manifest).
     """
     import signal
 
@@ -234,18 +242,25 @@ def batch(
     view = _BatchProgressView(mode)
     runner = fb.BatchRun(parsed, options, progress=view)
 
-    def on_sigint(signum: int, frame: object) -> None:
-        if runner.stopping:
-            raise KeyboardInterrupt
-        runner.request_stop()
-        click.echo("forv-tts: stopping after the items in flight (Ctrl-C again to abandon them)", err=True)
+    received: list[int] = []
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    def on_stop(signum: int, frame: object) -> None:
+        # SIGTERM (systemd, Kubernetes, CI) is treated as Ctrl-C: finish the items in flight, record them,
+        # print the summary and the resume hint; a second signal abandons the items in flight.
+        if runner.stopping and received:
+            raise KeyboardInterrupt
+        received.append(signum)
+        runner.request_stop()
+        again = "Ctrl-C" if signum == signal.SIGINT else "another SIGTERM"
+        click.echo(f"forv-tts: stopping after the items in flight ({again} to abandon them)", err=True)
+
+    previous = {sig: signal.signal(sig, on_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with view:
             summary = runner.run()
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
     info = summary.to_dict()
     if as_json:
@@ -265,5 +280,7 @@ def batch(
             err=True,
         )
     error = summary.error()
+    if error is not None and summary.interrupted and received and received[0] == signal.SIGTERM:
+        error = BatchTerminatedError(f"terminated (SIGTERM): {error}", **error.fields)
     if error is not None:
         raise error  # its exit code: 1 (failed lines), 130 (interrupted), via forv_tts.cli.errors

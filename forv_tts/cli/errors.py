@@ -16,6 +16,7 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for sox or ffmpeg when the reader goes away
 
 
@@ -63,6 +64,9 @@ TABLE: dict[str, Rule] = {
     "bad_lexicon": Rule(EXIT_USAGE),  # forv_tts.text.lexicon.LexiconError
     "batch_failed": Rule(EXIT_FAILURE, "then rerun with --resume", ", "),
     "interrupted": Rule(EXIT_INTERRUPTED, "rerun with --resume to finish", "; "),
+    # SIGTERM (systemd, Kubernetes, CI): 128 + 15, as if the signal had ended us, after a clean stop.
+    "terminated": Rule(EXIT_TERMINATED, "rerun with --resume to finish", "; "),
+    "voice_dir_unusable": Rule(EXIT_USAGE),
 }
 
 #: Library field names → the option that sets them.

@@ -22,6 +22,14 @@ def members(
     from forv_tts.voices.duration_rule import evidence_kind
 
     root = settings.voice_dir(voice_dir)
+    if voice_dir is not None and not root.is_dir():
+        from forv_tts.errors import VoiceDirError
+
+        # Given explicitly, a wrong path is a mistake to report (exit 2), not an empty listing.
+        state = "is not a directory" if root.exists() else "does not exist"
+        raise VoiceDirError(
+            f"--voice-dir {root} {state}: pass the directory holding glow-tts/ and hifigan-v2/"
+        )
     voices = list_voices(root)
     if as_json:
         _print_json([v.to_dict() for v in voices])

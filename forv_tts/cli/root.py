@@ -42,13 +42,52 @@ def _fail(message: str, code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
+_GLOBAL_FLAGS = ("-v", "--verbose", "--debug")
+
+
+def _hoist_global_flags(group: TyperGroup, ctx: click.Context, args: list[str]) -> list[str]:
+    """`forv-tts say -v …` means `forv-tts -v say …`: move -v/--verbose/--debug before the subcommand.
+
+    Only where they are flags: not an option's value (`-o -v`), not after `--`, not when the command
+    has an option of that name itself.
+    """
+    index = next((i for i, tok in enumerate(args) if not tok.startswith("-")), None)
+    command = group.commands.get(args[index]) if index is not None else None
+    if index is None or command is None:
+        return args
+    own: set[str] = set()
+    takes_value: set[str] = set()
+    for param in command.get_params(ctx):
+        if getattr(param, "param_type_name", None) == "option":  # typer's vendored click has no Option
+            names = [*param.opts, *getattr(param, "secondary_opts", [])]
+            own.update(names)
+            if not getattr(param, "is_flag", False) and not getattr(param, "count", False):
+                takes_value.update(names)
+    hoisted: list[str] = []
+    rest: list[str] = []
+    tail = iter(args[index + 1 :])
+    for tok in tail:
+        if tok == "--":
+            rest.extend([tok, *tail])
+            break
+        if tok in _GLOBAL_FLAGS and tok not in own:
+            hoisted.append(tok)
+            continue
+        rest.append(tok)
+        if tok in takes_value:
+            value = next(tail, None)  # its value, whatever it looks like
+            if value is not None:
+                rest.append(value)
+    return [*args[:index], *hoisted, args[index], *rest]
+
+
 class _ForvGroup(TyperGroup):
     """Maps library errors to one stderr line and an exit code, for the console script and CliRunner alike."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         for command in (self, *self.commands.values()):
             _coercion.install(command, ctx)
-        return super().parse_args(ctx, args)
+        return super().parse_args(ctx, _hoist_global_flags(self, ctx, args))
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -80,7 +119,7 @@ app = typer.Typer(
     name="forv-tts",
     help="Korean text-to-speech with your team's own Glow-TTS + HiFi-GAN voices.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (typer loads its completion code lazily)
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},

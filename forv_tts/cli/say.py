@@ -167,16 +167,23 @@ def say(
             _read_text(text), member, voice_dir, step, uuid, created_at, config, stream, audio_format
         )
         return
-    result = item.run_item(
-        _read_text(text),
-        member=member,
-        uuid=uuid,
-        created_at=created_at,
-        config=config,
-        destination=item.Destination(path=Path(output) if output is not None else None, upload=spec),
-        voice_dir=voice_dir,
-        step=step,
-    )
+    from forv_tts.cli.progress import SayProgress
+
+    feedback = SayProgress()
+    try:
+        result = item.run_item(
+            _read_text(text),
+            member=member,
+            uuid=uuid,
+            created_at=created_at,
+            config=config,
+            destination=item.Destination(path=Path(output) if output is not None else None, upload=spec),
+            voice_dir=voice_dir,
+            step=step,
+            progress=feedback,
+        )
+    finally:
+        feedback.close()
     if as_json:
         record: dict[str, Any] = {
             "path": result.path,

@@ -29,6 +29,7 @@ import os
 import re
 import signal
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -42,6 +43,7 @@ from forv_tts.config import SynthesisConfig
 from forv_tts.errors import (
     BatchFailedError,
     BatchInterruptedError,
+    DiskFullError,
     ForvError,
     ManifestExistsError,
     ManifestMismatchError,
@@ -118,6 +120,7 @@ class BatchProgress:
     audio_seconds: float
     elapsed: float
     stopping: bool
+    since_last: float = 0.0  # seconds since the last record: a long item shows as time passing
 
 
 @dataclass
@@ -150,6 +153,7 @@ class BatchSummary:
     audio_seconds: float = 0.0
     wall_seconds: float = 0.0
     interrupted: bool = False
+    disk_full: str | None = None  # where space ran out (the run stopped there)
     warned: int = 0
     workers: list[WorkerStats] = field(default_factory=list)
     failures: list[dict[str, Any]] = field(default_factory=list)
@@ -167,6 +171,11 @@ class BatchSummary:
     def error(self) -> ForvError | None:
         """The error a CLI should end with (message + exit code), or None when every line is done."""
         fields = {"manifest": str(self.manifest), "pending": self.pending, "lines": self.lines}
+        if self.disk_full is not None:
+            return DiskFullError(
+                f"stopped: {self.disk_full}; {self.pending} of {self.lines} lines not done. Free space "
+                f"there, then rerun with --resume to continue ({self.manifest})"
+            )
         if self.interrupted:
             return BatchInterruptedError(
                 f"interrupted with {self.pending} of {self.lines} lines not done ({self.manifest})", **fields
@@ -212,6 +221,7 @@ class BatchSummary:
             "peak_rss_mb": max((w.to_dict()["peak_rss_mb"] for w in self.workers), default=0.0),
             "with_warnings": self.warned,
             "interrupted": self.interrupted,
+            "disk_full": self.disk_full,
             "exit_code": self.exit_code,
             "failures": self.failures,
         }
@@ -271,6 +281,7 @@ class BatchRun:
         self._t0 = time.perf_counter()
         self._voices: dict[str | None, VoiceInfo | str] = {}
         self._max_chars = 0
+        self._last_record_t = time.perf_counter()
 
     @property
     def stopping(self) -> bool:
@@ -491,11 +502,29 @@ class BatchRun:
                 audio_seconds=summary.audio_seconds,
                 elapsed=time.perf_counter() - self._t0,
                 stopping=self._stopping,
+                since_last=time.perf_counter() - self._last_record_t,
             )
         )
 
+    def _out_of_space(self, summary: BatchSummary, message: str) -> None:
+        """Disk full: not a line's failure. Stop dispatching; the line stays unrecorded for --resume."""
+        if summary.disk_full is None:
+            summary.disk_full = message
+            log.error("%s; stopping after the items in flight", message)
+        self._stopping = True
+
     def _record(self, writer: ManifestWriter, summary: BatchSummary, record: dict[str, Any]) -> None:
-        writer.write(record)
+        if record.get("disk_full"):
+            self._out_of_space(summary, str(record["disk_full"]))
+            self._report(summary)
+            return
+        self._last_record_t = time.perf_counter()
+        try:
+            writer.write(record)
+        except DiskFullError as err:
+            self._out_of_space(summary, str(err))
+            self._report(summary)
+            return
         if record.get("warnings"):
             summary.warned += 1
         status = record.get("status")
@@ -527,6 +556,10 @@ class BatchRun:
     ) -> None:
         want_torch_threads(threads)
         stats: dict[int, WorkerStats] = {}
+        # Progress keeps ticking while one long item runs in this thread (the pool path ticks in its wait).
+        idle = threading.Event()
+        ticker = threading.Thread(target=self._tick, args=(summary, idle), daemon=True, name="batch-tick")
+        ticker.start()
         try:
             while pending and not self._stopping:
                 entry = pending.popleft()
@@ -542,6 +575,13 @@ class BatchRun:
         except KeyboardInterrupt:
             self._interrupted = True
             log.warning("interrupted: the item in progress was abandoned")
+        finally:
+            idle.set()
+            ticker.join(2)
+
+    def _tick(self, summary: BatchSummary, done: threading.Event) -> None:
+        while not done.wait(_TICK_S):
+            self._report(summary)
 
     def _start_pool(self, jobs: int, threads: int) -> ProcessPoolExecutor:
         ctx = multiprocessing.get_context("spawn")
@@ -554,7 +594,7 @@ class BatchRun:
     def _submit(pool: ProcessPoolExecutor, task: Task) -> Future[dict[str, Any]]:
         # Children are spawned inside submit(); with SIGINT blocked they start life deaf to the Ctrl-C a
         # terminal sends to the whole process group, before their initializer has even run.
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         try:
             return pool.submit(worker_task, task)
         finally:

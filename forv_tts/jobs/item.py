@@ -27,6 +27,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -170,6 +171,7 @@ def run_item(
     voice_dir: str | os.PathLike[str] | None = None,
     step: int | None = None,
     registry: VoiceRegistry | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ItemResult:
     """Run one request: check everything, then normalise, synthesise, write, upload.
 
@@ -182,6 +184,7 @@ def run_item(
             team naming under the current directory, no upload).
         voice_dir, step: where members live and which checkpoint step (only when `member` is an id).
         registry: the voice registry to load from (default: the process's, `default_registry()`).
+        progress: `progress(done, total)` per sentence (the CLI's progress bar).
 
     Returns an `ItemResult` (member, uuid, created_at, object_name, path, uri, url, duration,
     sample_rate, sha256, size, sentences, timings{check, normalize, load, synthesize, write, upload,
@@ -219,10 +222,12 @@ def run_item(
     lap("check")
 
     sentences = synthesis.prepare_text(text, config)
+    if config.normalize:
+        synthesis.warn_dropped(text)  # once something speakable is known to remain
     lap("normalize")
     voice = (registry or default_registry()).get(info, config.engine)
     lap("load")
-    audio = synthesis.synthesize_sentences(voice, sentences, config)
+    audio = synthesis.synthesize_sentences(voice, sentences, config, progress)
     lap("synthesize")
 
     data = wav_bytes(audio)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -10,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from forv_tts.errors import ManifestInUseError
+from forv_tts.errors import DiskFullError, ManifestInUseError
 from forv_tts.storage.local import atomic_write_bytes
 
 log = logging.getLogger(__name__)
@@ -78,9 +80,24 @@ class ManifestWriter:
         atomic_write_bytes(self.path, b"".join(_encode(r) for r in records))
 
     def write(self, record: dict[str, Any]) -> None:
-        """Append one record durably."""
-        os.write(self._fd, _encode(record))
-        os.fsync(self._fd)
+        """Append one record durably, whole or not at all: a write cut short (disk full) is undone."""
+        data = _encode(record)
+        size = os.fstat(self._fd).st_size
+        try:
+            written = os.write(self._fd, data)
+            if written != len(data):
+                raise OSError(errno.ENOSPC, "No space left on device")
+            os.fsync(self._fd)
+        except OSError as err:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, size)  # no torn record
+            if err.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise DiskFullError(
+                    f"no space left on the device holding {self.path} while recording line "
+                    f"{record.get('line')}",
+                    path=self.path,
+                ) from None
+            raise
 
     def close(self) -> None:
         """Release the lock."""

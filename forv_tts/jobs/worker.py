@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from forv_tts.config import SynthesisConfig
-from forv_tts.errors import ForvError
+from forv_tts.errors import DiskFullError, ForvError
 from forv_tts.jobs.item import Destination, UploadSpec, run_item, upload_clip
 from forv_tts.jobs.manifest import STATUS_FAILED, STATUS_OK, file_sha256
 from forv_tts.storage.naming import ClipName
@@ -131,6 +131,9 @@ def process_task(task: Task) -> dict[str, Any]:
             if result.uri is not None:
                 record["uri"] = result.uri
         record["status"] = STATUS_OK
+    except DiskFullError as err:
+        # Not this line's fault: the run stops and --resume redoes it (`BatchRun._record`).
+        record.update(status=None, error=None, disk_full=str(err))
     except ForvError as err:
         partial = getattr(err, "partial", None)
         if partial is not None:  # written, not uploaded: resume only uploads it
@@ -178,7 +181,8 @@ def init_worker(threads: int, log_level: int, parent_pid: int) -> None:
     from forv_tts._process import startup
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # systemd/Kubernetes signal the whole group too
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the manifest path / JSON
     os.environ["OMP_NUM_THREADS"] = str(threads)  # this process's own OpenMP pool, before torch loads
     startup.before_torch_import()

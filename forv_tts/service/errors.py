@@ -94,6 +94,7 @@ TABLE: tuple[Row, ...] = (
     # The server's own --out-dir is not writable or full: the server's fault, not the request's.
     Row(lib.OutputPathError, "output_path", 500),
     Row(lib.DiskFullError, "disk_full", 507),
+    Row(lib.VoiceDirError, "voice_dir_unusable", 500),  # the service's voice dir: our configuration
     Row(lib.InvalidInputError, "invalid_input", 422),
     Row(lib.UsageError, "bad_usage", 400),
     Row(lib.VoiceLoadError, "voice_load_failed", 500),
@@ -109,6 +110,7 @@ TABLE: tuple[Row, ...] = (
     Row(lib.BucketNotFoundError, "bucket_not_found", 502),
     Row(lib.UploadUnreachableError, "upload_unreachable", 502),
     Row(lib.BatchFailedError, "batch_failed", 500),
+    Row(lib.BatchTerminatedError, "terminated", 503),
     Row(lib.BatchInterruptedError, "interrupted", 500),
     Row(lib.ForvError, "failed", 500),
     Row(BadRequestError, "invalid_request", 400),

@@ -3,15 +3,18 @@ record and the optional `voice.json` override), never from weights."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from forv_tts.errors import (
     IncompleteMemberError,
     UnknownMemberError,
+    VoiceDirError,
     VoiceDirNotFoundError,
 )
 from forv_tts.voices import audio_pair, duration_rule
@@ -58,6 +61,26 @@ def config_format(config: dict[str, Any]) -> str:
         modern_keys = ("characters_class", "is_unique", "is_sorted", "blank", "vocab_dict")
         return FORMAT_MODERN if any(k in chars for k in modern_keys) else FORMAT_LEGACY
     return FORMAT_LEGACY if "use_espeak_phonemes" in config else FORMAT_MODERN
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _reading(func: _F) -> _F:
+    """A voice folder we may not read is the user's to fix (exit 2), not an "unexpected" error."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except OSError as err:
+            where = err.filename if err.filename else (args[0] if args else "the voice dir")
+            raise VoiceDirError(
+                f"cannot read {where}: {err.strerror or err}; "
+                "check its permissions (or pass another --voice-dir)"
+            ) from None
+
+    return cast(_F, wrapper)
 
 
 def _member_sort_key(member: str) -> tuple[int, int, str]:
@@ -114,10 +137,12 @@ def _safe_config(path: Path | None) -> dict[str, Any] | None:
     try:
         return read_config_json(path)
     except (OSError, ValueError) as exc:
-        log.warning("cannot read %s: %s", path, exc)
+        # Debug only: loading the voice reads it again and reports the error once, as an error.
+        log.debug("cannot read %s: %s", path, exc)
         return None
 
 
+@_reading
 def member_info(voice_dir: Path, member: str, step: int | None = None) -> VoiceInfo:
     """Describe one member from its config files; `step` pins the Glow-TTS step (vocoder: highest).
 
@@ -186,6 +211,7 @@ def _member_or_exported(voice_dir: Path, member: str, step: int | None) -> Voice
     return member_info(voice_dir, member, step)
 
 
+@_reading
 def member_ids(voice_dir: Path) -> list[str]:
     """Member ids that have a folder under `glow-tts/`, `hifigan-v2/` or `onnx/`, sorted numerically."""
     ids: set[str] = set()
@@ -229,8 +255,9 @@ def find_voice(member: str | None, voice_dir: Path, step: int | None = None) -> 
     available = member_ids(voice_dir)
     if member not in available:
         if not voice_dir.is_dir():
+            state = "is not a directory" if voice_dir.exists() else "does not exist"
             raise VoiceDirNotFoundError(
-                f"no member {member!r}: voice dir {voice_dir} does not exist",
+                f"no member {member!r}: voice dir {voice_dir} {state}",
                 member=member,
                 voice_dir=str(voice_dir),
             )

@@ -48,6 +48,15 @@ def _numpy_safe_globals() -> list[Any]:
     ]
 
 
+def _first_sentence(message: str, exc: BaseException) -> str:
+    """torch's error, reduced to its first sentence (never cut mid-word), or the exception's type."""
+    text = " ".join(message.split())
+    first = text.split(". ")[0].rstrip(".")
+    if len(first) > 200:
+        first = first[:200].rsplit(" ", 1)[0] + " …"
+    return first or type(exc).__name__
+
+
 def load_checkpoint(path: Path, *, mmap: bool = True) -> dict[str, Any]:
     """Load a checkpoint safely on CPU; memory-mapped when the file format allows it.
 
@@ -77,8 +86,10 @@ def load_checkpoint(path: Path, *, mmap: bool = True) -> dict[str, Any]:
                 f"refusing to load {path}: it contains {unsafe.group(1)}, which is not plain weights "
                 "(checkpoints are loaded with weights_only=True; re-save it with tensors only)"
             ) from None
-        reason = " ".join(message.split())[:160] or type(exc).__name__
-        raise VoiceLoadError(f"cannot read checkpoint {path}: corrupt or truncated ({reason})") from None
+        raise VoiceLoadError(
+            f"cannot read checkpoint {path}: corrupt or truncated ({_first_sentence(message, exc)}); "
+            "copy it again from where it was trained"
+        ) from None
     if not isinstance(obj, dict):
         raise VoiceLoadError(f"cannot read checkpoint {path}: expected a dict, found {type(obj).__name__}")
     return obj
