@@ -159,6 +159,8 @@ def test_speech_wav_pcm_and_stream(client: httpx.Client) -> None:
     assert riff == b"RIFF" and wave_id == b"WAVE" and size == 0xFFFFFFFF
     assert struct.unpack("<I", data[40:44])[0] == 0xFFFFFFFF
     assert data[44:] == pcm  # the same samples as the whole clip
+    clip = texts(client, text=text)  # sentence-by-sentence normalising speaks what the clip job speaks
+    assert _parse_wav(client.get(clip.json()["url"]).content)[1] == pcm
     bad = client.post("/v1/audio/speech", json={"model": "x", "input": text, "response_format": "mp3"})
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "response_format"
     unknown = client.post("/v1/audio/speech", json={"model": "x", "input": text, "voice": "alloy"})
