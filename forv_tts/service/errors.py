@@ -84,6 +84,10 @@ class Row:
 TABLE: tuple[Row, ...] = (
     Row(lib.VoiceNotFoundError, "voice_not_found", 404),
     Row(lib.NothingToSayError, "nothing_to_say", 422),
+    Row(lib.TextTooLongError, "text_too_long", 413),
+    # The server's own --out-dir is not writable or full: the server's fault, not the request's.
+    Row(lib.OutputPathError, "output_path", 500),
+    Row(lib.DiskFullError, "disk_full", 507),
     Row(lib.InvalidInputError, "invalid_input", 422),
     Row(lib.UsageError, "bad_usage", 400),
     Row(lib.VoiceLoadError, "voice_load_failed", 500),
