@@ -104,7 +104,7 @@ def iter_sentences(
     from forv_tts.voices.registry import load_voice
 
     if lazy:
-        from forv_tts.normalize import split_sentences
+        from forv_tts.text import split_sentences
 
         pieces = split_sentences(text)
         if not pieces:
