@@ -84,7 +84,8 @@ class Row:
 TABLE: tuple[Row, ...] = (
     Row(lib.VoiceNotFoundError, "voice_not_found", 404),
     Row(lib.NothingToSayError, "nothing_to_say", 422),
-    Row(lib.TextTooLongError, "text_too_long", 413),
+    # The library's cap on one utterance ($FORV_TTS_MAX_TEXT_CHARS), beside the service's request cap below.
+    Row(lib.TextTooLongError, "utterance_too_long", 413),
     # The server's own --out-dir is not writable or full: the server's fault, not the request's.
     Row(lib.OutputPathError, "output_path", 500),
     Row(lib.DiskFullError, "disk_full", 507),
