@@ -32,7 +32,7 @@ class BadRequestError(ServiceError):
 
 
 class TextTooLongError(ServiceError):
-    """Text over the configured cap (status from the library's `TextTooLongError` row)."""
+    """A request's text over the service's cap (`--max-text`)."""
 
     code = "text_too_long"
 
@@ -97,6 +97,7 @@ TABLE: tuple[Row, ...] = (
     Row(lib.UploadError, "upload_failed", 502),
     Row(lib.ForvError, "failed", 500),
     Row(BadRequestError, "invalid_request", 400),
+    Row(TextTooLongError, "text_too_long", 413),
     Row(UnauthorizedError, "unauthorized", 401),
     Row(NotFoundError, "not_found", 404),
     Row(ConflictError, "conflict", 409),
