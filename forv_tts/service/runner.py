@@ -65,6 +65,20 @@ def resolve(member: str | None, settings: ServiceSettings) -> VoiceInfo:
     return resolve_voice(None if member in (None, "builtin") else member, settings.voice_dir)
 
 
+_lexicons: dict[str, Any] = {}
+
+
+def lexicon_for(settings: ServiceSettings) -> Any:
+    """The user lexicon `say` and `batch` would use (the voice directory's lexicon.tsv, then
+    $FORV_TTS_LEXICON), read once per worker process."""
+    key = str(settings.voice_dir)
+    if key not in _lexicons:
+        from forv_tts.text import resolve_lexicon
+
+        _lexicons[key] = resolve_lexicon(voice_dir=settings.voice_dir)
+    return _lexicons[key]
+
+
 def seed_for(job_id: str) -> int:
     """Stable per job, so a redelivered job writes the same bytes (and its upload is a no-op)."""
     from forv_tts.jobs.input import derived_seed
@@ -103,6 +117,7 @@ def iter_sentences(
     from forv_tts.synthesis import prepare_text
     from forv_tts.voices.registry import load_voice
 
+    lexicon = lexicon_for(settings)
     if lazy:
         from forv_tts.text import split_sentences
 
@@ -110,7 +125,7 @@ def iter_sentences(
         if not pieces:
             raise NothingToSayError(f"nothing speakable in {text[:40]!r}: give Korean text")
     else:
-        pieces = prepare_text(text)
+        pieces = prepare_text(text, lexicon=lexicon)
     _ensure_threads(info)
     voice = load_voice(info)
     spoken = 0
@@ -123,7 +138,7 @@ def iter_sentences(
             time.sleep(settings.sentence_delay_s)
         if lazy:
             try:
-                normalized = prepare_text(piece)
+                normalized = prepare_text(piece, lexicon=lexicon)
             except NothingToSayError as err:
                 last_error = err
                 continue
