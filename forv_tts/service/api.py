@@ -401,6 +401,7 @@ def job_view(job_id: str, record: dict[str, str], status_url: str | None = None)
         "sentences_done": int(record["sentences_done"])
         if record.get("sentences_done", "").isdigit()
         else None,
+        "normalized": record.get("normalized"),
         "gs_uri": record.get("uri"),
         "url": record.get("gcs_url"),
         "path": record.get("path"),

@@ -282,3 +282,17 @@ def test_api_keys(tmp_path: Path) -> None:
         )
         assert good.status_code == 200
         assert c.get("/metrics", headers={"Authorization": "Bearer k1"}).status_code == 200
+
+
+def test_workers_use_the_user_lexicon(tmp_path: Path) -> None:
+    lexicon = tmp_path / "words.tsv"
+    lexicon.write_text("코끼리\t바나나\n", encoding="utf-8")
+    env = {"FORV_TTS_LEXICON": str(lexicon)}
+    with (
+        service(tmp_path / "svc", ["--workers", "1"], env) as s,
+        httpx.Client(base_url=s.url, timeout=60) as c,
+    ):
+        job_id = str(_uuid.uuid4())
+        assert texts(c, uuid=job_id, text="코끼리가 왔어요.").status_code == 200
+        normalized = c.get(f"/v1/jobs/{job_id}").json()["normalized"]
+    assert "바나나" in normalized and "코끼리" not in normalized
