@@ -26,6 +26,8 @@ from typing import Any
 import pytest
 from gcs_emulator import free_port
 
+from forv_tts.service.embedded import die_with_parent
+
 RABBIT_BIN = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
 #: Set by .ci/run, which installs rabbitmq-server: there a missing server fails instead of skipping.
 REQUIRE_RABBIT_ENV = "FORV_TTS_REQUIRE_RABBITMQ"
@@ -248,6 +250,9 @@ class Rabbit:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                # beam.smp is exec'd from this process, so it keeps the parent-death signal: a pytest run
+                # killed by a timeout does not leave a node behind (its epmd daemon may stay).
+                preexec_fn=die_with_parent,
             )
         self.proc = Proc(process, log)
 
