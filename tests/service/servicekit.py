@@ -127,6 +127,7 @@ def start_cli(args: list[str], cwd: Path, env: dict[str, str], log_name: str) ->
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,  # a killed pytest run leaves no serve/worker behind
         )
     return Proc(process, log)
 
