@@ -401,6 +401,7 @@ def job_view(job_id: str, record: dict[str, str], status_url: str | None = None)
         "sentences_done": int(record["sentences_done"])
         if record.get("sentences_done", "").isdigit()
         else None,
+        "normalized": record.get("normalized"),
         "gs_uri": record.get("uri"),
         "url": record.get("gcs_url"),
         "path": record.get("path"),
@@ -541,15 +542,19 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         broker_ok, backend_ok = await asyncio.gather(service.broker_ok(), service.store.ping())
         workers = await service.store.workers() if backend_ok else []
         served = {q for w in workers for q in w.get("queues", ())}
-        members = service.voice_dir_members()
+        # Every member in this API's voice directory needs a consumer; the built-in voice is reported,
+        # not required (a GPU box may serve only members), and an API with no voice directory needs
+        # at least one live worker.
+        members = [m for m in service.voice_dir_members() if m != names.BUILTIN]
         missing = [m for m in members if names.queue_for(m) not in served]
-        ready = broker_ok and backend_ok and not missing
+        ready = broker_ok and backend_ok and bool(workers) and not missing
         body = {
             "ready": ready,
             "broker": broker_ok,
             "result_backend": backend_ok,
             "workers": len(workers),
             "members_without_worker": missing,
+            "builtin_served": names.queue_for(names.BUILTIN) in served,
         }
         return JSONResponse(body, status_code=200 if ready else 503)
 

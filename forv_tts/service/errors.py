@@ -32,7 +32,7 @@ class BadRequestError(ServiceError):
 
 
 class TextTooLongError(ServiceError):
-    """Text over the configured cap."""
+    """A request's text over the service's cap (`--max-text`)."""
 
     code = "text_too_long"
 

@@ -66,6 +66,20 @@ def resolve(member: str | None, settings: ServiceSettings) -> VoiceInfo:
     return resolve_voice(None if member in (None, "builtin") else member, settings.voice_dir)
 
 
+_lexicons: dict[str, Any] = {}
+
+
+def lexicon_for(settings: ServiceSettings) -> Any:
+    """The user lexicon `say` and `batch` would use (the voice directory's lexicon.tsv, then
+    $FORV_TTS_LEXICON), read once per worker process."""
+    key = str(settings.voice_dir)
+    if key not in _lexicons:
+        from forv_tts.text import resolve_lexicon
+
+        _lexicons[key] = resolve_lexicon(voice_dir=settings.voice_dir)
+    return _lexicons[key]
+
+
 def seed_for(job_id: str) -> int:
     """Stable per job, so a redelivered job writes the same bytes (and its upload is a no-op)."""
     from forv_tts.jobs.input import derived_seed
@@ -91,36 +105,59 @@ def iter_sentences(
     settings: ServiceSettings,
     before: BeforeSentence | None = None,
     timings: list[float] | None = None,
+    lazy: bool = False,
 ) -> Iterator[tuple[list[str], Any]]:
     """Normalise `text`, load the voice (once per process) and yield `(sentences, Audio)` per sentence.
 
-    Sentences the voice cannot speak are skipped as `pipeline.synthesize_sentences` skips them; if none
+    Sentences the voice cannot speak are skipped as `synthesis.synthesize_sentences` skips them; if none
     is left, NothingToSayError. `before` may stop the job between sentences (raises `Cancelled`).
+    With `lazy` (streaming) the text is split first and each sentence is normalised just before it is
+    spoken, so the first sound does not wait for g2pk to read the whole text: `normalize` works sentence
+    by sentence, so the strings are the same (the sentences yielded so far, in that case).
     """
     from forv_tts.synthesis import prepare_text
     from forv_tts.voices.registry import load_voice
 
-    sentences = prepare_text(text)
+    lexicon = lexicon_for(settings)
+    if lazy:
+        from forv_tts.text import split_sentences
+
+        pieces = split_sentences(text)
+        if not pieces:
+            raise NothingToSayError(f"nothing speakable in {text[:40]!r}: give Korean text")
+    else:
+        pieces = prepare_text(text, SynthesisConfig(lexicon=lexicon))
     _ensure_threads(info)
     voice = load_voice(info)
     spoken = 0
+    sentences: list[str] = []
     last_error: NothingToSayError | None = None
-    for index, sentence in enumerate(sentences):
-        if before is not None and not before(index, len(sentences)):
-            raise Cancelled(f"stopped before sentence {index + 1} of {len(sentences)}")
+    for index, piece in enumerate(pieces):
+        if before is not None and not before(index, len(pieces)):
+            raise Cancelled(f"stopped before sentence {index + 1} of {len(pieces)}")
         if settings.sentence_delay_s > 0:
             time.sleep(settings.sentence_delay_s)
-        t0 = time.perf_counter()
-        try:
-            audio = voice.synthesize(sentence, SynthesisConfig(seed=seed, length_scale=length_scale))
-        except NothingToSayError as err:
-            log.warning("skipped a sentence with nothing speakable: %r", sentence)
-            last_error = err
-            continue
-        spoken += 1
-        if timings is not None:
-            timings.append(time.perf_counter() - t0)
-        yield sentences, audio
+        if lazy:
+            try:
+                normalized = prepare_text(piece, SynthesisConfig(lexicon=lexicon))
+            except NothingToSayError as err:
+                last_error = err
+                continue
+        else:
+            normalized = [piece]
+        for sentence in normalized:
+            sentences.append(sentence)
+            t0 = time.perf_counter()
+            try:
+                audio = voice.synthesize(sentence, SynthesisConfig(seed=seed, length_scale=length_scale))
+            except NothingToSayError as err:
+                log.warning("skipped a sentence with nothing speakable: %r", sentence)
+                last_error = err
+                continue
+            spoken += 1
+            if timings is not None:
+                timings.append(time.perf_counter() - t0)
+            yield (sentences if lazy else pieces), audio
     if not spoken:
         raise last_error or NothingToSayError(f"nothing speakable in {text[:40]!r}: give Korean text")
 
@@ -274,6 +311,7 @@ def speech_chunks(
         settings=settings,
         before=before,
         timings=timings,
+        lazy=True,
     ):
         samples = audio.samples
         if not first:

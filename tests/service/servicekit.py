@@ -26,6 +26,8 @@ from typing import Any
 import pytest
 from gcs_emulator import free_port
 
+from forv_tts.service.embedded import die_with_parent
+
 RABBIT_BIN = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
 #: Set by .ci/run, which installs rabbitmq-server: there a missing server fails instead of skipping.
 REQUIRE_RABBIT_ENV = "FORV_TTS_REQUIRE_RABBITMQ"
@@ -125,6 +127,7 @@ def start_cli(args: list[str], cwd: Path, env: dict[str, str], log_name: str) ->
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,  # a killed pytest run leaves no serve/worker behind
         )
     return Proc(process, log)
 
@@ -248,6 +251,9 @@ class Rabbit:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                # beam.smp is exec'd from this process, so it keeps the parent-death signal: a pytest run
+                # killed by a timeout does not leave a node behind (its epmd daemon may stay).
+                preexec_fn=die_with_parent,
             )
         self.proc = Proc(process, log)
 

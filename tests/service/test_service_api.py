@@ -159,6 +159,8 @@ def test_speech_wav_pcm_and_stream(client: httpx.Client) -> None:
     assert riff == b"RIFF" and wave_id == b"WAVE" and size == 0xFFFFFFFF
     assert struct.unpack("<I", data[40:44])[0] == 0xFFFFFFFF
     assert data[44:] == pcm  # the same samples as the whole clip
+    clip = texts(client, text=text)  # sentence-by-sentence normalising speaks what the clip job speaks
+    assert _parse_wav(client.get(clip.json()["url"]).content)[1] == pcm
     bad = client.post("/v1/audio/speech", json={"model": "x", "input": text, "response_format": "mp3"})
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "response_format"
     unknown = client.post("/v1/audio/speech", json={"model": "x", "input": text, "voice": "alloy"})
@@ -280,3 +282,17 @@ def test_api_keys(tmp_path: Path) -> None:
         )
         assert good.status_code == 200
         assert c.get("/metrics", headers={"Authorization": "Bearer k1"}).status_code == 200
+
+
+def test_workers_use_the_user_lexicon(tmp_path: Path) -> None:
+    lexicon = tmp_path / "words.tsv"
+    lexicon.write_text("코끼리\t바나나\n", encoding="utf-8")
+    env = {"FORV_TTS_LEXICON": str(lexicon)}
+    with (
+        service(tmp_path / "svc", ["--workers", "1"], env) as s,
+        httpx.Client(base_url=s.url, timeout=60) as c,
+    ):
+        job_id = str(_uuid.uuid4())
+        assert texts(c, uuid=job_id, text="코끼리가 왔어요.").status_code == 200
+        normalized = c.get(f"/v1/jobs/{job_id}").json()["normalized"]
+    assert "바나나" in normalized and "코끼리" not in normalized

@@ -36,6 +36,8 @@ from forv_tts.service.settings import redis_client_url, resolve
         (lib.UploadError("x"), "upload_failed", 502),
         (lib.ForvError("x"), "failed", 500),
         (TextTooLongError("x"), "text_too_long", 413),
+        (lib.TextTooLongError("x"), "utterance_too_long", 413),
+        (lib.DiskFullError("x"), "disk_full", 507),
         (UnauthorizedError("x"), "unauthorized", 401),
         (ConflictError("x"), "conflict", 409),
         (RuntimeError("x"), "internal_error", 500),
