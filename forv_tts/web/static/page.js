@@ -54,6 +54,7 @@
     firstByteMs: null,
     firstAudioMs: null,
     firstSoundMs: null,
+    firstPieceSamples: 0,
     totalMs: null,
     outputLatencyMs: null,
     keyPrompts: 0,
@@ -291,8 +292,10 @@
           {},
           el("dt", {}, "원문 · Written"),
           el("dd", { lang: "ko" }, s.sentence),
-          el("dt", {}, "풀어쓰기 · Spelled out"),
-          el("dd", { lang: "ko" }, s.expanded),
+          // Numbers, dates and symbols spelled out, when that changed anything.
+          ...(s.expanded !== s.sentence
+            ? [el("dt", {}, "풀어쓰기 · Spelled out"), el("dd", { lang: "ko" }, s.expanded)]
+            : []),
         ),
       ),
     );
@@ -499,6 +502,7 @@
     src.start(run.nextTime);
     if (run.firstStart === null) {
       run.firstStart = run.nextTime;
+      stats.firstPieceSamples = frames;
       stats.firstSoundMs = performance.now() - run.t0 + (run.nextTime - now) * 1000;
       stats.outputLatencyMs = ((ctx.baseLatency || 0) + (ctx.outputLatency || 0)) * 1000;
       setState("playing");
@@ -604,6 +608,7 @@
       firstByteMs: null,
       firstAudioMs: null,
       firstSoundMs: null,
+      firstPieceSamples: 0,
       totalMs: null,
       sampleRate: null,
       normalizeError: null,
