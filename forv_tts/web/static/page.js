@@ -12,7 +12,9 @@
 
 (() => {
   const KEY_STORAGE = "forv-tts.api-key";
-  const LEAD_S = 0.05; // how far ahead the first piece (or one after a gap) is scheduled
+  // How far ahead the first piece (or one after a gap) is scheduled: more than one render quantum
+  // (128 frames) plus main-thread jitter, so the next piece joins it exactly where it ends.
+  const LEAD_S = 0.02;
   const HEADER_LIMIT = 64 * 1024; // a WAV header that long is not one
 
   const $ = (id) => document.getElementById(id);
