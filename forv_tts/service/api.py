@@ -396,6 +396,8 @@ def job_view(job_id: str, record: dict[str, str], status_url: str | None = None)
         "worker_pid": int(record["pid"]) if record.get("pid", "").isdigit() else None,
         "duration": _float(record, "duration"),
         "synthesis_seconds": _float(record, "synthesis_s"),
+        "first_chunk_seconds": _float(record, "first_chunk_s"),
+        "first_sentence_seconds": _float(record, "first_sentence_s"),
         "sentences": int(record["sentences"]) if record.get("sentences", "").isdigit() else None,
         "sentences_done": int(record["sentences_done"])
         if record.get("sentences_done", "").isdigit()

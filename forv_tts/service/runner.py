@@ -89,6 +89,7 @@ def iter_sentences(
     length_scale: float | None,
     settings: ServiceSettings,
     before: BeforeSentence | None = None,
+    timings: list[float] | None = None,
 ) -> Iterator[tuple[list[str], Any]]:
     """Normalise `text`, load the voice (once per process) and yield `(sentences, Audio)` per sentence.
 
@@ -108,6 +109,7 @@ def iter_sentences(
             raise Cancelled(f"stopped before sentence {index + 1} of {len(sentences)}")
         if settings.sentence_delay_s > 0:
             time.sleep(settings.sentence_delay_s)
+        t0 = time.perf_counter()
         try:
             audio = voice.synthesize(sentence, seed=seed, length_scale=length_scale)
         except NothingToSayError as err:
@@ -115,6 +117,8 @@ def iter_sentences(
             last_error = err
             continue
         spoken += 1
+        if timings is not None:
+            timings.append(time.perf_counter() - t0)
         yield sentences, audio
     if not spoken:
         raise last_error or NothingToSayError(f"nothing speakable in {text[:40]!r}: give Korean text")
@@ -249,6 +253,7 @@ def speech_chunks(
     speed: float | None,
     settings: ServiceSettings,
     before: BeforeSentence | None = None,
+    timings: list[float] | None = None,
 ) -> Iterator[tuple[int, bytes]]:
     """`(sample_rate, pcm16)` per spoken sentence, with the pause `concat` puts between sentences
     at the start of every chunk after the first, so the chunks joined are the clip `say` would make.
@@ -261,7 +266,13 @@ def speech_chunks(
     length_scale = speed_to_length_scale(speed)
     first = True
     for _sentences, audio in iter_sentences(
-        info, text, seed=seed_for(job_id), length_scale=length_scale, settings=settings, before=before
+        info,
+        text,
+        seed=seed_for(job_id),
+        length_scale=length_scale,
+        settings=settings,
+        before=before,
+        timings=timings,
     ):
         samples = audio.samples
         if not first:

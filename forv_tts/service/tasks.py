@@ -167,6 +167,8 @@ def run_speech(job_id: str, request: dict[str, Any], hostname: str) -> dict[str,
         st.update(job_id, {"sentences_done": str(index), "sentences_total": str(total)}, publish=False)
         return not st.cancelled(job_id)
 
+    timings: list[float] = []
+    t0 = time.perf_counter()
     try:
         for rate, pcm in runner.speech_chunks(
             job_id=job_id,
@@ -175,8 +177,15 @@ def run_speech(job_id: str, request: dict[str, Any], hostname: str) -> dict[str,
             speed=request.get("speed"),
             settings=settings(),
             before=before,
+            timings=timings,
         ):
             st.push_chunk(job_id, CHUNK_AUDIO + struct.pack("<I", rate) + pcm)
+            if not done:  # what the first sound waited for: normalising, loading, the first sentence
+                first = {
+                    "first_chunk_s": f"{time.perf_counter() - t0:.4f}",
+                    "first_sentence_s": f"{timings[0]:.4f}",
+                }
+                st.update(job_id, first, publish=False)
             done += 1
         st.update(
             job_id, {"state": names.STATE_DONE, "sentences_done": str(done), "finished": repr(time.time())}
