@@ -49,3 +49,19 @@ class UploadError(ForvError):
 
 class CredentialsError(UploadError):
     """No usable Google credentials were found."""
+
+
+class OutputPathError(UsageError):
+    """An output path cannot be written (a directory, a parent that is a file, read-only, no permission)."""
+
+
+class DiskFullError(ForvError):
+    """The file system ran out of space (or quota) while writing; nothing half-written is left."""
+
+    def __init__(self, message: str, *, path: object = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class TextTooLongError(InvalidInputError):
+    """One utterance's text is over the configured cap (`FORV_TTS_MAX_TEXT_CHARS`)."""

@@ -64,3 +64,29 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("FORV_TTS_VOICE_DIR", raising=False)
     monkeypatch.delenv("FORV_TTS_BUCKET", raising=False)
     return tmp_path
+
+
+@pytest.fixture
+def small_fs(tmp_path: Path) -> Iterator[Any]:
+    """A factory for real, tiny file systems: `small_fs(size_kb, readonly=False)` mounts a tmpfs.
+
+    A real full (or read-only) file system, so ENOSPC/EROFS come from the kernel, not a mock. Needs
+    root (CI and this machine run tests as root); skipped where `mount` is refused.
+    """
+    import subprocess
+
+    mounted: list[Path] = []
+
+    def make(size_kb: int, *, readonly: bool = False) -> Path:
+        point = tmp_path / f"fs{len(mounted)}"
+        point.mkdir()
+        opts = f"size={size_kb}k" + (",ro" if readonly else "")
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", str(point)], capture_output=True)
+        if r.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {r.stderr.decode().strip()}")
+        mounted.append(point)
+        return point
+
+    yield make
+    for point in reversed(mounted):
+        subprocess.run(["umount", "-l", str(point)], check=False)

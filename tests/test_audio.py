@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from forv_tts.audio import Audio, concat, read_wav, to_pcm16, wav_bytes
+from forv_tts.errors import OutputPathError
 from forv_tts.storage import local as audio_mod
 from forv_tts.storage.local import atomic_write_bytes, write_wav
 
@@ -87,7 +88,7 @@ def test_failed_write_keeps_previous_file(tmp_path: Path, monkeypatch: pytest.Mo
         raise OSError("disk full")
 
     monkeypatch.setattr(audio_mod.os, "replace", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(OutputPathError, match="disk full"):
         atomic_write_bytes(target, b"new")
     assert target.read_bytes() == b"old"
     assert os.listdir(tmp_path) == ["clip.wav"]

@@ -569,6 +569,7 @@ def _forv_tts(
     env = {k: v for k, v in {**os.environ, **(env or {})}.items() if k != "FORV_TTS_DEFER_TORCH_META"}
     if not defer:
         env["FORV_TTS_DEFER_TORCH_META"] = "0"
+    env["FORV_TTS_ENGINE"] = "torch"  # the deferral is a torch-engine start-up trick
     return subprocess.run(
         [str(forv), "--debug", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300
     )

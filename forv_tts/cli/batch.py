@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,12 +15,15 @@ from typer import _click as click
 
 from forv_tts.cli.options import (
     BucketOption,
+    EngineOption,
     LengthScaleOption,
+    LexiconOption,
     NoNormalizeOption,
     OverwriteOption,
     StepOption,
     UploadTimeoutOption,
     VoiceDirOption,
+    _lexicon,
 )
 from forv_tts.cli.root import _print_json, app
 from forv_tts.errors import InvalidInputError
@@ -159,6 +163,7 @@ def batch(
     ] = None,
     length_scale: LengthScaleOption = None,
     no_normalize: NoNormalizeOption = False,
+    engine: EngineOption = None,
     upload: Annotated[
         bool,
         typer.Option(
@@ -168,6 +173,7 @@ def batch(
     bucket: BucketOption = None,
     upload_timeout: UploadTimeoutOption = None,
     overwrite: OverwriteOption = False,
+    lexicon: LexiconOption = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress and no summary unless something failed.")
     ] = False,
@@ -186,7 +192,11 @@ def batch(
     from forv_tts.jobs import batch as fb
     from forv_tts.jobs.input import parse_input, read_source
     from forv_tts.jobs.item import UploadSpec
+    from forv_tts.voices.onnx import ENGINE_ENV, resolve_engine
 
+    # Workers (spawned) and the inline path read the engine from the environment, as every setting.
+    if engine is not None:
+        os.environ[ENGINE_ENV] = resolve_engine(engine)
     spec: UploadSpec | None = None
     if upload:
         from forv_tts.storage import gcs
@@ -210,6 +220,7 @@ def batch(
         upload=spec,
         resume=resume,
         fail_fast=fail_fast,
+        lexicon=_lexicon(lexicon, voice_dir, normalize=not no_normalize),
     )
     mode = "none" if quiet else "rich" if sys.stderr.isatty() else "plain"
     view = _BatchProgressView(mode)

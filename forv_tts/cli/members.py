@@ -18,6 +18,7 @@ def members(
 ) -> None:
     """List the voices: the built-in one and every member found in the voice directory."""
     from forv_tts.paths import voice_dir as resolve_voice_dir
+    from forv_tts.voices.duration_rule import evidence_kind
     from forv_tts.voices.layout import list_voices
 
     root = resolve_voice_dir(voice_dir)
@@ -28,15 +29,21 @@ def members(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("id", "engine", "format", "step", "rate", "checkpoint", "status", box=None)
+    table = Table("id", "engine", "format", "step", "rate", "durations", "checkpoint", "status", box=None)
     for v in voices:
-        status = "ok" if v.usable else "missing: " + ", ".join(v.missing)
+        if v.missing:
+            status = "missing: " + ", ".join(v.missing)
+        elif v.problems:
+            status = "not ok: " + "; ".join(v.problems)
+        else:
+            status = "ok"
         table.add_row(
             v.id,
             v.engine,
             v.format,
             "" if v.step is None else str(v.step),
             "" if v.sample_rate is None else str(v.sample_rate),
+            f"{v.duration_rule} ({evidence_kind(v.duration_rule_evidence or '')})" if v.duration_rule else "",
             "" if v.checkpoint is None else str(v.checkpoint),
             status,
         )

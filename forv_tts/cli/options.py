@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from forv_tts.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from forv_tts.text.lexicon import Lexicon
 
 VoiceDirOption = Annotated[
     Path | None,
@@ -32,9 +37,28 @@ LengthScaleOption = Annotated[
         show_default=False,
     ),
 ]
+EngineOption = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        help="How members are spoken: onnx (exported graphs, no torch) or torch "
+        "(default: $FORV_TTS_ENGINE, else onnx).",
+        metavar="onnx|torch",
+        show_default=False,
+    ),
+]
 NoNormalizeOption = Annotated[
     bool,
     typer.Option("--no-normalize", help="Hand the text to the voice as is (no number reading, no g2pk)."),
+]
+LexiconOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--lexicon",
+        help="TSV of 'written<TAB>spoken' words read first (repeatable; merged with $FORV_TTS_LEXICON "
+        "and the voice directory's lexicon.tsv, later wins).",
+        show_default=False,
+    ),
 ]
 StepOption = Annotated[
     int | None,
@@ -78,3 +102,17 @@ SignedUrlOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+def _lexicon(
+    paths: list[Path] | None, voice_dir: Path | str | None, *, normalize: bool = True
+) -> Lexicon | None:
+    """The merged user lexicon for a command (voice dir's lexicon.tsv, $FORV_TTS_LEXICON, --lexicon)."""
+    if not normalize:
+        if paths:
+            raise InvalidInputError("--lexicon needs normalisation: drop --no-normalize")
+        return None
+    from forv_tts.paths import voice_dir as resolve_voice_dir
+    from forv_tts.text import resolve_lexicon
+
+    return resolve_lexicon(paths or (), voice_dir=resolve_voice_dir(voice_dir))

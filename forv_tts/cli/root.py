@@ -239,6 +239,6 @@ def main() -> None:
 
 
 # Registers the commands on `app` (each module's `@app.command`); nothing heavy is imported by them.
-from forv_tts.cli import batch, members, normalize, say, serve, upload, worker  # noqa: E402, F401
+from forv_tts.cli import batch, check, export, members, normalize, say, serve, upload, worker  # noqa: E402, F401
 
 __all__ = ["EXIT_USAGE", "app", "main"]

@@ -13,8 +13,10 @@ from forv_tts._process.runtime import (
 )
 from forv_tts.cli.options import (
     BucketOption,
+    EngineOption,
     KeepLocalOption,
     LengthScaleOption,
+    LexiconOption,
     MemberOption,
     NoNormalizeOption,
     OverwriteOption,
@@ -22,9 +24,27 @@ from forv_tts.cli.options import (
     StepOption,
     UploadTimeoutOption,
     VoiceDirOption,
+    _lexicon,
 )
 from forv_tts.cli.root import _print_json, _read_text, app
 from forv_tts.errors import InvalidInputError
+
+
+def _is_our_stdout(output: str) -> bool:
+    """`-o /dev/stdout` (or /proc/self/fd/1, or a device copy of it) is `-o -`: wav bytes, no path line."""
+    import os
+
+    try:
+        st, out = os.stat(output), os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        return False
+    from forv_tts.storage.local import is_stream_target
+
+    return is_stream_target(Path(output)) and (st.st_dev, st.st_ino, st.st_rdev) == (
+        out.st_dev,
+        out.st_ino,
+        out.st_rdev,
+    )
 
 
 @app.command()
@@ -57,6 +77,7 @@ def say(
     ] = None,
     length_scale: LengthScaleOption = None,
     no_normalize: NoNormalizeOption = False,
+    engine: EngineOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object describing the clip.")
     ] = False,
@@ -71,6 +92,7 @@ def say(
     upload_timeout: UploadTimeoutOption = None,
     overwrite: OverwriteOption = False,
     signed_url: SignedUrlOption = None,
+    lexicon: LexiconOption = None,
 ) -> None:
     """Speak TEXT and write a wav (its path is printed on stdout).
 
@@ -81,10 +103,12 @@ def say(
     from forv_tts.audio import write_wav_to
     from forv_tts.synthesis import resolve_voice
     from forv_tts.synthesis import say as run_say
+    from forv_tts.voices.onnx import resolve_engine
 
+    engine = resolve_engine(engine)  # a bad name is a usage error before any work
     reuse_freed_memory()  # this process is about to synthesise: fewer page faults (runtime.py)
 
-    to_stdout = output == "-"
+    to_stdout = output == "-" or (output is not None and _is_our_stdout(output))
     if to_stdout and as_json:
         raise InvalidInputError("--json prints to stdout, which '-o -' uses for the wav: pick one")
     if upload:
@@ -124,7 +148,9 @@ def say(
         seed=seed,
         length_scale=length_scale,
         normalize=not no_normalize,
+        lexicon=_lexicon(lexicon, voice_dir, normalize=not no_normalize),
         fork_text=True,  # this process is ours: normalise while torch is imported (pipeline.py)
+        engine=engine,
     )
     if upload:
         assert result.path is not None

@@ -58,8 +58,11 @@ def upload_cmd(
 
     uuid and created_at come from each name <uuid>_<created_at>_voice.wav, else from --uuid/--created-at.
     The member must be the built-in voice or have a directory in the voice dir. Every file is checked
-    (name, wav header) before the first upload; then each gets one stdout line "<gs:// URI> TAB <URL>"
-    (or a JSON record) and each failure one stderr line; the exit code is 1 if any failed.
+    (name, wav header) before the first upload: with several files, one that is not a wav or not named
+    so (e.g. `say -o hi.wav`) gets one stderr line and is skipped while the others are uploaded (a name
+    is never made up for it: give it --uuid/--created-at alone). Each upload gets one stdout line
+    "<gs:// URI> TAB <URL>" (or a JSON record), each failure one stderr line; exit 1 if any file was
+    skipped or failed, 2 when the only file given is unusable.
     """
     from forv_tts.errors import UploadError
     from forv_tts.paths import voice_dir as resolve_voice_dir
@@ -69,13 +72,21 @@ def upload_cmd(
     target_bucket = gcs.resolve_bucket(bucket)
     timeout = gcs.check_timeout(gcs.DEFAULT_TIMEOUT_S if upload_timeout is None else upload_timeout)
     expiry = gcs.parse_duration(signed_url) if signed_url is not None else None
-    plan = gcs.plan_uploads(files, member, uuid=uuid, created_at=created_at)
+    refused: list[tuple[Path, ForvError]] = []
+    if len(files) == 1:
+        plan = gcs.plan_uploads(files, member, uuid=uuid, created_at=created_at)
+    else:
+        plan, refused_names = gcs.plan_each_upload(files, member, uuid=uuid, created_at=created_at)
+        refused.extend(refused_names)
     gcs.get_client()
     if expiry is not None:
         gcs.check_can_sign()
 
     records: list[dict[str, Any]] = []
     errors: list[ForvError] = []
+    for path, refusal in refused:
+        click.echo(f"forv-tts: error: {refusal} (not uploaded)", err=True)
+        records.append({"path": str(path), "object": None, "error": str(refusal)})
     for path, name in plan:
         try:
             result = gcs.upload_file(
@@ -89,7 +100,7 @@ def upload_cmd(
             )
         except ForvError as err:
             errors.append(err)
-            if len(plan) > 1:
+            if len(files) > 1:
                 click.echo(f"forv-tts: error: {err}", err=True)
             records.append({"path": str(path), "object": name, "error": str(err)})
             continue
@@ -98,8 +109,11 @@ def upload_cmd(
             typer.echo(result.line())
     if as_json:
         _print_json(records)
-    if len(errors) == 1 and len(plan) == 1:
+    if len(errors) == 1 and len(files) == 1:
         raise errors[0]
-    if errors:
+    if errors or refused:
         # Exit code 1 through the one error-mapping point, after every file was tried.
-        raise UploadError(f"{len(errors)} of {len(plan)} uploads failed; their local files are kept")
+        parts = [f"{len(errors)} of {len(plan)} uploads failed"] if errors else []
+        if refused:
+            parts.append(f"{len(refused)} of {len(files)} files were not uploaded (names above)")
+        raise UploadError("; ".join(parts) + "; their local files are kept")

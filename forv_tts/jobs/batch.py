@@ -37,7 +37,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forv_tts._process.runtime import defer_torch_meta_kernels, prefer_passive_openmp
 from forv_tts.errors import ForvError, InvalidInputError, UsageError
@@ -46,6 +46,9 @@ from forv_tts.jobs.item import Task, UploadSpec, _work_lock, process_task, want_
 from forv_tts.jobs.manifest import ManifestWriter, file_sha256, read_manifest
 from forv_tts.storage import naming
 from forv_tts.voices.base import VoiceInfo
+
+if TYPE_CHECKING:
+    from forv_tts.text.lexicon import Lexicon
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +106,7 @@ class BatchOptions:
     upload: UploadSpec | None = None
     resume: bool = False
     fail_fast: bool = False
+    lexicon: Lexicon | None = None
 
     @property
     def manifest_path(self) -> Path:
@@ -303,6 +307,7 @@ class BatchRun:
         self._interrupted = False
         self._t0 = time.perf_counter()
         self._voices: dict[str | None, VoiceInfo | str] = {}
+        self._max_chars = 0
 
     @property
     def stopping(self) -> bool:
@@ -343,6 +348,16 @@ class BatchRun:
                     )
                 continue
             record: dict[str, Any] = {"line": item.line, "status": STATUS_FAILED, "text": item.text}
+            if self._max_chars and len(item.text) > self._max_chars and item.error is None:
+                from forv_tts.synthesis import check_text_length
+
+                try:
+                    check_text_length(item.text)
+                except ForvError as err:
+                    # The record keeps the start of the text only: the manifest stays readable.
+                    record["text"] = item.text[:200] + "…"
+                    entries.append(_Entry(item.line, record={**record, "error": str(err), **base}))
+                    continue
             if item.error is not None:
                 entries.append(_Entry(item.line, record={**record, "error": item.error, **base}))
                 continue
@@ -396,6 +411,7 @@ class BatchRun:
                 normalize=opts.normalize,
                 upload=opts.upload,
                 previous=reuse,
+                lexicon=opts.lexicon,
             )
             entries.append(_Entry(item.line, task=task))
         return entries
@@ -454,6 +470,10 @@ class BatchRun:
             raise InvalidInputError(
                 f"invalid --length-scale {opts.length_scale}: use a value between 0.1 and 10"
             )
+        from forv_tts.synthesis import max_text_chars, validate_seed
+
+        validate_seed(opts.seed)
+        self._max_chars = max_text_chars()
         exists = manifest_path.exists()
         if exists and not opts.resume:
             raise ManifestExistsError(

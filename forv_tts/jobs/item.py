@@ -14,12 +14,15 @@ import time
 import uuid as _uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forv_tts._process.runtime import prefer_passive_openmp, reuse_freed_memory
 from forv_tts.errors import ForvError
 from forv_tts.jobs.manifest import file_sha256
 from forv_tts.voices.base import ENGINE_ESPEAK, VoiceInfo
+
+if TYPE_CHECKING:
+    from forv_tts.text.lexicon import Lexicon
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,7 @@ class Task:
     normalize: bool
     upload: UploadSpec | None
     previous: dict[str, Any] | None = None  # verified clip on disk that only needs uploading
+    lexicon: Lexicon | None = None  # the user lexicon (forv_tts.text.lexicon), picklable
 
 
 _threads_wanted: int | None = None
@@ -86,6 +90,15 @@ def _ensure_torch_threads() -> None:
         return
     prefer_passive_openmp()
     reuse_freed_memory()
+    from forv_tts.voices.onnx import ENGINE_ONNX, resolve_engine
+
+    if resolve_engine() == ENGINE_ONNX:
+        from forv_tts.voices.onnx.voice import THREADS_ENV
+
+        # The same count for onnxruntime's pool: with a seed it is 1, for the same bytes at any --jobs.
+        os.environ[THREADS_ENV] = str(_threads_wanted)
+        _threads_set = True
+        return
     import torch
 
     torch.set_num_threads(_threads_wanted)
@@ -130,7 +143,7 @@ def process_task(task: Task) -> dict[str, Any]:
         else:
             if task.info.engine != ENGINE_ESPEAK:
                 _ensure_torch_threads()
-            sentences = prepare_text(task.text, normalize=task.normalize)
+            sentences = prepare_text(task.text, normalize=task.normalize, lexicon=task.lexicon)
             voice = load_voice(task.info)
             audio = synthesize_sentences(voice, sentences, seed=task.seed, length_scale=task.length_scale)
             data = wav_bytes(audio)

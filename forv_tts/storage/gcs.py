@@ -204,18 +204,36 @@ def plan_uploads(
     Each file must be a wav; two files that would land on the same object name are refused, so a
     multi-file upload either starts with a clean plan or does nothing.
     """
+    plan, refused = plan_each_upload(files, member, uuid=uuid, created_at=created_at)
+    if refused:
+        raise refused[0][1]
+    return plan
+
+
+def plan_each_upload(
+    files: list[Path], member: str, *, uuid: str | None = None, created_at: str | None = None
+) -> tuple[list[tuple[Path, str]], list[tuple[Path, InvalidInputError]]]:
+    """`plan_uploads` per file: the clips that can be uploaded, and why each of the others cannot.
+
+    For `upload out/*.wav`: one badly named file (`say -o hi.wav`) must not hold back the others.
+    """
     if (uuid is not None or created_at is not None) and len(files) != 1:
         raise InvalidInputError("--uuid/--created-at name a single clip: give exactly one file with them")
     plan: list[tuple[Path, str]] = []
+    refused: list[tuple[Path, InvalidInputError]] = []
     seen: dict[str, Path] = {}
     for path in files:
-        check_local_wav(path)
-        name = object_name_for(path, member, uuid=uuid, created_at=created_at)
-        if name in seen:
-            raise InvalidInputError(f"{path} and {seen[name]} would both upload as {name}")
+        try:
+            check_local_wav(path)
+            name = object_name_for(path, member, uuid=uuid, created_at=created_at)
+            if name in seen:
+                raise InvalidInputError(f"{path} and {seen[name]} would both upload as {name}")
+        except InvalidInputError as err:
+            refused.append((path, err))
+            continue
         seen[name] = path
         plan.append((path, name))
-    return plan
+    return plan, refused
 
 
 def check_object_name(object_name: str) -> str:

@@ -41,14 +41,16 @@ def validate_uuid(value: str) -> str:
 
 
 def validate_created_at(value: str) -> str:
-    """`created_at` is a date (YYYY-MM-DD, checked for validity) or another safe token."""
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        try:
-            _dt.date.fromisoformat(value)
-        except ValueError:
-            raise InvalidInputError(f"invalid --created-at {value!r}: not a real date (YYYY-MM-DD)") from None
-        return value
-    return _check_token("--created-at", value)
+    """`created_at` is a real calendar date, YYYY-MM-DD: it is part of the storage contract (clip names)."""
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise InvalidInputError(f"invalid --created-at {value!r}: give a date as YYYY-MM-DD, e.g. {today()}")
+    try:
+        _dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInputError(
+            f"invalid --created-at {value!r}: not a real date (give YYYY-MM-DD, e.g. {today()})"
+        ) from None
+    return value
 
 
 def new_uuid() -> str:

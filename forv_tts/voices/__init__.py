@@ -1,0 +1,1 @@
+"""Voices and their engines (the ONNX engine lives in `forv_tts.voices.onnx`)."""

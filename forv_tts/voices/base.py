@@ -16,11 +16,14 @@ log = logging.getLogger(__name__)
 BUILTIN_VOICE_ID = "builtin"
 ENGINE_COQUI = "glow-tts+hifigan-v2"
 ENGINE_ESPEAK = "espeak-ng"
+ENGINE_EXPORTED = "onnx-export"  # an exported voice directory only (`forv-tts export`), no checkpoints
 
 #: Team layout: `<voice_dir>/glow-tts/<i>/<i>g_checkpoint_<step>.pth.tar` + `<i>g_config.json`, and
 #: `<voice_dir>/hifigan-v2/<i>/<i>h_checkpoint_<step>.pth.tar` + `<i>h_config.json`.
 GLOW_DIR = "glow-tts"
 VOCODER_DIR = "hifigan-v2"
+#: `<voice_dir>/onnx/<i>/voice.json` + graphs: a member exported by `forv-tts export`.
+EXPORTED_DIR = "onnx"
 FORMAT_LEGACY = "legacy"
 FORMAT_MODERN = "modern"
 FORMAT_UNKNOWN = "unknown"
@@ -42,11 +45,17 @@ class VoiceInfo:
     vocoder_config: Path | None = None
     vocoder_step: int | None = None
     missing: tuple[str, ...] = field(default_factory=tuple)
+    #: Glow-TTS token durations: "zero-frames" (Coqui TTS <= 0.3.1) or "min-one-frame" (>= 0.4.0);
+    #: None for voices without one. Decided by `forv_tts.voices.duration_rule` from the files.
+    duration_rule: str | None = None
+    duration_rule_evidence: str | None = None
+    #: Files present but not usable together (e.g. a vocoder trained on other mel settings).
+    problems: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def usable(self) -> bool:
-        """True when every file the voice needs is present."""
-        return not self.missing
+        """True when every file the voice needs is present and the files agree."""
+        return not self.missing and not self.problems
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready view (paths as strings)."""
@@ -55,6 +64,7 @@ class VoiceInfo:
             if isinstance(value, Path):
                 d[key] = str(value)
         d["missing"] = list(self.missing)
+        d["problems"] = list(self.problems)
         return d
 
 

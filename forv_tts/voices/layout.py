@@ -1,4 +1,5 @@
-"""Discovery in the team's voice tree: `VoiceInfo`s from config JSON only, never from weights."""
+"""Discovery in the team's voice tree: `VoiceInfo`s from config JSON (plus the checkpoints' `date`
+record and the optional `voice.json` override), never from weights."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from forv_tts.errors import VoiceNotFoundError
+from forv_tts.voices import audio_pair, duration_rule
 from forv_tts.voices.base import (
     _MEMBER_ID,
     BUILTIN_VOICE_ID,
     ENGINE_COQUI,
+    ENGINE_EXPORTED,
+    EXPORTED_DIR,
     FORMAT_LEGACY,
     FORMAT_MODERN,
     FORMAT_UNKNOWN,
@@ -111,7 +115,11 @@ def _safe_config(path: Path | None) -> dict[str, Any] | None:
 
 
 def member_info(voice_dir: Path, member: str, step: int | None = None) -> VoiceInfo:
-    """Describe one member from its config files; `step` pins the Glow-TTS step (vocoder: highest)."""
+    """Describe one member from its config files; `step` pins the Glow-TTS step (vocoder: highest).
+
+    Besides the configs only two small things are read: the optional `voice.json` override and the
+    Glow-TTS checkpoint's `date` record (`duration_rule.checkpoint_date`, no tensor data).
+    """
     voice_dir = Path(voice_dir)
     missing: list[str] = []
     checkpoint, config, chosen = _pick(voice_dir, GLOW_DIR, member, "g", step, missing)
@@ -121,6 +129,12 @@ def member_info(voice_dir: Path, member: str, step: int | None = None) -> VoiceI
     fmt = config_format(glow_cfg) if glow_cfg is not None else FORMAT_UNKNOWN
     # The output rate is the vocoder's (as in coqui's Synthesizer); fall back to the acoustic model's.
     rate = _sample_rate(vocoder_cfg) or _sample_rate(glow_cfg)
+    rule = duration_rule.decide(glow_cfg, checkpoint, voice_dir / GLOW_DIR / member)
+    problems = [rule.problem] if rule.problem else []
+    if glow_cfg is not None and vocoder_cfg is not None:
+        mismatch = audio_pair.mismatch_problem(glow_cfg, vocoder_cfg)
+        if mismatch:
+            problems.append(mismatch)
     return VoiceInfo(
         id=member,
         engine=ENGINE_COQUI,
@@ -133,13 +147,45 @@ def member_info(voice_dir: Path, member: str, step: int | None = None) -> VoiceI
         vocoder_config=voc_config,
         vocoder_step=voc_step,
         missing=tuple(missing),
+        duration_rule=rule.rule,
+        duration_rule_evidence=rule.evidence,
+        problems=tuple(problems),
     )
 
 
+def exported_info(voice_dir: Path, member: str) -> VoiceInfo | None:
+    """An exported member (`<voice_dir>/onnx/<member>/voice.json`), read from its JSON only; else None."""
+    manifest = Path(voice_dir) / EXPORTED_DIR / member / "voice.json"
+    if not manifest.is_file():
+        return None
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        rate = int(data["sample_rate"])
+        fmt = str(data.get("format", FORMAT_UNKNOWN))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("cannot read %s: %s", manifest, exc)
+        return None
+    return VoiceInfo(id=member, engine=ENGINE_EXPORTED, format=fmt, sample_rate=rate, config=manifest)
+
+
+def _member_or_exported(voice_dir: Path, member: str, step: int | None) -> VoiceInfo:
+    """A member's checkpoints when it has any; its exported voice when that is all there is."""
+    root = Path(voice_dir)
+    if (
+        step is None
+        and not (root / GLOW_DIR / member).is_dir()
+        and not (root / VOCODER_DIR / member).is_dir()
+    ):
+        exported = exported_info(voice_dir, member)
+        if exported is not None:
+            return exported
+    return member_info(voice_dir, member, step)
+
+
 def member_ids(voice_dir: Path) -> list[str]:
-    """Member ids that have a folder under `glow-tts/` or `hifigan-v2/`, sorted numerically."""
+    """Member ids that have a folder under `glow-tts/`, `hifigan-v2/` or `onnx/`, sorted numerically."""
     ids: set[str] = set()
-    for kind in (GLOW_DIR, VOCODER_DIR):
+    for kind in (GLOW_DIR, VOCODER_DIR, EXPORTED_DIR):
         root = Path(voice_dir) / kind
         if root.is_dir():
             ids.update(p.name for p in root.iterdir() if p.is_dir() and _MEMBER_ID.fullmatch(p.name))
@@ -149,9 +195,10 @@ def member_ids(voice_dir: Path) -> list[str]:
 def discover_members(voice_dir: Path, *, step: int | None = None) -> list[VoiceInfo]:
     """Every member in `voice_dir`, sorted numerically by id; incomplete members are listed too.
 
-    Reads config JSON only, so listing stays fast and works even when a checkpoint is corrupt.
+    Reads config JSON (and each checkpoint's small `date` record, never its weights), so listing stays
+    fast and works even when a checkpoint is corrupt.
     """
-    return [member_info(voice_dir, member, step) for member in member_ids(voice_dir)]
+    return [_member_or_exported(voice_dir, member, step) for member in member_ids(voice_dir)]
 
 
 def list_voices(voice_dir: Path) -> list[VoiceInfo]:
@@ -184,7 +231,7 @@ def find_voice(member: str | None, voice_dir: Path, step: int | None = None) -> 
         raise VoiceNotFoundError(
             f"no member {member!r} in {voice_dir}; available: {ids} (and {BUILTIN_VOICE_ID!r})"
         )
-    info = member_info(voice_dir, member, step)
+    info = _member_or_exported(voice_dir, member, step)
     if info.missing:
         raise VoiceNotFoundError(
             f"member {member!r} is incomplete in {voice_dir}: missing {', '.join(info.missing)}"

@@ -499,20 +499,28 @@ def test_upload_needs_a_known_member(runner: CliRunner, work: Path, gcs: GcsEmul
     assert gcs.objects(bucket).keys() == {obj(member="builtin")}
 
 
-def test_upload_checks_every_file_is_a_wav_before_uploading_any(
+def test_upload_checks_every_file_is_a_wav_and_skips_the_others(
     runner: CliRunner, work: Path, gcs: GcsEmulator, bucket: str
 ) -> None:
     good = clip(work / "out")
     bad = work / "out" / f"{UUID2}_{DATE}_voice.wav"
     bad.write_bytes(b"ID3\x04 this is an mp3, honest")
-    result = invoke(runner, "upload", str(good), str(bad), "-m", "3", "--bucket", bucket)
-    assert result.exit_code == 2
-    assert one_error_line(result) == (
+    alone = invoke(runner, "upload", str(bad), "-m", "3", "--bucket", bucket)
+    assert alone.exit_code == 2
+    assert one_error_line(alone) == (
         f"forv-tts: error: {bad} is not a wav file (no RIFF/WAVE header): only wav clips are uploaded"
     )
     missing = invoke(runner, "upload", str(work / "nope.wav"), "-m", "3", "--bucket", bucket)
     assert missing.exit_code == 2 and "no such file" in one_error_line(missing)
     assert gcs.objects(bucket) == {}
+    # Issue 14: with several files the good ones are uploaded, the bad one reported, exit 1.
+    result = invoke(runner, "upload", str(good), str(bad), "-m", "3", "--bucket", bucket)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        f"forv-tts: error: {bad} is not a wav file (no RIFF/WAVE header): only wav clips are uploaded "
+        "(not uploaded)"
+    )
+    assert gcs.objects(bucket) == {obj(): good.read_bytes()}
 
 
 def test_bad_upload_timeout_and_bucket_names(runner: CliRunner, work: Path, gcs: GcsEmulator) -> None:
@@ -803,3 +811,34 @@ def test_say_upload_usage_errors(runner: CliRunner, work: Path, gcs: GcsEmulator
     stray = invoke(runner, "say", "안녕", "--signed-url", "1h")
     assert stray.exit_code == 2 and "only apply with --upload" in one_error_line(stray)
     assert not (work / "wav_files").exists()
+
+
+def test_upload_glob_uploads_the_well_named_and_reports_the_others(
+    runner: CliRunner, work: Path, gcs: GcsEmulator, bucket: str
+) -> None:
+    """Issue 14: `upload out/*.wav` with a `say -o hi.wav` among them used to refuse the whole set."""
+    good = [clip(work / "out", u, seed=i) for i, u in enumerate((UUID, UUID2))]
+    loose = make_wav(work / "out" / "hi.wav")
+    not_wav = work / "out" / f"{UUID3}_{DATE}_voice.wav"
+    not_wav.write_bytes(b"not a wav")
+    files = sorted((work / "out").glob("*.wav"))
+    result = invoke(runner, "upload", *map(str, files), "-m", "3", "--bucket", bucket)
+    assert result.exit_code == 1
+    assert sorted(result.stdout.splitlines()) == sorted(
+        f"gs://{bucket}/{obj(uuid=u)}\t{gcs.url}/{bucket}/{obj(uuid=u)}" for u in (UUID, UUID2)
+    )
+    errors = result.stderr.splitlines()
+    assert len(errors) == 3, result.stderr
+    assert any(str(loose) in e and "give --uuid and --created-at" in e for e in errors)
+    assert any(str(not_wav) in e and "not a wav" in e for e in errors)
+    assert (
+        errors[-1]
+        == "forv-tts: error: 2 of 4 files were not uploaded (names above); their local files are kept"
+    )
+    assert gcs.objects(bucket) == {
+        obj(uuid=u): p.read_bytes() for u, p in zip((UUID, UUID2), good, strict=True)
+    }
+    as_json = invoke(runner, "upload", *map(str, files), "-m", "3", "--bucket", bucket, "--json")
+    assert as_json.exit_code == 1
+    records = json.loads(as_json.stdout)
+    assert len(records) == 4 and sum(1 for r in records if r.get("error")) == 2

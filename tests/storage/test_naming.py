@@ -46,18 +46,38 @@ def test_bad_uuids(bad: str) -> None:
         naming.validate_uuid(bad)
 
 
-@pytest.mark.parametrize("good", ["2022-08-22", "20220822", "2022-08-22T10-11-12", "v1.2"])
+@pytest.mark.parametrize("good", ["2022-08-22", "2024-02-29", "1999-12-31"])
 def test_good_created_at(good: str) -> None:
     assert naming.validate_created_at(good) == good
 
 
 @pytest.mark.parametrize(
-    "bad", ["", "..", "../x", "a/b", "a\\b", "2022-02-30", "a\x00b", "a b", ".hidden", "x" * 65]
+    "bad",
+    [
+        "",
+        "..",
+        "../x",
+        "a/b",
+        "a\\b",
+        "2022-02-30",
+        "a\x00b",
+        "a b",
+        ".hidden",
+        "x" * 65,
+        # Issue 14: only a real YYYY-MM-DD is a clip date (the name is a storage contract).
+        "foo",
+        "2022-8-22",
+        "1.2.3",
+        "20220822",
+        "2022-08-22T10-11-12",
+        "2023-02-29",
+        "2022-08-22\n",
+    ],
 )
 def test_bad_created_at(bad: str) -> None:
-    with pytest.raises(InvalidInputError) as exc:
+    with pytest.raises(InvalidInputError, match="YYYY-MM-DD") as exc:
         naming.validate_created_at(bad)
-    assert "\n" not in str(exc.value)
+    assert "\n" not in str(exc.value).replace("\\n", "")
 
 
 @pytest.mark.parametrize("bad", ["", "..", "../1", "1/2", "1\t", "-1", "a" * 65])

@@ -425,8 +425,8 @@ def test_only_the_requested_member_is_loaded_once(voice_dir: Path, monkeypatch: 
     registry.load_voice.cache_clear()
     try:
         info = models.find_voice("2", voice_dir)
-        first = registry.load_voice(info)
-        second = registry.load_voice(models.find_voice("2", voice_dir))
+        first = registry.load_voice(info, "torch")
+        second = registry.load_voice(models.find_voice("2", voice_dir), "torch")
     finally:
         registry.load_voice.cache_clear()
     assert first is second

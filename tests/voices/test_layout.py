@@ -26,6 +26,7 @@ def make_member(
     config: dict[str, Any] | None = None,
     vocoder: bool = True,
     glow_config: bool = True,
+    vocoder_audio: dict[str, Any] | None = None,
 ) -> None:
     """A member with garbage checkpoint bytes: discovery must never look inside them."""
     cfg = (
@@ -46,7 +47,8 @@ def make_member(
     if vocoder:
         h = root / "hifigan-v2" / member
         h.mkdir(parents=True, exist_ok=True)
-        (h / f"{member}h_config.json").write_text(json.dumps({"audio": {"sample_rate": 24000}}))
+        audio = vocoder_audio if vocoder_audio is not None else {"sample_rate": 22050}
+        (h / f"{member}h_config.json").write_text(json.dumps({"audio": audio}))
         for step in vocoder_steps:
             (h / f"{member}h_checkpoint_{step}.pth.tar").write_bytes(b"garbage")
 
@@ -97,7 +99,38 @@ def test_highest_step_wins_and_step_can_be_pinned(tmp_path: Path, no_torch_load:
 def test_garbage_checkpoints_still_list(tmp_path: Path, no_torch_load: None) -> None:
     make_member(tmp_path, "1")
     (info,) = discover_members(tmp_path)
-    assert info.usable and info.sample_rate == 24000  # the vocoder's rate is the output rate
+    assert info.usable and info.sample_rate == 22050
+    # No date can be read from garbage: the rule falls back to the config (a modern one here).
+    assert info.duration_rule == "min-one-frame" and "coqui-tts" in (info.duration_rule_evidence or "")
+
+
+@pytest.mark.parametrize(
+    ("vocoder_audio", "expected"),
+    [
+        ({"sample_rate": 24000}, ["sample_rate 22050 vs 24000", "mel_fmax 11025 vs 12000"]),
+        ({"sample_rate": 22050, "hop_length": 275}, ["hop_length 256 vs 275"]),
+        ({"sample_rate": 22050, "frame_shift_ms": 12.5}, ["hop_length 256 vs 275"]),
+        ({"sample_rate": 22050, "num_mels": 64}, ["num_mels 80 vs 64"]),
+        ({"sample_rate": 22050, "mel_fmin": 50.0}, ["mel_fmin 0 vs 50"]),
+        ({"sample_rate": 22050, "mel_fmax": 8000.0}, ["mel_fmax 11025 vs 8000"]),
+        ({"sample_rate": 22050, "mel_fmax": 11025, "hop_length": 256}, []),
+    ],
+)
+def test_mismatched_vocoder_is_not_usable(
+    tmp_path: Path, no_torch_load: None, vocoder_audio: dict[str, Any], expected: list[str]
+) -> None:
+    """Issue 14: a vocoder trained on other mel settings is shown as not ok, naming each setting."""
+    make_member(tmp_path, "1", vocoder_audio=vocoder_audio)
+    (info,) = discover_members(tmp_path)
+    if not expected:
+        assert info.usable and info.problems == ()
+        return
+    assert not info.usable and info.missing == ()
+    (problem,) = info.problems
+    assert problem.startswith("vocoder does not match the acoustic model")
+    for item in expected:
+        assert item in problem
+    assert info.to_dict()["problems"] == [problem]
 
 
 def test_members_sort_numerically(tmp_path: Path) -> None:

@@ -165,7 +165,7 @@ def test_a_damaged_entry_is_rebuilt(
     with caplog.at_level(logging.WARNING, logger="forv_tts.voices.coqui.weight_cache"):
         voice = CoquiVoice(info)
     assert not voice.from_weight_cache
-    assert "unreadable weight cache" in caplog.text
+    assert "is damaged (unreadable" in caplog.text
     assert weight_cache.tensors_equal(_weights(voice), reference)
     again = CoquiVoice(info)
     assert again.from_weight_cache
@@ -241,3 +241,133 @@ def test_entries_of_removed_checkpoints_are_pruned_on_the_next_write(cache: Path
     assert not old_entry.exists()
     assert weight_cache.entry_path(two.checkpoint, "glow").exists()
     assert weight_cache.entry_path(one.vocoder_checkpoint, "hifigan").exists()  # checkpoint still there
+
+
+# --- issue 14: damaged tensor data, killed writes ----------------------------------------------------
+
+
+def _data_start(entry: Path) -> int:
+    """Where the tensor bytes begin in a safetensors file (after the 8-byte length and the JSON header)."""
+    return 8 + int.from_bytes(entry.read_bytes()[:8], "little")
+
+
+@pytest.mark.parametrize("damage", ["flip", "zero"])
+def test_damaged_tensor_data_is_detected_and_rebuilt(
+    damage: str,
+    cache: Path,
+    voice_dir: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """64 flipped bytes at 50 % (or a zeroed data section) used to load as is: wrong or silent audio."""
+    info = member_info(voice_dir, "2")
+    CoquiVoice(info)  # writes both entries
+    monkeypatch.setenv(weight_cache.ENV_SWITCH, "0")
+    expected = CoquiVoice(info).synthesize(TEXT, seed=5).samples
+    monkeypatch.delenv(weight_cache.ENV_SWITCH)
+    assert info.checkpoint is not None and info.vocoder_checkpoint is not None
+    for entry in (
+        weight_cache.entry_path(info.checkpoint, "glow"),
+        weight_cache.entry_path(info.vocoder_checkpoint, "hifigan"),
+    ):
+        data = bytearray(entry.read_bytes())
+        start = _data_start(entry)
+        if damage == "flip":
+            middle = start + (len(data) - start) // 2
+            data[middle : middle + 64] = bytes(b ^ 0xFF for b in data[middle : middle + 64])
+        else:
+            data[start:] = bytes(len(data) - start)
+        entry.write_bytes(bytes(data))
+    with caplog.at_level(logging.WARNING, logger="forv_tts.voices.coqui.weight_cache"):
+        voice = CoquiVoice(info)
+    assert not voice.from_weight_cache
+    assert caplog.text.count("checksum mismatch") == 2, caplog.text
+    assert np.array_equal(voice.synthesize(TEXT, seed=5).samples, expected)
+    again = CoquiVoice(info)  # the rebuilt entries are good
+    assert again.from_weight_cache
+    assert np.array_equal(again.synthesize(TEXT, seed=5).samples, expected)
+
+
+def test_an_entry_without_checksum_is_rebuilt(cache: Path, tmp_path: Path) -> None:
+    from safetensors.torch import save_file
+
+    source = tmp_path / "model.pth"
+    source.write_bytes(b"checkpoint")
+    state = {"w": torch.arange(6, dtype=torch.float32)}
+    weight_cache.load_state(source, "glow", lambda p: state)
+    entry = weight_cache.entry_path(source, "glow")
+    stamp = weight_cache._stamp(source, "glow")
+    save_file({"w": torch.zeros(6)}, str(entry), metadata=stamp)  # a right stamp, no checksum
+    loaded = weight_cache.load_state(source, "glow", lambda p: state)
+    assert not loaded.from_cache and weight_cache.tensors_equal(loaded.state, state)
+
+
+_KILLED_WRITER = """
+import sys, torch
+from pathlib import Path
+from forv_tts.voices.coqui import weight_cache
+source = Path(sys.argv[1])
+state = {f"w{i}": torch.full((4_000_000,), float(i)) for i in range(40)}  # 640 MB: seconds to write
+print("writing", flush=True)
+weight_cache.load_state(source, "glow", lambda p: state)
+"""
+
+
+def test_a_killed_write_leaves_litter_that_the_next_write_removes(cache: Path, tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    source = tmp_path / "big.pth"
+    source.write_bytes(b"checkpoint")
+    weights = cache / "weights"
+    proc = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, str(source)], stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == b"writing\n"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if sum(p.stat().st_size for p in weights.glob(".*")) > 1 << 20:
+                break  # mid-write: the temporary holds data
+            assert proc.poll() is None, "the writer finished before it could be killed"
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    litter = [p for p in weights.iterdir() if p.name.startswith(".")]
+    assert litter, "a killed write left nothing: the test did not kill it mid-write"
+    assert not weight_cache.entry_path(source, "glow").exists()
+
+    other = tmp_path / "small.pth"
+    other.write_bytes(b"checkpoint")
+    weight_cache.load_state(other, "glow", lambda p: {"w": torch.ones(3)})  # the next write
+    assert [p.name for p in weights.iterdir() if p.name.startswith(".")] == []
+    assert weight_cache.entry_path(other, "glow").exists()
+
+
+def test_a_live_writers_temporary_is_kept(cache: Path, tmp_path: Path) -> None:
+    import fcntl
+    import os
+
+    weights = cache / "weights"
+    weights.mkdir(parents=True)
+    live = weights / ".someone.abc.part"
+    live.write_bytes(b"x" * 100)
+    fd = os.open(cache / ".weights.writers.lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_SH)  # another process's write in progress (flock is per open file)
+    try:
+        source = tmp_path / "m.pth"
+        source.write_bytes(b"c")
+        weight_cache.load_state(source, "glow", lambda p: {"w": torch.ones(3)})
+        assert live.exists()
+    finally:
+        os.close(fd)
+    weight_cache.load_state(
+        tmp_path / "m2.pth" if (tmp_path / "m2.pth").write_bytes(b"d") else source,
+        "glow",
+        lambda p: {"w": torch.ones(2)},
+    )
+    assert not live.exists()

@@ -153,11 +153,12 @@ def _stored_scan(scan: Callable[[], Mapping[str, list[str]]]) -> dict[str, list[
         layouts = []
     answer = {name: list(dists) for name, dists in scan().items()}
     kept = [{"stamp": stamp, "mapping": answer}, *layouts[: _SCAN_LAYOUTS - 1]]
+    from forv_tts.errors import DiskFullError, OutputPathError
     from forv_tts.storage.local import atomic_write_bytes
 
     try:
         atomic_write_bytes(store, json.dumps({"layouts": kept}).encode("utf-8"))
-    except OSError as exc:
+    except (OSError, DiskFullError, OutputPathError) as exc:  # only an accelerator: go on without it
         log.debug("not storing the package scan in %s: %s", store, exc)
     return answer
 

@@ -1,7 +1,8 @@
 """Coqui's `AudioProcessor` arithmetic a voice needs at inference (mel scaling, interpolation, peak level).
 
-Small numpy/torch copies: constructing the real processor imports librosa/numba (about a second);
-tests prove these equal to coqui's.
+Small numpy copies (torch only inside `interpolate_mel`, so the ONNX engine runs them without torch):
+constructing the real processor imports librosa/numba (about a second); tests prove these equal to
+coqui's.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import torch
 
 if TYPE_CHECKING:
-    pass
+    import torch  # only `interpolate_mel` needs it: the ONNX engine uses the rest without torch
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,8 @@ class AudioSettings:
 
 def interpolate_mel(mel: torch.Tensor, scale: float) -> torch.Tensor:
     """[C, T] → [1, C, T*scale]: `TTS.vocoder.utils.generic_utils.interpolate_vocoder_input`."""
+    import torch
+
     spec = mel.unsqueeze(0).unsqueeze(0)
     out = torch.nn.functional.interpolate(
         spec, scale_factor=[1.0, scale], recompute_scale_factor=True, mode="bilinear", align_corners=False

@@ -213,6 +213,14 @@ def _store_inverse(glow: Any, loaded: weight_cache.Loaded) -> None:
         _release_replaced(flow, loaded, pages, prefix=f"decoder.flows.{index}.")
 
 
+class TooFewFrames(ValueError):
+    """The durations of a text add up to fewer frames than Glow-TTS's decoder squeezes into one step."""
+
+    def __init__(self, *, tokens: int, frames: int, needed: int) -> None:
+        super().__init__(f"{tokens} tokens got {frames} frames in total; the decoder needs {needed}")
+        self.tokens, self.frames, self.needed = tokens, frames, needed
+
+
 def glow_infer(
     glow: Any,
     ids: list[int],
@@ -224,9 +232,11 @@ def glow_infer(
 ) -> torch.Tensor:
     """Glow-TTS inference → mel [1, C, T]; `GlowTTS.inference` with our noise source.
 
-    `zero_length_tokens=True` keeps Coqui TTS 0.x's `w_ceil = torch.ceil(w)`, where a token whose
-    predicted duration is <= 0 gets no frames; coqui-tts 0.28 forces at least one frame per token
-    (`torch.clamp_min(torch.ceil(w), 1)`), which would change the audio of legacy voices.
+    `zero_length_tokens=True` keeps Coqui TTS <= 0.3.1's `w_ceil = torch.ceil(w)`, where a token whose
+    predicted duration is <= 0 gets no frames; v0.4.0 on (and coqui-tts 0.28) force at least one frame
+    per token (`torch.clamp_min(torch.ceil(w), 1)`). Which one a voice needs is decided from its files
+    (`forv_tts.voices.duration_rule`).
+    Fewer frames than the decoder squeezes together raise `TooFewFrames` instead of a torch error.
     """
     ensure_coqui_importable()
     from TTS.tts.utils.helpers import generate_path, sequence_mask
@@ -236,7 +246,12 @@ def glow_infer(
     o_mean, o_log_scale, o_dur_log, x_mask = glow.encoder(x, x_lengths, g=None)
     w = (torch.exp(o_dur_log) - 1) * x_mask * length_scale
     w_ceil = torch.ceil(w) if zero_length_tokens else torch.clamp_min(torch.ceil(w), 1)
+    total = int(torch.sum(w_ceil))
     y_lengths = torch.clamp_min(torch.sum(w_ceil, [1, 2]), 1).long()
+    squeeze = max(1, int(getattr(glow.decoder, "num_squeeze", 1)))
+    if int(y_lengths.max()) < squeeze:
+        # The decoder's squeeze would cut this to 0 frames and torch fail deep in a convolution.
+        raise TooFewFrames(tokens=len(ids), frames=total, needed=squeeze)
     y_mask = torch.unsqueeze(sequence_mask(y_lengths, None), 1).to(x_mask.dtype)
     attn_mask = torch.unsqueeze(x_mask, -1) * torch.unsqueeze(y_mask, 2)
     attn = generate_path(w_ceil.squeeze(1), attn_mask.squeeze(1)).unsqueeze(1)

@@ -36,11 +36,13 @@ import torch
 from forv_tts._process.runtime import new_generator
 from forv_tts.audio import Audio
 from forv_tts.errors import InvalidInputError, SynthesisError, VoiceLoadError
+from forv_tts.voices import audio_pair, duration_rule
 from forv_tts.voices.base import FORMAT_LEGACY, VoiceInfo
 from forv_tts.voices.coqui import weight_cache
 from forv_tts.voices.coqui.dsp import AudioSettings, interpolate_mel, peak_normalize
 from forv_tts.voices.coqui.networks import (
     _LEGACY_NOISE_SCALE,
+    TooFewFrames,
     _adopted_pages,
     _extract_generator,
     _extract_model,
@@ -62,12 +64,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def _quote(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
 class CoquiVoice:
     """A loaded member voice (implements `forv_tts.voices.layout.Voice`)."""
 
     info: VoiceInfo
     sample_rate: int
     from_weight_cache: bool  # both networks' weights came from `forv_tts.voices.coqui.weight_cache`
+    #: `duration_rule.ZERO_FRAMES` or `duration_rule.MIN_ONE_FRAME`, and why (see that module).
+    duration_rule: str
+    duration_rule_evidence: str
 
     def __init__(
         self,
@@ -99,6 +108,17 @@ class CoquiVoice:
             self.tokenizer = tokenizer_for(glow_cfg, self.format)
         except (ValueError, TypeError) as exc:
             raise VoiceLoadError(f"{info.config}: {exc}") from None
+        if info.problems:
+            raise VoiceLoadError(f"member {info.id}: {info.problems[0]}")
+        mismatch = audio_pair.mismatch_problem(glow_cfg, voc_cfg)
+        if mismatch:
+            raise VoiceLoadError(f"member {info.id}: {mismatch}")
+        if info.duration_rule is None:
+            decision = duration_rule.decide(glow_cfg, info.checkpoint, info.config.parent)
+            self.duration_rule, self.duration_rule_evidence = decision.rule, decision.evidence
+        else:
+            self.duration_rule = info.duration_rule
+            self.duration_rule_evidence = info.duration_rule_evidence or ""
         self.tts_audio = AudioSettings.from_config(glow_cfg)
         self.vocoder_audio = AudioSettings.from_config(voc_cfg)
         for cfg_path, audio in ((info.config, self.tts_audio), (info.vocoder_config, self.vocoder_audio)):
@@ -141,6 +161,11 @@ class CoquiVoice:
         del glow_state, voc_state
         log.debug("member %s (%s) ready in %.2f s", info.id, self.format, time.perf_counter() - t0)
 
+    @property
+    def zero_length_tokens(self) -> bool:
+        """True when a token predicted at <= 0 frames gets none (Coqui TTS <= 0.3.1's rule)."""
+        return self.duration_rule == duration_rule.ZERO_FRAMES
+
     @staticmethod
     def _read_config(path: Path) -> dict[str, Any]:
         try:
@@ -174,14 +199,39 @@ class CoquiVoice:
                     noise_scale=self.noise_scale,
                     length_scale=scale,
                     generator=generator,
-                    zero_length_tokens=self.format == FORMAT_LEGACY,
+                    zero_length_tokens=self.zero_length_tokens,
                 )
+                self._check_mel(mel, text)
                 wav = self.vocode(mel[0])
+        except TooFewFrames as exc:
+            rule = f"{self.duration_rule} rule: {self.duration_rule_evidence}"
+            raise SynthesisError(
+                f"member {self.info.id} produced no audio frames for {_quote(text)}: its duration "
+                f"predictor gave the {exc.tokens} tokens {exc.frames} frames in total ({rule}), fewer "
+                f"than the {exc.needed} its decoder needs; the checkpoint may be untrained or the text too "
+                "short (run `forv-tts check`)"
+            ) from None
         except RuntimeError as exc:
-            raise SynthesisError(f"voice {self.info.id} failed on {text!r}: {exc}") from None
+            first = " ".join(str(exc).split())[:160]
+            raise SynthesisError(f"member {self.info.id} failed on {_quote(text)}: {first}") from None
+        if not np.isfinite(wav).all():
+            raise SynthesisError(
+                f"member {self.info.id} produced an invalid signal (NaN or infinite samples) for "
+                f"{_quote(text)}: its vocoder weights are damaged or untrained; run `forv-tts check`"
+            )
         if self.tts_audio.do_trim_silence:
             wav = wav[: self.tts_audio.find_endpoint(wav)]
+        if wav.size == 0:
+            raise SynthesisError(f"member {self.info.id} produced an empty signal for {_quote(text)}")
         return Audio(peak_normalize(wav), self.sample_rate)
+
+    def _check_mel(self, mel: torch.Tensor, text: str) -> None:
+        """Refuse a spectrogram the vocoder cannot turn into speech, naming the cause, not torch's."""
+        if not bool(torch.isfinite(mel).all()):
+            raise SynthesisError(
+                f"member {self.info.id} produced an invalid spectrogram (NaN or infinite) for "
+                f"{_quote(text)}: its Glow-TTS weights are damaged or untrained; run `forv-tts check`"
+            )
 
     def vocode(self, mel: torch.Tensor) -> npt.NDArray[np.float32]:
         """Model mel [C, T] → waveform, as coqui's `Synthesizer._run_vocoder` (no peak scaling)."""

@@ -9,7 +9,9 @@ is the right container: no pickle, so nothing in the cache can run code; memory-
 bytes are never read; a header we can check before trusting the data.
 
 One file per checkpoint and network kind, `<cache dir>/weights/<hash of the path>-<kind>.safetensors`,
-carrying the checkpoint's size, mtime and inode in its metadata. Any mismatch (the checkpoint was
+carrying the checkpoint's size, mtime and inode in its metadata, and an xxh3-64 checksum of its tensors,
+checked on every load: a damaged entry (flipped bytes, zeroed pages) is logged, deleted and rebuilt from
+the checkpoint instead of silently giving wrong audio. Any mismatch (the checkpoint was
 retrained, replaced or touched), an unreadable or truncated cache file, or a cache of an older format is
 a miss: the checkpoint is read as before and the entry rewritten (fsynced, then renamed into place, so
 a crash never leaves a half-written entry behind a valid name). The cache is only an accelerator: when
@@ -21,11 +23,12 @@ voice adopts its entry's mapped tensors, and a mapping outlives the file's name)
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import logging
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +39,8 @@ from forv_tts.voices.coqui.checkpoint import StateDict
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = "1"  # bump when what goes into an entry changes (key conversion, selection)
+FORMAT_VERSION = "2"  # bump when what goes into an entry changes (key conversion, selection, checksum)
+CHECKSUM_KEY = "xxh3_64"  # metadata key: xxh3-64 of every tensor's name, dtype, shape and bytes
 ENV_SWITCH = "FORV_TTS_WEIGHT_CACHE"
 _OFF = {"0", "off", "false", "no"}
 _warned_unwritable = False
@@ -79,21 +83,54 @@ def _stamp(checkpoint: Path, kind: str) -> dict[str, str]:
     }
 
 
+def checksum(state: StateDict) -> str:
+    """xxh3-64 over every tensor (name, dtype, shape, bytes) in key order: the entry's integrity check.
+
+    Why xxh3: a flipped byte in 120 MB of weights must be caught on every load, and xxh3 reads memory at
+    several GB/s where sha256 manages a few hundred MB/s (BENCHMARKS.md); this guards against damage, not
+    an attacker (the cache directory is the user's own). Hashing the mapped tensors also faults in the
+    pages the first synthesis reads anyway.
+    """
+    import xxhash
+
+    h = xxhash.xxh3_64()
+    for key in sorted(state):
+        value = state[key]
+        h.update(f"{key}\0{value.dtype}\0{tuple(value.shape)}\0".encode())
+        if value.numel():
+            h.update(value.detach().contiguous().reshape(-1).view(torch.uint8).numpy().data)
+    return h.hexdigest()
+
+
+def _discard(entry: Path, why: str) -> None:
+    log.warning(
+        "weight cache %s is damaged (%s): discarding it and rebuilding it from the checkpoint", entry, why
+    )
+    with contextlib.suppress(OSError):
+        entry.unlink()
+
+
 def _read(entry: Path, stamp: dict[str, str]) -> StateDict | None:
-    """The entry's tensors if it exists and was made from exactly this checkpoint file, else None."""
+    """The entry's tensors if it exists, was made from exactly this checkpoint file and is intact."""
     from safetensors import SafetensorError, safe_open
 
     try:
         with safe_open(str(entry), framework="pt", device="cpu") as f:
-            if f.metadata() != stamp:
+            meta = dict(f.metadata() or {})
+            recorded = meta.pop(CHECKSUM_KEY, None)
+            if meta != stamp:
                 log.debug("weight cache %s is stale", entry)
                 return None
-            return {key: f.get_tensor(key) for key in f.keys()}  # noqa: SIM118 (safe_open is no Mapping)
+            state = {key: f.get_tensor(key) for key in f.keys()}  # noqa: SIM118 (safe_open is no Mapping)
     except FileNotFoundError:
         return None
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        log.warning("ignoring unreadable weight cache %s (%s); rebuilding it", entry, exc)
+        _discard(entry, f"unreadable: {exc}")
         return None
+    if recorded is None or checksum(state) != recorded:
+        _discard(entry, "checksum mismatch" if recorded else "no checksum")
+        return None
+    return state
 
 
 def _unshared(state: StateDict) -> StateDict:
@@ -107,6 +144,45 @@ def _unshared(state: StateDict) -> StateDict:
     return out
 
 
+_LOCK_SUFFIX = ".writers.lock"
+_TEMPORARIES = (".*.part", ".tmp*")  # ours (mkstemp), and the one safetensors' save_file renames from
+
+
+def _remove_stale_temporaries(directory: Path) -> int:
+    """Delete the temporaries killed writers left behind; call holding the writers' lock exclusively.
+
+    With the lock held exclusively no writer is live (each holds it shared while it writes), so every
+    temporary is litter: one per SIGKILLed write, up to ~120 MB each, that would otherwise stay forever.
+    """
+    removed = 0
+    for pattern in _TEMPORARIES:
+        for leftover in directory.glob(pattern):
+            with contextlib.suppress(OSError):
+                size = leftover.stat().st_size
+                leftover.unlink()
+                removed += 1
+                log.info("removed %s (%d bytes) left by an interrupted weight-cache write", leftover, size)
+    return removed
+
+
+@contextlib.contextmanager
+def _writing(directory: Path) -> Iterator[None]:
+    """Mark this process as a live writer (a shared lock); first, when no other writer is live, clean up."""
+    # Beside the entries' directory, not in it: that directory holds entries (and litter) only.
+    fd = os.open(directory.parent / f".{directory.name}{_LOCK_SUFFIX}", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pass  # another writer is live: its temporary is not litter; a later write cleans up
+        else:
+            _remove_stale_temporaries(directory)
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)
+
+
 def _write(entry: Path, state: StateDict, stamp: dict[str, str]) -> bool:
     global _warned_unwritable
     from safetensors.torch import save_file
@@ -116,13 +192,15 @@ def _write(entry: Path, state: StateDict, stamp: dict[str, str]) -> bool:
     tmp: str | None = None
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{entry.stem}.", suffix=".part", dir=entry.parent)
-        os.close(fd)
-        save_file(_unshared(state), tmp, metadata=stamp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, entry)
-        tmp = None
+        with _writing(entry.parent):
+            fd, tmp = tempfile.mkstemp(prefix=f".{entry.stem}.", suffix=".part", dir=entry.parent)
+            os.close(fd)
+            data = _unshared(state)
+            save_file(data, tmp, metadata={**stamp, CHECKSUM_KEY: checksum(data)})
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, entry)
+            tmp = None
         return True
     except (OSError, ValueError, RuntimeError) as exc:
         if not _warned_unwritable:

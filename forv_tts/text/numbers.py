@@ -1,7 +1,7 @@
 """Reading Arabic numerals aloud in Korean, as pure functions (no dependencies).
 
 g2pk only knows a handful of counters and otherwise reads digits one by one (20세기 → 이영세기), so
-`forv_tts.normalize` spells every number out with these before g2pk sees the text. Conventions:
+`forv_tts.text` spells every number out with these before g2pk sees the text. Conventions:
 
 - Sino-Korean cardinals (일, 이, 삼 …) are spaced every four digits, as 한글 맞춤법 제44항 writes them
   (12억 3456만 7898 → 십이억 삼천사백오십육만 칠천팔백구십팔); a leading 1 is silent before 십/백/천/만

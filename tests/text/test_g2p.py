@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from forv_tts import g2p
 from forv_tts.errors import ForvError
+from forv_tts.text import g2p
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +112,7 @@ def test_real_nltk_is_left_alone() -> None:
             raise AssertionError("download called")
         nltk.download = refuse
         real = {name: sys.modules[name] for name in ("nltk", "nltk.corpus", "nltk.data")}
-        from forv_tts.g2p import pronounce
+        from forv_tts.text.g2p import pronounce
         assert pronounce("같이") == "가치"
         assert all(sys.modules[name] is module for name, module in real.items())
         assert sys.modules["g2pk.g2pk"].nltk is not nltk

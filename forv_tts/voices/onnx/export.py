@@ -1,0 +1,202 @@
+"""Export a loaded member voice (`CoquiVoice`, coqui's own modules) to an ONNX voice directory.
+
+Three graphs, not one, because the middle of Glow-TTS is not a network: the encoder graph gives the
+token statistics and durations (`length_scale` an input), then the runtime applies the voice's duration
+rule, builds the alignment path and draws the seeded noise in numpy (`voice.py`, `noise.py`), and the
+decoder graph runs the inverse flows (`noise_scale` an input). Keeping the noise outside the graph is
+what lets `--seed` reproduce the torch engine's clip: ONNX has no generator with torch's stream. The
+alignment is a cumulative sum and a one-hot matrix of data-dependent size, cheap in numpy and awkward as
+a graph. The vocoder graph is HiFi-GAN v2's `inference` (its replicate padding included, and the mel
+interpolation when the two networks' sample rates differ).
+
+Exporter: torch 2.13's TorchScript-based `torch.onnx.export(dynamo=False)` with dynamic axes. The
+dynamo exporter (default in 2.13, needs onnxscript) exports the same graphs with the same numbers, but
+took ~12 s against ~2 s for the tiny test voices (bench/notes.md); every test session and every first
+use of a checkpoint pays the export. The tracer's known risk, shapes frozen into the graph, is what
+tests/test_onnx.py checks: many text and frame lengths, short and long, against the torch engine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from forv_tts.voices.base import FORMAT_LEGACY
+from forv_tts.voices.coqui.dsp import interpolate_mel
+from forv_tts.voices.coqui.voice import CoquiVoice
+from forv_tts.voices.onnx import manifest
+
+log = logging.getLogger(__name__)
+
+OPSET = 17
+EXPORTER = "torchscript"
+
+
+def duration_rule(voice: Any) -> str:
+    """The duration rule the loaded voice applies: recorded in voice.json, applied by the runtime.
+
+    Taken from the voice (its `zero_length_tokens`), else decided as the voice decides it today
+    (Coqui TTS 0.x checkpoints keep 0.x's rule).
+    """
+    zero = getattr(voice, "zero_length_tokens", None)
+    if zero is None:
+        zero = voice.format == FORMAT_LEGACY
+    return manifest.DURATION_CEIL if zero else manifest.DURATION_CEIL_MIN1
+
+
+class _Encoder(torch.nn.Module):
+    """ids [1, T], length_scale [1] → o_mean, o_log_scale [1, C, T] and durations w [1, 1, T]."""
+
+    def __init__(self, glow: Any) -> None:
+        super().__init__()
+        self.glow = glow
+
+    def forward(self, ids: torch.Tensor, length_scale: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        x_lengths = torch.ones_like(ids[:, 0]) * ids.shape[1]
+        o_mean, o_log_scale, o_dur_log, x_mask = self.glow.encoder(ids, x_lengths, g=None)
+        w = (torch.exp(o_dur_log) - 1) * x_mask * length_scale  # as glow_infer / GlowTTS.inference
+        return o_mean, o_log_scale, w
+
+
+class _Decoder(torch.nn.Module):
+    """y_mean, y_log_scale, noise [1, C, F], noise_scale [1] → mel [1, C, F - F % num_squeeze]."""
+
+    def __init__(self, glow: Any) -> None:
+        super().__init__()
+        self.glow = glow
+
+    def forward(
+        self, y_mean: torch.Tensor, y_log_scale: torch.Tensor, noise: torch.Tensor, noise_scale: torch.Tensor
+    ) -> torch.Tensor:
+        y_mask = torch.ones_like(y_mean[:, :1, :])  # one utterance: every frame is real
+        z = (y_mean + torch.exp(y_log_scale) * noise * noise_scale) * y_mask
+        y, _ = self.glow.decoder(z, y_mask, g=None, reverse=True)
+        mel: torch.Tensor = y
+        return mel
+
+
+class _Vocoder(torch.nn.Module):
+    """The vocoder's normalised mel [1, C, M] at the acoustic model's rate → waveform [1, 1, S]."""
+
+    def __init__(self, vocoder: Any, scale: float) -> None:
+        super().__init__()
+        self.vocoder = vocoder
+        self.scale = scale
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        if self.scale != 1:
+            mel = interpolate_mel(mel[0], self.scale)
+        wav: torch.Tensor = self.vocoder.inference(mel)
+        return wav
+
+
+@contextlib.contextmanager
+def _plain_vocoder(vocoder: Any) -> Iterator[None]:
+    """coqui's own layer `forward`s for the export, whatever `CoquiVoice` installed for speed."""
+    replaced = {}
+    for module in vocoder.modules():
+        if "forward" in module.__dict__:
+            replaced[module] = module.__dict__.pop("forward")
+    try:
+        yield
+    finally:
+        for module, forward in replaced.items():
+            module.forward = forward
+
+
+def _export(module: torch.nn.Module, args: tuple[Any, ...], path: Path, **names: Any) -> None:
+    module.eval()
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # TracerWarnings about Python ints the dynamic axes cover
+        torch.onnx.export(module, args, str(path), dynamo=False, opset_version=OPSET, **names)
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+def export_voice(voice: CoquiVoice, directory: Path, *, source: dict[str, Any] | None = None) -> Path:
+    """Write `voice` as an exported voice into `directory` (created; existing graphs are replaced).
+
+    `source` (stamps of the files it was made from) goes into voice.json for the cache to compare.
+    voice.json is written last, so a directory without it (an export cut short) never counts.
+    """
+    t0 = time.perf_counter()
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        (directory / manifest.MANIFEST).unlink()
+    glow, vocoder = voice.glow, voice.vocoder
+    num_mels = int(voice.tts_audio.num_mels)
+    ids = torch.arange(1, 41, dtype=torch.long).remainder(voice.tokenizer.num_chars - 1).add(1)[None]
+    frames = 64
+    mel = torch.zeros(1, num_mels, frames)
+    files = {name: directory / f"{name}.onnx" for name in manifest.GRAPHS}
+    _export(
+        _Encoder(glow),
+        (ids, torch.tensor([1.0])),
+        files["encoder"],
+        input_names=["ids", "length_scale"],
+        output_names=["o_mean", "o_log_scale", "w"],
+        dynamic_axes={
+            "ids": {1: "tokens"},
+            "o_mean": {2: "tokens"},
+            "o_log_scale": {2: "tokens"},
+            "w": {2: "tokens"},
+        },
+    )
+    _export(
+        _Decoder(glow),
+        (mel, mel, mel, torch.tensor([0.5])),
+        files["decoder"],
+        input_names=["y_mean", "y_log_scale", "noise", "noise_scale"],
+        output_names=["mel"],
+        dynamic_axes={
+            "y_mean": {2: "frames"},
+            "y_log_scale": {2: "frames"},
+            "noise": {2: "frames"},
+            "mel": {2: "mel_frames"},
+        },
+    )
+    scale = voice.vocoder_audio.sample_rate / voice.tts_audio.sample_rate
+    with _plain_vocoder(vocoder):
+        _export(
+            _Vocoder(vocoder, scale),
+            (mel,),
+            files["vocoder"],
+            input_names=["mel"],
+            output_names=["wav"],
+            dynamic_axes={"mel": {2: "mel_frames"}, "wav": {2: "samples"}},
+        )
+    for path in files.values():
+        _fsync(path)
+    manifest.write(
+        directory,
+        {
+            "member": voice.info.id,
+            "format": voice.format,
+            "duration_rule": duration_rule(voice),
+            "noise_scale": voice.noise_scale,
+            "length_scale": voice.length_scale,
+            "sample_rate": voice.sample_rate,
+            "tokenizer": manifest.tokenizer_to_dict(voice.tokenizer),
+            "tts_audio": manifest.audio_to_dict(voice.tts_audio),
+            "vocoder_audio": manifest.audio_to_dict(voice.vocoder_audio),
+            "graphs": {
+                name: {"file": path.name, "size": path.stat().st_size} for name, path in files.items()
+            },
+            "exporter": {"torch": torch.__version__, "method": EXPORTER, "opset": OPSET},
+            "source": source or {},
+        },
+    )
+    log.info("exported member %s to %s in %.1f s", voice.info.id, directory, time.perf_counter() - t0)
+    return directory

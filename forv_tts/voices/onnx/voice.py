@@ -1,0 +1,206 @@
+"""A member voice spoken by ONNX Runtime from an exported voice directory: no torch, no coqui-tts.
+
+Same steps as `CoquiVoice.synthesize`, the networks replaced by three graphs (`export.py`): token ids
+from the same tokenizer, durations from the encoder graph, the voice's duration rule and Glow-TTS's
+alignment path (`generate_path`) and expansion (`compute_outputs`) in numpy, the seeded noise drawn as
+torch draws it (`noise.py`), the decoder graph, the mel re-normalised for the vocoder, the vocoder
+graph, silence trimming and peak scaling. tests/test_onnx.py holds it to the torch engine.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import secrets
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from forv_tts.audio import Audio
+from forv_tts.errors import InvalidInputError, SynthesisError, VoiceLoadError
+from forv_tts.voices.base import VoiceInfo
+from forv_tts.voices.coqui.dsp import peak_normalize
+from forv_tts.voices.onnx import manifest
+from forv_tts.voices.onnx.noise import glow_noise
+
+log = logging.getLogger(__name__)
+
+#: Threads for each graph; unset: `OMP_NUM_THREADS` (what batch workers are given), else ORT's default.
+THREADS_ENV = "FORV_TTS_ONNX_THREADS"
+
+
+def _threads() -> int:
+    for name in (THREADS_ENV, "OMP_NUM_THREADS"):
+        value = os.environ.get(name, "").strip()
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return 0  # onnxruntime's default: one per physical core
+
+
+def session_options(threads: int | None = None) -> Any:
+    """One utterance at a time: sequential graphs, `threads` intra-op threads that sleep when idle.
+
+    Idle threads spin by default in onnxruntime; on a shared 2-core machine spinning threads fight every
+    other process for the cores (bench/notes.md measured the same for torch's OpenMP threads).
+    """
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = _threads() if threads is None else threads
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    opts.log_severity_level = 3
+    return opts
+
+
+def alignment(w_ceil: npt.NDArray[np.float32], frames: int) -> npt.NDArray[np.float32]:
+    """Glow-TTS's `generate_path` for one utterance: [tokens] durations → [tokens, frames] path.
+
+    Frame j belongs to token i when cum[i-1] <= j < cum[i] (a token of 0 frames owns none); written as
+    coqui writes it (a difference of two sequence masks) so odd durations give the same matrix.
+    """
+    cum = np.cumsum(w_ceil, dtype=np.float32)
+    grid = np.arange(frames, dtype=np.float32)[None, :]
+    upto = (grid < cum[:, None]).astype(np.float32)
+    before = np.concatenate([np.zeros((1, frames), np.float32), upto[:-1]], axis=0)
+    return upto - before
+
+
+class OnnxVoice:
+    """A loaded exported voice (implements `forv_tts.voices.base.Voice`)."""
+
+    info: VoiceInfo
+    sample_rate: int
+
+    def __init__(self, info: VoiceInfo, directory: Path, *, threads: int | None = None) -> None:
+        t0 = time.perf_counter()
+        self.info = info
+        self.directory = Path(directory)
+        try:
+            data = manifest.read(self.directory)
+            self.tokenizer = manifest.tokenizer_from_dict(data["tokenizer"])
+            self.tts_audio = manifest.audio_from_dict(data["tts_audio"])
+            self.vocoder_audio = manifest.audio_from_dict(data["vocoder_audio"])
+            self.duration_rule = str(data["duration_rule"])
+            self.noise_scale = float(data["noise_scale"])
+            self.length_scale = float(data["length_scale"])
+            self.sample_rate = int(data["sample_rate"])
+            self.format = str(data.get("format", "unknown"))
+        except (manifest.ManifestError, KeyError, TypeError, ValueError) as exc:
+            raise VoiceLoadError(f"member {info.id}: {exc}") from None
+        self.manifest = data
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise VoiceLoadError(
+                "the ONNX engine needs onnxruntime: pip install onnxruntime (or use --engine torch)"
+            ) from None
+        self._ort = ort
+        self._threads = threads
+        self._by_threads: dict[int, dict[str, Any]] = {}
+        self._session_lock = threading.Lock()
+        self._sessions = self._sessions_now()  # load now: a damaged graph fails here, not mid-batch
+        log.debug("member %s (onnx, %s) ready in %.2f s", info.id, self.directory, time.perf_counter() - t0)
+
+    def _sessions_now(self) -> dict[str, Any]:
+        """The three sessions for the thread count asked for now (`threads`, else the environment).
+
+        onnxruntime fixes a session's pool size when it is created; batch sets the count per process
+        (`OMP_NUM_THREADS`, `FORV_TTS_ONNX_THREADS`), and with a seed it must be 1 for the same bytes at
+        any `--jobs`, so a voice keeps one set of sessions per count it was asked to run with.
+        """
+        threads = _threads() if self._threads is None else self._threads
+        with self._session_lock:
+            sessions = self._by_threads.get(threads)
+            if sessions is None:
+                sessions = {}
+                opts = session_options(threads)
+                for name in manifest.GRAPHS:
+                    path = self.directory / self.manifest["graphs"][name]["file"]
+                    try:
+                        sessions[name] = self._ort.InferenceSession(
+                            str(path), opts, providers=["CPUExecutionProvider"]
+                        )
+                    except Exception as exc:  # onnxruntime's own exception types for a damaged graph
+                        raise VoiceLoadError(
+                            f"member {self.info.id}: cannot load {path} ({type(exc).__name__}: {exc})"
+                        ) from None
+                self._by_threads[threads] = sessions
+            self._sessions = sessions
+            return sessions
+
+    def tokenize(self, text: str) -> list[int]:
+        """Token ids for `text`; unspeakable characters are dropped with one logged warning."""
+        ids, dropped = self.tokenizer.encode(text)
+        if dropped:
+            log.warning(
+                "voice %s cannot speak %s; dropped",
+                self.info.id,
+                " ".join(f"{c!r}(U+{ord(c):04X})" for c in dropped),
+            )
+        return ids
+
+    def synthesize(self, text: str, *, seed: int | None = None, length_scale: float | None = None) -> Audio:
+        """Speak one normalised sentence; `seed` makes it reproducible, `length_scale` > 1 is slower."""
+        ids = self.tokenize(text)
+        scale = self.length_scale if length_scale is None else float(length_scale)
+        if not math.isfinite(scale) or scale <= 0:
+            raise InvalidInputError(f"length scale must be a positive number, got {length_scale!r}")
+        seed = secrets.randbits(63) if seed is None else int(seed)
+        sessions = self._sessions_now()
+        try:
+            mel = self.acoustic(ids, seed=seed, length_scale=scale, sessions=sessions)
+            wav = self.vocode(mel, sessions=sessions)
+        except Exception as exc:  # onnxruntime's own exception types
+            if isinstance(exc, InvalidInputError | SynthesisError):
+                raise
+            raise SynthesisError(f"voice {self.info.id} failed on {text!r}: {exc}") from None
+        if self.tts_audio.do_trim_silence:
+            wav = wav[: self.tts_audio.find_endpoint(wav)]
+        return Audio(peak_normalize(wav), self.sample_rate)
+
+    def acoustic(
+        self, ids: list[int], *, seed: int, length_scale: float, sessions: dict[str, Any] | None = None
+    ) -> npt.NDArray[np.float32]:
+        """Glow-TTS: token ids → model mel [C, T] (`glow_infer` of the torch engine)."""
+        sessions = sessions or self._sessions
+        x = np.asarray([ids], dtype=np.int64)
+        o_mean, o_log_scale, w = sessions["encoder"].run(
+            None, {"ids": x, "length_scale": np.asarray([length_scale], np.float32)}
+        )
+        w_ceil = np.ceil(w[0, 0])
+        if self.duration_rule == manifest.DURATION_CEIL_MIN1:
+            w_ceil = np.maximum(w_ceil, np.float32(1))
+        frames = int(max(float(np.sum(w_ceil, dtype=np.float32)), 1.0))
+        path = alignment(w_ceil, frames)  # [tokens, frames]
+        y_mean = (path.T @ o_mean[0].T).T[None]  # compute_outputs: [1, C, frames]
+        y_log_scale = (path.T @ o_log_scale[0].T).T[None]
+        noise = glow_noise(seed, y_mean.shape[1], frames)
+        (mel,) = sessions["decoder"].run(
+            None,
+            {
+                "y_mean": np.ascontiguousarray(y_mean, dtype=np.float32),
+                "y_log_scale": np.ascontiguousarray(y_log_scale, dtype=np.float32),
+                "noise": noise,
+                "noise_scale": np.asarray([self.noise_scale], np.float32),
+            },
+        )
+        out: npt.NDArray[np.float32] = mel[0]
+        return out
+
+    def vocode(
+        self, mel: npt.NDArray[np.float32], sessions: dict[str, Any] | None = None
+    ) -> npt.NDArray[np.float32]:
+        """Model mel [C, T] → waveform, as `CoquiVoice.vocode` (no peak scaling)."""
+        sessions = sessions or self._sessions
+        spec = self.tts_audio.denormalize(mel)
+        voc_in = self.vocoder_audio.normalize(spec)
+        (wav,) = sessions["vocoder"].run(None, {"mel": np.ascontiguousarray(voc_in[None], np.float32)})
+        out: npt.NDArray[np.float32] = np.atleast_1d(wav.squeeze().astype(np.float32, copy=False))
+        return out
