@@ -783,7 +783,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             await service.store.cancel(job_id)
             await service.store.drop_chunks(job_id)
 
-    app.include_router(page_router(service.check_text))  # the page at / and POST /v1/normalize (forv_tts.web)
+    app.include_router(page_router(service.check_text, settings.voice_dir))  # the page, /v1/normalize
     # Added last = outermost: CORS headers also go on a 401.
     app.add_middleware(AuthMetricsMiddleware, service=service)
     app.add_middleware(

@@ -1,7 +1,8 @@
 """Normalisation for the page, in a child process: the API process imports no g2pk (nor torch).
 
-`forv_tts.normalize.normalize_stages` is the same call `forv-tts normalize --json` makes and the one the
-workers' synthesis starts from, so the page shows exactly what the voice reads. It needs g2pk and its
+`forv_tts.text.normalize_stages(..., explain=True)` with the lexicon resolved from the voice directory
+and $FORV_TTS_LEXICON is what `forv-tts normalize --json --voice-dir DIR` prints, so the page shows the
+same sentences, stages, rewrites and lexicon entries. It needs g2pk and its
 morphological analyser, which the API process must not load: one spawned child, started on the first
 request and kept, does the work; requests queue for it (a sentence takes milliseconds). A child that
 dies is replaced, and a child stuck past the timeout is killed and replaced.
@@ -18,6 +19,8 @@ import signal
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -35,22 +38,30 @@ def _child_init() -> None:
     with contextlib.suppress(Exception):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the whole group: the parent stops us.
-    from forv_tts import normalize
+    from forv_tts import text
 
-    normalize.normalize_stages("안녕하세요.")
+    text.normalize_stages("안녕하세요. 3개.", explain=True)
 
 
-def _stages(text: str) -> list[dict[str, str]]:
-    """In the child: the sentences and their stages (plain values, so they pickle)."""
-    from forv_tts import normalize
+def _stages(text: str, voice_dir: str | None) -> list[dict[str, Any]]:
+    """In the child: the sentences and their stages (plain values, so they pickle).
 
-    return normalize.normalize_stages(text)
+    The lexicon is read again for every request: a linguist editing lexicon.tsv sees the change at once.
+    """
+    from forv_tts import text as norm
+
+    lexicon = norm.resolve_lexicon(voice_dir=voice_dir)
+    return norm.normalize_stages(text, lexicon=lexicon, explain=True)
 
 
 class Normalizer:
-    """A lazily started one-process pool running `normalize_stages`; thread- and task-safe."""
+    """A lazily started one-process pool running `normalize_stages`; thread- and task-safe.
 
-    def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+    `voice_dir`: where lexicon.tsv is looked for (the service's --voice-dir).
+    """
+
+    def __init__(self, voice_dir: Path | str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        self.voice_dir = None if voice_dir is None else str(voice_dir)
         self.timeout_s = timeout_s
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
@@ -75,15 +86,17 @@ class Normalizer:
                 process.kill()
         pool.shutdown(wait=False, cancel_futures=True)
 
-    async def stages(self, text: str) -> list[dict[str, str]]:
-        """`normalize_stages(text)` from the child; library errors (`ForvError`) come back as raised.
+    async def stages(self, text: str) -> list[dict[str, Any]]:
+        """`normalize_stages(text, lexicon=..., explain=True)` from the child.
+
+        Library errors (`ForvError`, e.g. a malformed lexicon.tsv) come back as raised.
 
         A child found dead is replaced and the text tried once more in the new one.
         """
         for attempt in (1, 2):
             pool = self._executor()
             try:
-                future = asyncio.wrap_future(pool.submit(_stages, text))
+                future = asyncio.wrap_future(pool.submit(_stages, text, self.voice_dir))
                 return await asyncio.wait_for(future, self.timeout_s)
             except BrokenProcessPool:
                 self._discard(pool)

@@ -2,8 +2,9 @@
 
 - `GET /` and `GET /ui/<file>`: the page, static files shipped inside the package (no build step, nothing
   fetched from elsewhere: the Content-Security-Policy allows this origin only).
-- `POST /v1/normalize`: `{"text": ...}` -> `{"sentences": [{"sentence", "expanded", "pronounced"}, ...]}`,
-  the list `forv-tts normalize --json` prints, computed in a child process (`web.normalizer`).
+- `POST /v1/normalize`: `{"text": ...}` -> `{"sentences": [...]}`, the list `forv-tts normalize --json`
+  prints (sentence, expanded, pronounced, rewrites, lexicon entries; the voice directory's lexicon.tsv
+  and $FORV_TTS_LEXICON apply), computed in a child process (`web.normalizer`).
 
 The page and its files are public (`PUBLIC_PATHS`) even when API keys are set: they hold no data, and the
 page must load to ask for the key. `/v1/normalize` is an API call like any other and needs the key.
@@ -15,6 +16,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -57,12 +59,33 @@ class NormalizeBody(BaseModel):
     text: StrictStr
 
 
+class Rewrite(BaseModel):
+    """One rule that changed the text: the span (characters start..end of the sentence) and its reading."""
+
+    span: str
+    start: int
+    end: int
+    rule: str
+    reading: str
+
+
+class LexiconEntry(BaseModel):
+    """A user lexicon entry that applied to the sentence, and the file it came from."""
+
+    written: str
+    spoken: str
+    source: str
+
+
 class Stage(BaseModel):
     """One sentence as the voice reads it: as written, numbers and symbols spelled out, as pronounced."""
 
     sentence: str
     expanded: str
     pronounced: str
+    rewrites: list[Rewrite]
+    #: Present only when a lexicon is configured (as in `normalize --json`).
+    lexicon: list[LexiconEntry] | None = None
 
 
 class NormalizeAnswer(BaseModel):
@@ -88,10 +111,13 @@ def _default_check(text: str, field_name: str) -> str:
     return text
 
 
-def page_router(check_text: Callable[[str, str], str] | None = None) -> APIRouter:
-    """The routes; `check_text(text, field)` is the service's own text check (emptiness, length cap)."""
+def page_router(
+    check_text: Callable[[str, str], str] | None = None, voice_dir: Path | str | None = None
+) -> APIRouter:
+    """The routes; `check_text(text, field)` is the service's own text check (emptiness, length cap),
+    `voice_dir` where the lexicon.tsv the normaliser applies is looked for."""
     check = check_text or _default_check
-    normalizer = Normalizer()
+    normalizer = Normalizer(voice_dir)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -117,7 +143,7 @@ def page_router(check_text: Callable[[str, str], str] | None = None) -> APIRoute
         """The page's script and style sheet."""
         return _file(name)
 
-    @router.post("/v1/normalize", response_model=NormalizeAnswer)
+    @router.post("/v1/normalize", response_model=NormalizeAnswer, response_model_exclude_unset=True)
     async def normalize(body: NormalizeBody) -> dict[str, Any]:
         """The text as the voice will read it, sentence by sentence (`forv-tts normalize --json`)."""
         text = check(body.text, "text")

@@ -1,6 +1,6 @@
 """One `forv-tts serve` for the page tests (real uvicorn, the embedded valkey, one real worker), with an
-API key, the built-in voice and one tiny member at 16 kHz (so the page's other-sample-rate path runs),
-and one headless Chromium.
+API key, the built-in voice, one tiny member at 16 kHz (so the page's other-sample-rate path runs) and
+a lexicon.tsv, and one headless Chromium.
 """
 
 from __future__ import annotations
@@ -15,17 +15,18 @@ import pytest
 # The service tests' process kit (tests/service/servicekit.py): start `forv-tts serve`, stop it by PID.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "service"))
 pytest.register_assert_rewrite("servicekit", "pagekit")
-from pagekit import API_KEY, MEMBER, MEMBER_RATE, chromium  # noqa: E402
+from pagekit import API_KEY, LEXICON, MEMBER, MEMBER_RATE, chromium  # noqa: E402
 from servicekit import Service, service  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def page_voice_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A voice directory with one tiny real member (tests/voicefactory.py) at 16 kHz."""
+    """A voice directory with one tiny real member (tests/voicefactory.py) at 16 kHz and a lexicon.tsv."""
     import voicefactory  # lazily: it imports torch
 
     root = tmp_path_factory.mktemp("page-voices")
     voicefactory.write_voice(root, voicefactory.VoiceSpec(member=MEMBER, sample_rate=MEMBER_RATE))
+    (root / "lexicon.tsv").write_text(LEXICON, encoding="utf-8")
     return root
 
 
@@ -34,7 +35,8 @@ def page_service(tmp_path_factory: pytest.TempPathFactory, page_voice_dir: Path)
     """`forv-tts serve` on 127.0.0.1 with one worker and an API key; stopped by PID at the end."""
     args = ["--workers", "1", "--voice-dir", str(page_voice_dir), "--api-key", API_KEY]
     headers = {"Authorization": f"Bearer {API_KEY}"}
-    with service(tmp_path_factory.mktemp("page-service"), args, headers=headers) as svc:
+    env = {"FORV_TTS_LEXICON": ""}  # only the voice directory's lexicon
+    with service(tmp_path_factory.mktemp("page-service"), args, env, headers=headers) as svc:
         yield svc
 
 

@@ -27,6 +27,8 @@ API_KEY = "page-test-key"
 #: A member voice (tests/voicefactory.py) at another rate than the built-in voice's 22,050 Hz.
 MEMBER = "5"
 MEMBER_RATE = 16000
+#: The voice directory's lexicon.tsv for the page tests: one entry a test text uses.
+LEXICON = "포브\t뽀브\n"
 #: A phone-sized viewport (CSS pixels).
 PHONE = (412, 915)
 
@@ -125,16 +127,40 @@ def full_page_screenshot(driver: Any, path: Path, width: int = PHONE[0]) -> Path
     return path
 
 
-def cli_normalize_json(text: str) -> Any:
-    """The installed console script's `normalize --json` for `text` (this worktree's code)."""
+def cli_normalize_json(text: str, voice_dir: Path) -> Any:
+    """The installed console script's `normalize --json --voice-dir DIR` (this worktree's code)."""
     script = shutil.which("forv-tts", path=str(Path(sys.executable).parent))
     assert script, "the forv-tts console script is not installed next to this interpreter"
     out = subprocess.run(
-        [script, "normalize", "--json", text],
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        [script, "normalize", "--json", "--voice-dir", str(voice_dir), text],
+        env={
+            **{k: v for k, v in os.environ.items() if k != "FORV_TTS_LEXICON"},
+            "PYTHONPATH": str(ROOT),
+        },
         capture_output=True,
         text=True,
         timeout=120,
         check=True,
     )
     return json.loads(out.stdout)
+
+
+def warm_voice(url: str, voice: str, headers: dict[str, str] | None = None, attempts: int = 6) -> None:
+    """Have the worker load `voice` (torch import and all) before a test times or watches anything.
+
+    On a busy host the first request for a member can fail with 503 while the worker loads it: the
+    API's blocking read on the result backend gives up after the store's socket timeout (10 s),
+    shorter than a cold member load here. That is the service's to fix (see the page's closing note);
+    these tests are about the page, so they retry until the voice answers.
+    """
+    import httpx
+
+    body = {"input": "안녕하세요.", "voice": voice, "stream": True}
+    last = ""
+    for _ in range(attempts):
+        r = httpx.post(url + "/v1/audio/speech", json=body, headers=headers or {}, timeout=300)
+        if r.status_code == 200:
+            return
+        last = f"{r.status_code} {r.text}"
+        time.sleep(2)
+    pytest.fail(f"voice {voice} never answered: {last}")

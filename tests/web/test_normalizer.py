@@ -14,10 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from forv_tts.normalize import normalize_stages
+from forv_tts import text as norm
 from forv_tts.web.normalizer import Normalizer, NormalizerUnavailableError
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def normalize_stages(text: str, voice_dir: Path | None = None) -> list[dict[str, object]]:
+    """The library's own answer, in this process (what `normalize --json` prints)."""
+    return norm.normalize_stages(text, lexicon=norm.resolve_lexicon(voice_dir=voice_dir), explain=True)
+
 
 TEXTS = [
     "안녕하세요!",
@@ -51,8 +57,24 @@ def test_child_gives_the_same_stages_as_the_library(normalizer: Normalizer) -> N
     got = asyncio.run(run())
     assert got == [normalize_stages(text) for text in TEXTS]
     assert got[1][0]["expanded"] == "오늘은 이천이십사 년 삼월 일 일입니다."
+    assert {r["rule"] for r in got[1][1]["rewrites"]} == {"counter"}
     pid = normalizer.pid()
     assert pid is not None and pid != os.getpid()
+
+
+@pytest.mark.slow
+def test_the_voice_dirs_lexicon_applies_and_is_read_again(tmp_path: Path) -> None:
+    (tmp_path / "lexicon.tsv").write_text("포브\t뽀브\n", encoding="utf-8")
+    normalizer = Normalizer(tmp_path, timeout_s=120)
+    try:
+        first = asyncio.run(normalizer.stages("포브 팀입니다."))
+        assert first == normalize_stages("포브 팀입니다.", tmp_path)
+        assert first[0]["lexicon"][0]["spoken"] == "뽀브"
+        (tmp_path / "lexicon.tsv").write_text("포브\t포오브\n", encoding="utf-8")
+        again = asyncio.run(normalizer.stages("포브 팀입니다."))
+        assert again[0]["lexicon"][0]["spoken"] == "포오브"
+    finally:
+        normalizer.close()
 
 
 @pytest.mark.slow

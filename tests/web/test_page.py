@@ -22,6 +22,7 @@ from pagekit import (
     page_stats,
     phone_viewport,
     wait_for,
+    warm_voice,
 )
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -30,7 +31,7 @@ from servicekit import Service
 
 pytestmark = pytest.mark.slow
 
-TEXT = "안녕하세요. 오늘은 2024년 3월 1일입니다. 사과 3개를 샀어요."
+TEXT = "안녕하세요. 오늘은 2024년 3월 1일입니다. 포브 팀이 사과 3개를 샀어요."
 PARAGRAPH = (
     "우리 팀은 매주 월요일 아침 아홉 시에 회의를 합니다. 지난주에는 새로운 음성 합성 모델을 시험해 "
     "보았는데, 결과가 생각보다 훨씬 좋았습니다. 특히 숫자와 날짜를 읽는 부분이 자연스러워졌고, 문장 "
@@ -97,7 +98,7 @@ def assert_played(stats: dict[str, Any], rate: int) -> None:
 
 
 def test_speak_streams_the_builtin_voice_and_shows_what_it_reads(
-    driver: Any, page_service: Service, tmp_path: Path
+    driver: Any, page_service: Service, page_voice_dir: Path, tmp_path: Path
 ) -> None:
     open_page(driver, page_service)
     options = driver.execute_script(
@@ -117,11 +118,14 @@ def test_speak_streams_the_builtin_voice_and_shows_what_it_reads(
     assert stats["error"] is None
 
     # What the voice reads: the same sentences `forv-tts normalize --json` gives.
-    expected = [s["pronounced"] for s in cli_normalize_json(TEXT)]
+    expected = [s["pronounced"] for s in cli_normalize_json(TEXT, page_voice_dir)]
     wait_for(driver, lambda: page_stats(driver)["normalized"], 30, "the normalised text")
     shown = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#normalized li .pronounced")]
     assert shown == expected
-    assert "이천이십사" in driver.find_element(By.ID, "normalized").text
+    section = driver.find_element(By.ID, "normalized").text
+    assert "이천이십사" in section
+    # Why it reads so: the rules that fired and the lexicon entry.
+    assert "2024년 → 이천이십사 년" in section and "포브 → 뽀브" in section
 
     # The download link holds the very samples that were played, as a complete WAV.
     link = driver.find_element(By.ID, "download")
@@ -152,6 +156,7 @@ def test_speak_streams_the_builtin_voice_and_shows_what_it_reads(
 
 
 def test_a_member_voice_by_keyboard_only(driver: Any, page_service: Service) -> None:
+    warm_voice(page_service.url, MEMBER, {"Authorization": f"Bearer {API_KEY}"})
     open_page(driver, page_service)
     area = type_text(driver, "반갑습니다. 멤버 목소리입니다.")
     # Tab to the voice picker, pick the member with the arrow keys, speak with Ctrl+Enter.

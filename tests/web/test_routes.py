@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -29,12 +30,20 @@ def client(page_service: Service) -> Iterator[httpx.Client]:
         "안녕하세요!",
         "오늘은 2024년 3월 1일입니다. 사과 3개와 배 2개를 샀어요.",
         "회의는 오전 10시 30분에 시작합니다.\n참석자는 12명입니다!",
+        "포브 팀의 KTX 표는 15,000원이에요.",
     ],
 )
-def test_normalize_is_the_cli_json(client: httpx.Client, text: str) -> None:
+def test_normalize_is_the_cli_json(client: httpx.Client, page_voice_dir: Path, text: str) -> None:
     r = client.post("/v1/normalize", json={"text": text})
     assert r.status_code == 200, r.text
-    assert r.json() == {"sentences": cli_normalize_json(text)}
+    assert r.json() == {"sentences": cli_normalize_json(text, page_voice_dir)}
+
+
+def test_normalize_applies_the_voice_dirs_lexicon(client: httpx.Client) -> None:
+    (stage,) = client.post("/v1/normalize", json={"text": "포브 팀입니다."}).json()["sentences"]
+    assert stage["expanded"].startswith("뽀브")
+    assert [(e["written"], e["spoken"]) for e in stage["lexicon"]] == [("포브", "뽀브")]
+    assert stage["rewrites"][0]["span"] == "포브"
 
 
 @pytest.mark.parametrize(

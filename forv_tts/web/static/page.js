@@ -298,6 +298,33 @@
           ...(s.expanded !== s.sentence
             ? [el("dt", {}, "풀어쓰기 · Spelled out"), el("dd", { lang: "ko" }, s.expanded)]
             : []),
+          // Why: each rule that rewrote a span (and the lexicon's entries, named by rule "lexicon").
+          ...(Array.isArray(s.rewrites) && s.rewrites.length
+            ? [
+                el("dt", {}, "규칙 · Rules"),
+                el(
+                  "dd",
+                  {},
+                  el(
+                    "ul",
+                    { class: "rewrites" },
+                    ...s.rewrites.map((r) =>
+                      el("li", { lang: "ko" }, `${r.span} → ${r.reading}`, " ", el("code", {}, r.rule)),
+                    ),
+                  ),
+                ),
+              ]
+            : []),
+          ...(Array.isArray(s.lexicon) && s.lexicon.length
+            ? [
+                el("dt", {}, "사전 · Lexicon"),
+                el(
+                  "dd",
+                  {},
+                  s.lexicon.map((e) => `${e.written} → ${e.spoken} (${e.source})`).join(", "),
+                ),
+              ]
+            : []),
         ),
       ),
     );
