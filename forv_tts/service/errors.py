@@ -84,6 +84,11 @@ class Row:
 TABLE: tuple[Row, ...] = (
     Row(lib.VoiceNotFoundError, "voice_not_found", 404),
     Row(lib.NothingToSayError, "nothing_to_say", 422),
+    # The library's cap on one utterance ($FORV_TTS_MAX_TEXT_CHARS), beside the service's request cap below.
+    Row(lib.TextTooLongError, "utterance_too_long", 413),
+    # The server's own --out-dir is not writable or full: the server's fault, not the request's.
+    Row(lib.OutputPathError, "output_path", 500),
+    Row(lib.DiskFullError, "disk_full", 507),
     Row(lib.InvalidInputError, "invalid_input", 422),
     Row(lib.UsageError, "bad_usage", 400),
     Row(lib.VoiceLoadError, "voice_load_failed", 500),
