@@ -14,7 +14,7 @@ import pytest
 
 # The service tests' process kit (tests/service/servicekit.py): start `forv-tts serve`, stop it by PID.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "service"))
-pytest.register_assert_rewrite("servicekit", "pagekit")
+pytest.register_assert_rewrite("servicekit", "pagekit", "gcs_emulator")
 from pagekit import API_KEY, LEXICON, MEMBER, MEMBER_RATE, chromium  # noqa: E402
 from servicekit import Service, service  # noqa: E402
 
