@@ -46,6 +46,7 @@ from forv_tts.service.errors import (
 from forv_tts.service.settings import ServiceSettings, redis_client_url
 from forv_tts.service.store import AsyncStore
 from forv_tts.storage import naming
+from forv_tts.web.routes import is_public, page_router
 
 log = logging.getLogger(__name__)
 
@@ -430,6 +431,8 @@ class AuthMetricsMiddleware:
     def _allowed(self, scope: dict[str, Any]) -> bool:
         if not self.keys or scope.get("path") == "/healthz" or scope.get("method") == "OPTIONS":
             return True
+        if is_public(scope.get("path", "")):  # the page's own files: it must load to ask for the key
+            return True
         for name, value in scope.get("headers", ()):
             if name == b"authorization" and value[:7].lower() == b"bearer ":
                 token = value[7:].strip()
@@ -785,6 +788,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             await service.store.cancel(job_id)
             await service.store.drop_chunks(job_id)
 
+    app.include_router(page_router(service.check_text, settings.voice_dir))  # the page, /v1/normalize
     # Added last = outermost: CORS headers also go on a 401.
     app.add_middleware(AuthMetricsMiddleware, service=service)
     app.add_middleware(
