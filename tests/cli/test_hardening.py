@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from forv_tts.cli import app
+from forv_tts.cli.errors import exit_code
 
 UUID = "022db29c-d0e2-11e5-bb4c-60f81dca7676"
 TEXT = "안녕하세요."
@@ -251,7 +252,7 @@ def test_an_unreadable_voice_dir_is_a_usage_error(tmp_path: Path, voice_dir: Pat
                     call()
                     out.append("no error")
                 except VoiceDirError as err:
-                    out.append(f"{err.exit_code} {err}")
+                    out.append(f"{exit_code(err)} {err}")
                 except Exception as err:
                     out.append(f"unexpected {type(err).__name__}: {err}")
             os.write(write, "\n".join(out).encode())
@@ -272,7 +273,7 @@ def test_an_unreadable_voice_dir_is_a_usage_error(tmp_path: Path, voice_dir: Pat
 def test_verbose_and_debug_after_the_subcommand(tmp_path: Path) -> None:
     r = _run("say", TEXT, "-o", "a.wav", "-v", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert b"INFO: synthesised" in r.stderr
+    assert b"INFO: loading voice" in r.stderr  # -v after the subcommand: the library's INFO logs
     d = _run("say", TEXT, "--uuid", "nope", "--debug", cwd=tmp_path)
     assert d.returncode == 2 and b"Traceback" in d.stderr
     # An option's value that looks like a flag stays its value.
