@@ -122,8 +122,8 @@ CACHE_DIR = Setting(
     "FORV_TTS_CACHE_DIR",
     parse_path,
     _xdg_cache,
-    "Derived data built once (weight cache, cmudict corpus). Default: $XDG_CACHE_HOME/forv-tts, "
-    "else ~/.cache/forv-tts.",
+    "Derived data built once (weight cache, ONNX exports, cmudict corpus). "
+    "Default: $XDG_CACHE_HOME/forv-tts, else ~/.cache/forv-tts.",
 )
 BUCKET = Setting(
     "FORV_TTS_BUCKET", parse_str, _none, "GCS bucket for uploads. No default.", option="--bucket"

@@ -233,7 +233,7 @@ def _voice_data(data_path: Path, attributes: str) -> tuple[Path, str]:
     under the cache directory and named by its content, links every entry of the wheel's directory
     and adds voices/forv-ko: lang/ko plus `attributes`. Where it cannot be built, the stock voice.
     """
-    from forv_tts.paths import cache_dir
+    from forv_tts.settings import cache_dir
 
     body = (data_path / "lang" / "ko").read_text(encoding="utf-8").rstrip("\n") + "\n"
     body += "".join(line.strip() + "\n" for line in attributes.split(";") if line.strip())
