@@ -75,6 +75,17 @@ class Tokenizer:
     never_keep: frozenset[str] = frozenset()
     lowercase: bool = False  # every Coqui cleaner lowercases (a no-op for Hangul)
 
+    def ids_for(self, text: str, voice_id: str) -> list[int]:
+        """Token ids for `text`; unspeakable characters are dropped with one logged warning (both engines)."""
+        ids, dropped = self.encode(text)
+        if dropped:
+            log.warning(
+                "voice %s cannot speak %s; dropped",
+                voice_id,
+                " ".join(f"{c!r}(U+{ord(c):04X})" for c in dropped),
+            )
+        return ids
+
     def encode(self, text: str) -> tuple[list[int], list[str]]:
         """Token ids for `text` plus the input characters that had to be dropped (in order, unique).
 

@@ -176,14 +176,7 @@ class CoquiVoice:
 
     def tokenize(self, text: str) -> list[int]:
         """Token ids for `text`; unspeakable characters are dropped with one logged warning."""
-        ids, dropped = self.tokenizer.encode(text)
-        if dropped:
-            log.warning(
-                "voice %s cannot speak %s; dropped",
-                self.info.id,
-                " ".join(f"{c!r}(U+{ord(c):04X})" for c in dropped),
-            )
-        return ids
+        return self.tokenizer.ids_for(text, self.info.id)
 
     def synthesize(self, text: str, config: SynthesisConfig | None = None) -> Audio:
         """Speak one normalised sentence; `config.seed` makes it reproducible, `length_scale` > 1 is
