@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from forv_tts.audio import Audio
+from forv_tts.errors import SynthesisError
+
 if TYPE_CHECKING:
     import torch  # only `interpolate_mel` needs it: the ONNX engine uses the rest without torch
 
@@ -106,3 +109,25 @@ def peak_normalize(wav: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     """Scale like coqui's `save_wav`: peak to full scale, never amplifying by more than 100x."""
     peak = float(np.max(np.abs(wav))) if wav.size else 0.0
     return (wav * (1.0 / max(0.01, peak))).astype(np.float32)
+
+
+def quote_text(text: str, limit: int = 40) -> str:
+    """`text` for a one-line message: repr'd, cut at `limit` characters with an ellipsis."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def finish_signal(
+    wav: npt.NDArray[np.float32], tts_audio: AudioSettings, member: str, text: str, sample_rate: int
+) -> Audio:
+    """A vocoder's output as the clip both engines return: checked (finite, not empty), trimmed as the
+    acoustic model's audio settings say, and scaled like coqui's `save_wav` (`peak_normalize`)."""
+    if not np.isfinite(wav).all():
+        raise SynthesisError(
+            f"member {member} produced an invalid signal (NaN or infinite samples) for "
+            f"{quote_text(text)}: its vocoder weights are damaged or untrained; run `forv-tts check`"
+        )
+    if tts_audio.do_trim_silence:
+        wav = wav[: tts_audio.find_endpoint(wav)]
+    if wav.size == 0:
+        raise SynthesisError(f"member {member} produced an empty signal for {quote_text(text)}")
+    return Audio(peak_normalize(wav), sample_rate)

@@ -43,7 +43,7 @@ from forv_tts.errors import SynthesisError, VoiceLoadError
 from forv_tts.voices import audio_pair, duration_rule
 from forv_tts.voices.base import FORMAT_LEGACY, VoiceInfo
 from forv_tts.voices.coqui import weight_cache
-from forv_tts.voices.coqui.dsp import AudioSettings, interpolate_mel, peak_normalize
+from forv_tts.voices.coqui.dsp import AudioSettings, finish_signal, interpolate_mel, quote_text
 from forv_tts.voices.coqui.networks import (
     _LEGACY_NOISE_SCALE,
     TooFewFrames,
@@ -63,10 +63,6 @@ from forv_tts.voices.coqui.vocoder import _channels_last, vocode_channels_last
 from forv_tts.voices.layout import config_format, read_config_json
 
 log = logging.getLogger(__name__)
-
-
-def _quote(text: str, limit: int = 40) -> str:
-    return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
 class CoquiVoice:
@@ -201,31 +197,22 @@ class CoquiVoice:
         except TooFewFrames as exc:
             rule = f"{self.duration_rule} rule: {self.duration_rule_evidence}"
             raise SynthesisError(
-                f"member {self.info.id} produced no audio frames for {_quote(text)}: its duration "
+                f"member {self.info.id} produced no audio frames for {quote_text(text)}: its duration "
                 f"predictor gave the {exc.tokens} tokens {exc.frames} frames in total ({rule}), fewer "
                 f"than the {exc.needed} its decoder needs; the checkpoint may be untrained or the text too "
                 "short (run `forv-tts check`)"
             ) from None
         except RuntimeError as exc:
             first = " ".join(str(exc).split())[:160]
-            raise SynthesisError(f"member {self.info.id} failed on {_quote(text)}: {first}") from None
-        if not np.isfinite(wav).all():
-            raise SynthesisError(
-                f"member {self.info.id} produced an invalid signal (NaN or infinite samples) for "
-                f"{_quote(text)}: its vocoder weights are damaged or untrained; run `forv-tts check`"
-            )
-        if self.tts_audio.do_trim_silence:
-            wav = wav[: self.tts_audio.find_endpoint(wav)]
-        if wav.size == 0:
-            raise SynthesisError(f"member {self.info.id} produced an empty signal for {_quote(text)}")
-        return Audio(peak_normalize(wav), self.sample_rate)
+            raise SynthesisError(f"member {self.info.id} failed on {quote_text(text)}: {first}") from None
+        return finish_signal(wav, self.tts_audio, self.info.id, text, self.sample_rate)
 
     def _check_mel(self, mel: torch.Tensor, text: str) -> None:
         """Refuse a spectrogram the vocoder cannot turn into speech, naming the cause, not torch's."""
         if not bool(torch.isfinite(mel).all()):
             raise SynthesisError(
                 f"member {self.info.id} produced an invalid spectrogram (NaN or infinite) for "
-                f"{_quote(text)}: its Glow-TTS weights are damaged or untrained; run `forv-tts check`"
+                f"{quote_text(text)}: its Glow-TTS weights are damaged or untrained; run `forv-tts check`"
             )
 
     def vocode(self, mel: torch.Tensor) -> npt.NDArray[np.float32]:

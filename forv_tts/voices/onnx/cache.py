@@ -29,6 +29,18 @@ from forv_tts.voices.onnx import manifest
 log = logging.getLogger(__name__)
 
 
+def replace_dir(new: Path, target: Path) -> None:
+    """Put the finished directory `new` at `target`, moving an older `target` aside and deleting it, so
+    readers see either the whole old export or the whole new one."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, old)
+    os.replace(new, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def cache_root() -> Path:
     """`<cache dir>/onnx` (cache dir: `$FORV_TTS_CACHE_DIR`, else the XDG cache)."""
     return settings.cache_dir() / "onnx"
@@ -111,13 +123,7 @@ def build(info: VoiceInfo, stamps: dict[str, Any], directory: Path) -> Path:
     tmp = _fresh_dir(directory)
     try:
         export_voice(voice, tmp, source=stamps)
-        old = None
-        if directory.exists():
-            old = directory.with_name(f".{directory.name}.old-{os.getpid()}")
-            os.replace(directory, old)
-        os.replace(tmp, directory)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        replace_dir(tmp, directory)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     log.info(
@@ -188,13 +194,7 @@ def export_member(info: VoiceInfo, output: Path | None = None) -> Path:
             with open(tmp / file, "rb") as fh:
                 os.fsync(fh.fileno())
         manifest.write(tmp, {k: v for k, v in data.items() if k != manifest.FORMAT_KEY})
-        old = None
-        if output.exists():
-            old = output.with_name(f".{output.name}.old-{os.getpid()}")
-            os.replace(output, old)
-        os.replace(tmp, output)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        replace_dir(tmp, output)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     log.info("exported member %s to %s", info.id, output)

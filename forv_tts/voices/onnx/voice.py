@@ -25,7 +25,7 @@ from forv_tts.audio import Audio
 from forv_tts.config import DEFAULT_CONFIG, SynthesisConfig
 from forv_tts.errors import InvalidInputError, SynthesisError, VoiceLoadError
 from forv_tts.voices.base import VoiceInfo
-from forv_tts.voices.coqui.dsp import peak_normalize
+from forv_tts.voices.coqui.dsp import finish_signal
 from forv_tts.voices.onnx import manifest
 from forv_tts.voices.onnx.noise import glow_noise
 
@@ -162,16 +162,7 @@ class OnnxVoice:
             if isinstance(exc, InvalidInputError | SynthesisError):
                 raise
             raise SynthesisError(f"voice {self.info.id} failed on {text!r}: {exc}") from None
-        if not np.isfinite(wav).all():
-            raise SynthesisError(
-                f"member {self.info.id} produced an invalid signal (NaN or infinite samples) for "
-                f"{text[:40]!r}: its weights are damaged or untrained; run `forv-tts check`"
-            )
-        if self.tts_audio.do_trim_silence:
-            wav = wav[: self.tts_audio.find_endpoint(wav)]
-        if wav.size == 0:
-            raise SynthesisError(f"member {self.info.id} produced an empty signal for {text[:40]!r}")
-        return Audio(peak_normalize(wav), self.sample_rate)
+        return finish_signal(wav, self.tts_audio, self.info.id, text, self.sample_rate)
 
     def acoustic(
         self, ids: list[int], *, seed: int, length_scale: float, sessions: dict[str, Any] | None = None
