@@ -39,27 +39,35 @@
     keyMessage: $("key-message"),
   };
 
+  // What each Speak starts afresh (the page's own state and totals are kept across runs).
+  function freshRun() {
+    return {
+      normalized: [],
+      chunks: 0,
+      samplesReceived: 0,
+      scheduledSeconds: 0,
+      playedSeconds: 0,
+      peak: 0,
+      underruns: 0,
+      firstByteMs: null,
+      firstAudioMs: null,
+      firstSoundMs: null,
+      firstPieceSamples: 0,
+      totalMs: null,
+      sampleRate: null,
+      normalizeError: null,
+    };
+  }
+
   const stats = {
     state: "loading",
     runs: 0,
     voices: [],
-    normalized: [],
     error: null,
-    sampleRate: null,
     contextRate: null,
-    chunks: 0,
-    samplesReceived: 0,
-    scheduledSeconds: 0,
-    playedSeconds: 0,
-    peak: 0,
-    underruns: 0,
-    firstByteMs: null,
-    firstAudioMs: null,
-    firstSoundMs: null,
-    firstPieceSamples: 0,
-    totalMs: null,
     outputLatencyMs: null,
     keyPrompts: 0,
+    ...freshRun(),
   };
   window.forvTtsPage = stats;
 
@@ -625,23 +633,7 @@
     const graph = audioGraph(option && option.dataset.rate ? Number(option.dataset.rate) : null);
     graph.ctx.resume(); // inside the click: browsers let sound start only after a user gesture
 
-    Object.assign(stats, {
-      runs: stats.runs + 1,
-      normalized: [],
-      chunks: 0,
-      samplesReceived: 0,
-      scheduledSeconds: 0,
-      playedSeconds: 0,
-      peak: 0,
-      underruns: 0,
-      firstByteMs: null,
-      firstAudioMs: null,
-      firstSoundMs: null,
-      firstPieceSamples: 0,
-      totalMs: null,
-      sampleRate: null,
-      normalizeError: null,
-    });
+    Object.assign(stats, freshRun(), { runs: stats.runs + 1 });
     delete els.app.dataset.firstSoundMs;
     els.download.hidden = true;
     els.normalized.replaceChildren();
