@@ -6,8 +6,8 @@ Uses the real-size members of bench/voices.py (built on first use). Every figure
 processes of the installed console script, interleaved (onnx, torch, coqui, onnx, torch, ...) because
 the host is shared and its load drifts; medians are reported with min-max and ratios.
 
-* cold `forv-tts say --member 1 <medium text>`: wall seconds and peak RSS (`wait4`) per engine; coqui's
-  own `tts` CLI on member 2 (the format it reads), as bench/run.py runs it.
+* cold `forv-tts say --member 1 <medium text>`: wall seconds and peak RSS (bench/spawn.py) per engine;
+  coqui's own `tts` CLI on member 2 (the format it reads), as bench/run.py runs it.
 * synthesis RTF on one thread, warm, the texts of bench/sentences.txt (`probe.py forv-rtf` for torch
   and coqui, `onnx-rtf` below for ONNX).
 * `forv-tts batch` of N member lines at `--jobs 2`, per engine.
@@ -21,10 +21,8 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +35,8 @@ for _p in (str(ROOT), str(BENCH)):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
+import spawn  # noqa: E402
+
 
 def _script() -> str:
     found = shutil.which("forv-tts", path=str(Path(PY).parent))
@@ -46,22 +46,11 @@ def _script() -> str:
 
 
 def run(cmd: list[str], env: dict[str, str], cwd: Path) -> dict[str, Any]:
-    """Wall seconds, peak RSS (MB, from wait4) and stdout of one child process."""
-    with tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=err)
-        assert proc.stdout is not None
-        out = proc.stdout.read()
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
-            err.seek(0)
-            raise SystemExit(
-                f"{' '.join(cmd[:6])} … failed ({proc.returncode}):\n{err.read().decode()[-2000:]}"
-            )
-    cpu = usage.ru_utime + usage.ru_stime  # what a busy host moves least: ~ the wall time on an idle one
-    return {"wall_s": wall, "cpu_s": cpu, "rss_mb": usage.ru_maxrss / 1024, "stdout": out.decode()}
+    """Wall and CPU seconds, the child's own peak RSS (MB; bench/spawn.py) and stdout of one process."""
+    got = spawn.measure(cmd, env=env, cwd=cwd)
+    if got.rc != 0:
+        raise SystemExit(f"{' '.join(cmd[:6])} … failed ({got.rc}):\n{got.stderr[-2000:]}")
+    return {"wall_s": got.wall_s, "cpu_s": got.cpu_s, "rss_mb": got.rss_mb, "stdout": got.stdout}
 
 
 def summary(values: list[float]) -> dict[str, float]:

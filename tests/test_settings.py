@@ -38,7 +38,7 @@ def test_cache_dir_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     ("raw", "value"), [("1", True), ("yes", True), ("ON", True), ("0", False), ("off", False)]
 )
 def test_switches_share_one_rule(monkeypatch: pytest.MonkeyPatch, raw: str, value: bool) -> None:
-    for setting in (settings.WEIGHT_CACHE, settings.DEFER_TORCH_META, settings.FAST_EXIT):
+    for setting in (settings.WEIGHT_CACHE, settings.PASSIVE_OPENMP, settings.LAZY_COERCION):
         monkeypatch.setenv(setting.env, raw)
         assert settings.switch(setting) is value
 

@@ -62,7 +62,6 @@ def _ensure_torch_threads() -> None:
     from forv_tts._process import startup
 
     startup.before_torch_import()
-    startup.reuse_freed_memory()
     from forv_tts.voices.onnx import ENGINE_ONNX, resolve_engine
 
     if resolve_engine() == ENGINE_ONNX:

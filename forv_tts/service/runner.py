@@ -323,9 +323,7 @@ def speech_chunks(
 
 def warm_up() -> None:
     """Worker-process start-up: the same process settings the CLI and batch workers use."""
-    from forv_tts._process.runtime import defer_torch_meta_kernels, prefer_passive_openmp, reuse_freed_memory
+    from forv_tts._process import startup
 
-    prefer_passive_openmp()
-    reuse_freed_memory()
-    defer_torch_meta_kernels()
+    startup.before_torch_import()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
