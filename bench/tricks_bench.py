@@ -2,7 +2,7 @@
 
     python bench/tricks_bench.py [--rounds 8] [--json OUT]
 
-Every trick of `forv_tts._process.startup` has a switch (`FORV_TTS_*=0` turns it off). This runs the
+Every setting of `forv_tts._process.startup` has a switch (`FORV_TTS_*=0` turns it off). This runs the
 same cold `say --member 1 <medium text>` with all of them on and with each one off, interleaved round by
 round (the host is shared and its load drifts), on the default engine (ONNX) and on the torch engine,
 and prints the median wall and CPU seconds and peak RSS of each, with the difference to all-on. A trick
@@ -31,11 +31,10 @@ for _p in (str(ROOT), str(BENCH)):
         sys.path.insert(0, _p)
 
 #: (label, environment variable) of each trick; the variable set to 0 turns it off.
+#: The three removed after this measured them (commit 3395ac0; BENCHMARKS.md has that run) were
+#: FORV_TTS_TUNE_MALLOC, FORV_TTS_FAST_EXIT and FORV_TTS_DEFER_TORCH_META.
 TRICKS = (
     ("lazy option coercion", "FORV_TTS_LAZY_COERCION"),
-    ("malloc keeps freed memory", "FORV_TTS_TUNE_MALLOC"),
-    ("exit without teardown", "FORV_TTS_FAST_EXIT"),
-    ("torch meta kernels deferred", "FORV_TTS_DEFER_TORCH_META"),
     ("passive OpenMP", "FORV_TTS_PASSIVE_OPENMP"),
 )
 

@@ -153,21 +153,22 @@ ENGINE = Setting(
     "FORV_TTS_ENGINE",
     parse_str,
     lambda: "onnx",
-    "Engine for members: onnx or torch (read by forv_tts.voices.onnx). Default: onnx.",
+    "Engine for members: onnx or torch Default: onnx.",
     option="--engine",
 )
 ONNX_THREADS = Setting(
     "FORV_TTS_ONNX_THREADS",
     parse_positive_int,
     _none,
-    "onnxruntime's threads per process (read by forv_tts.voices.onnx; batch sets it per worker).",
+    "onnxruntime's threads per process (batch sets it per worker). Default: $OMP_NUM_THREADS, else "
+    "one per core.",
 )
 LEXICON = Setting(
     "FORV_TTS_LEXICON",
     parse_str,
     _none,
     "User lexicon file(s) (written<TAB>spoken), ':'-separated; after the voice dir's lexicon.tsv "
-    "and before --lexicon (read by forv_tts.text.lexicon).",
+    "and before --lexicon.",
     option="--lexicon",
 )
 EMULATOR_HOST = Setting(

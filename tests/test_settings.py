@@ -68,3 +68,32 @@ def test_no_module_reads_forv_tts_variables_itself() -> None:
         for setting in settings.SETTINGS:
             assert f'environ.get("{setting.env}"' not in text, (path, setting.env)
             assert f'getenv("{setting.env}"' not in text, (path, setting.env)
+
+
+def test_engine_resolves_option_then_variable_then_onnx(monkeypatch: pytest.MonkeyPatch) -> None:
+    from forv_tts.voices.onnx import resolve_engine
+
+    monkeypatch.delenv(settings.ENGINE.env, raising=False)
+    assert resolve_engine() == "onnx"
+    monkeypatch.setenv(settings.ENGINE.env, " Torch ")
+    assert resolve_engine() == "torch"
+    assert resolve_engine("onnx") == "onnx"
+    monkeypatch.setenv(settings.ENGINE.env, "tensorrt")
+    with pytest.raises(InvalidInputError, match="unknown engine 'tensorrt'"):
+        resolve_engine()
+
+
+def test_onnx_threads_come_from_the_setting_then_openmp(monkeypatch: pytest.MonkeyPatch) -> None:
+    from forv_tts.voices.onnx.voice import _threads
+
+    monkeypatch.delenv(settings.ONNX_THREADS.env, raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert _threads() == 0  # onnxruntime's own default
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert _threads() == 3
+    monkeypatch.setenv(settings.ONNX_THREADS.env, "2")
+    assert _threads() == 2
+    monkeypatch.setenv(settings.ONNX_THREADS.env, "two")
+    with pytest.raises(InvalidInputError) as err:
+        _threads()
+    assert err.value.fields["field"] == "FORV_TTS_ONNX_THREADS"
