@@ -18,6 +18,7 @@ page faults and no measurable time.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 TYPER_VERSIONS = ("0.29.",)
 
 _state: dict[str, str] = {}
+_threads_sized: int | None = None
 
 
 def version_ok(version: str | None, accepted: tuple[str, ...]) -> bool:
@@ -53,6 +55,31 @@ def before_torch_import() -> None:
         _state["passive_openmp"] = "armed"
     else:
         _state["passive_openmp"] = f"off ({settings.PASSIVE_OPENMP.env})"
+
+
+def size_synthesis_threads(threads: int) -> None:
+    """This worker process's thread count, for the engine that will speak its members, before the first
+    loads; once per process (later calls change nothing).
+
+    With the ONNX engine: `FORV_TTS_ONNX_THREADS`, which a voice reads when it makes its sessions (with
+    a seed the count is 1, for the same bytes at any `--jobs`); torch is not imported. With the torch
+    engine: torch's pools, whose interop size can only be set before their first use.
+    """
+    global _threads_sized
+    if _threads_sized is not None:
+        return
+    from forv_tts.voices.onnx import ENGINE_ONNX, resolve_engine
+
+    if resolve_engine() == ENGINE_ONNX:
+        os.environ[settings.ONNX_THREADS.env] = str(threads)
+    else:
+        before_torch_import()
+        import torch
+
+        torch.set_num_threads(threads)
+        with contextlib.suppress(RuntimeError):  # already used in this process: its size stays
+            torch.set_num_interop_threads(1)
+    _threads_sized = threads
 
 
 def lazy_coercion_allowed(typer_version: str | None) -> bool:

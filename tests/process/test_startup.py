@@ -67,3 +67,30 @@ def test_the_cli_leaves_no_import_hook_and_no_torch() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip().splitlines()[-1] == "True False ['lazy_coercion', 'passive_openmp']"
+
+
+@pytest.mark.parametrize(
+    ("engine", "expected"),
+    [("onnx", "onnx 2 torch-absent"), ("torch", "torch None 2")],
+)
+def test_worker_threads_are_sized_for_the_engine_without_importing_torch_for_onnx(
+    engine: str, expected: str
+) -> None:
+    """Batch and service workers size their pools through one call: with the ONNX engine it must not
+    import torch (220 MB and a second of a worker's start), with torch it sizes torch's pools."""
+    code = textwrap.dedent(
+        """
+        import os, sys
+        from forv_tts._process import startup
+        startup.size_synthesis_threads(2)
+        startup.size_synthesis_threads(5)  # once per process: the first count stays
+        from forv_tts.voices.onnx import resolve_engine
+        got = sys.modules["torch"].get_num_threads() if "torch" in sys.modules else "torch-absent"
+        print(resolve_engine(), os.environ.get("FORV_TTS_ONNX_THREADS"), got)
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k != "FORV_TTS_ONNX_THREADS"}
+    env["FORV_TTS_ENGINE"] = engine
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().splitlines()[-1] == expected
