@@ -14,6 +14,7 @@ Pure string work, no espeak and no I/O: the mapping is unit-tested table by tabl
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 _S_BASE = 0xAC00
@@ -118,6 +119,20 @@ class Style:
     flap: str = "*"  # ㄹ between vowels
     initial_lax: str = "voiceless"  # word-initial ㄱㄷㅂㅈ: "voiceless" (k t p tS;) or "voiced" (g d b)
     stress: str = "first"  # where espeak's stress marks go: one of STRESS_MODES (see _render)
+    # Mnemonic replacements, "old=new" pairs separated by spaces or commas ("@=V u-=W"), applied to
+    # each onset, vowel nucleus and coda: how the bench tries another phoneme table's sounds.
+    remap: str = ""
+
+    def replacements(self) -> dict[str, str]:
+        """`remap` as a dict; "x=" maps x to nothing."""
+        pairs = [p for p in re.split(r"[\s,]+", self.remap) if p]
+        out: dict[str, str] = {}
+        for pair in pairs:
+            old, sep, new = pair.partition("=")
+            if not sep or not old:
+                raise ValueError(f"remap entry {pair!r} is not old=new")
+            out[old] = new
+        return out
 
 
 def decompose(syllable: str) -> tuple[str, str, str] | None:
@@ -137,6 +152,7 @@ def word_phonemes(word: str, style: Style = Style()) -> list[str]:
     Characters that are not precomposed syllables are skipped (the caller has cleaned the text).
     """
     out: list[str] = []
+    swap = style.replacements()
     prev_coda: str | None = None  # coda class of the previous syllable; None at the start of the word
     for ch in word:
         parts = decompose(ch)
@@ -157,22 +173,44 @@ def word_phonemes(word: str, style: Style = Style()) -> list[str]:
             vowel = "i"  # 희망 [히망]: after a consonant ㅢ is read ㅣ
         coda = _CODA_CLASS[final] if final else ""
         spelled_coda = {"k": style.coda_k, "t": style.coda_t, "l": style.coda_l}.get(coda, coda)
+        if swap:
+            glide = vowel[0] if vowel[0] in "jw" and len(vowel) > 1 else ""
+            nucleus = vowel[len(glide) :]
+            onset = swap.get(onset, onset)
+            vowel = swap.get(glide, glide) + swap.get(nucleus, nucleus)
+            spelled_coda = swap.get(spelled_coda, spelled_coda)
         out.append(onset + vowel + spelled_coda)
         prev_coda = coda
     return out
 
 
-STRESS_MODES = ("first", "second", "final", "secondary", "all", "none", "last")
+STRESS_MODES = ("first", "second", "final", "secondary", "all", "none", "last", "ap")
+
+# Onsets that start a Seoul Korean accentual phrase high (H H ... L H); any other onset starts it low
+# (L H ... L H), so its first high tone falls on the second syllable (Jun 1993, 2000).
+HIGH_ONSETS = frozenset("ㄲㄸㅃㅆㅉㅊㅋㅌㅍㅅㅎ")
 
 
-def _render(syllables: list[str], mode: str, last_word: bool) -> str:
+def _first_initial(word: str) -> str:
+    for ch in word:
+        parts = decompose(ch)
+        if parts is not None:
+            return parts[0]
+    return ""
+
+
+def _render(syllables: list[str], mode: str, last_word: bool, high_onset: bool = True) -> str:
     """A word's syllables with espeak stress marks: `'` primary, `,` secondary.
 
     Korean has no lexical stress, but espeak lengthens and raises stressed syllables and hangs its
     intonation on them, so where the marks go is a prosody choice the judge makes (`Style.stress`).
+    "ap" puts the mark where a Seoul accentual phrase has its first high tone: the first syllable
+    after an aspirated, tense, ㅅ or ㅎ onset (`high_onset`), else the second.
     """
     marks = [""] * len(syllables)
-    if mode == "first" or (mode == "last" and last_word):
+    if mode == "ap":
+        marks[0 if high_onset else min(1, len(syllables) - 1)] = "'"
+    elif mode == "first" or (mode == "last" and last_word):
         marks[0] = "'"
     elif mode == "second":
         marks[min(1, len(syllables) - 1)] = "'"
@@ -194,8 +232,8 @@ def to_phoneme_input(text: str, style: Style = Style()) -> str:
     brackets, so espeak's phrasing and its statement / question intonation still apply. Returns ''
     when there is no syllable to speak.
     """
-    clauses: list[tuple[list[list[str]], str]] = []
-    words: list[list[str]] = []
+    clauses: list[tuple[list[tuple[list[str], bool]], str]] = []
+    words: list[tuple[list[str], bool]] = []
     current = ""
 
     def flush_word() -> None:
@@ -203,7 +241,7 @@ def to_phoneme_input(text: str, style: Style = Style()) -> str:
         if current:
             syllables = word_phonemes(current, style)
             if syllables:
-                words.append(syllables)
+                words.append((syllables, _first_initial(current) in HIGH_ONSETS))
             current = ""
 
     for ch in text:
@@ -226,8 +264,8 @@ def to_phoneme_input(text: str, style: Style = Style()) -> str:
     last_clause = len(clauses) - 1
     for ci, (clause_words, mark) in enumerate(clauses):
         rendered = [
-            _render(syllables, style.stress, ci == last_clause and wi == len(clause_words) - 1)
-            for wi, syllables in enumerate(clause_words)
+            _render(syllables, style.stress, ci == last_clause and wi == len(clause_words) - 1, high)
+            for wi, (syllables, high) in enumerate(clause_words)
         ]
         pieces.append("[[" + " ".join(rendered) + "]]" + mark)
     return " ".join(pieces)
