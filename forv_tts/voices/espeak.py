@@ -72,6 +72,7 @@ class Tuning:
     flap: str = "*"
     initial_lax: str = "voiceless"
     stress: str = "first"
+    tense: str = "plain"  # espeak_phonemes.Style.tense: "plain" or "geminate"
     remap: str = ""  # espeak_phonemes.Style.remap: mnemonic replacements ("@=V")
     # Silence kept before and after each sentence's speech, in ms (the trim otherwise keeps 20 ms).
     lead_ms: int = 20
@@ -87,6 +88,7 @@ class Tuning:
             initial_lax=self.initial_lax,
             stress=self.stress,
             remap=self.remap,
+            tense=self.tense,
         )
 
 

@@ -103,6 +103,8 @@ _CODA_CLASS = {
     "ㅇ": "N",
 }
 _SONORANT_CODAS = frozenset("nlmN")
+# The closure a tense onset adds to the syllable before it (`Style.tense == "geminate"`).
+_TENSE_CLOSURE = {"ㄲ": "k", "ㄸ": "t", "ㅃ": "p", "ㅆ": "s", "ㅉ": "t"}
 
 # Punctuation that ends or splits a clause; kept outside the [[...]] so espeak still phrases and
 # intones by it.
@@ -122,6 +124,10 @@ class Style:
     # Mnemonic replacements, "old=new" pairs separated by spaces or commas ("@=V u-=W"), applied to
     # each onset, vowel nucleus and coda: how the bench tries another phoneme table's sounds.
     remap: str = ""
+    # Tense ㄲㄸㅃㅆㅉ after a vowel or sonorant: "plain" (espeak's k- t- p- s- tS;-, which in its
+    # Korean table are the plain sounds) or "geminate": the long closure that, with no aspiration,
+    # is what makes a Korean stop tense between vowels (아빠 [ap.pa]), spelt as a stop coda first.
+    tense: str = "plain"
 
     def replacements(self) -> dict[str, str]:
         """`remap` as a dict; "x=" maps x to nothing."""
@@ -168,6 +174,8 @@ def word_phonemes(word: str, style: Style = Style()) -> list[str]:
             onset = "l" if prev_coda == "l" else style.flap
         else:
             onset = _ONSET[initial]
+            if initial in _TENSE_CLOSURE and style.tense == "geminate" and voiced_before:
+                out[-1] += _TENSE_CLOSURE[initial]  # the closure belongs to the syllable before
         vowel = _VOWEL[medial]
         if medial == "ㅢ" and initial != "ㅇ":
             vowel = "i"  # 희망 [히망]: after a consonant ㅢ is read ㅣ

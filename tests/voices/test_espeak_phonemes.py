@@ -210,3 +210,18 @@ def test_remap_replaces_onsets_nuclei_and_codas() -> None:
     assert word_phonemes("먹") == ["m@k"]
     with pytest.raises(ValueError, match="old=new"):
         word_phonemes("가", Style(remap="@V"))
+
+
+@pytest.mark.parametrize(
+    ("word", "geminate"),
+    [
+        ("아빠", ["ap", "p-a"]),
+        ("가짜", ["kat", "tS;-a"]),
+        ("말씀", ["mals", "s-u-m"]),
+        ("학꾜", ["hak", "k-jo"]),  # after an obstruent coda the closure is already there
+        ("까치", ["k-a", "tShi"]),  # word-initial: no syllable before to hold it
+    ],
+)
+def test_tense_as_a_long_closure(word: str, geminate: list[str]) -> None:
+    assert word_phonemes(word, Style(tense="geminate")) == geminate
+    assert word_phonemes("아빠") == ["a", "p-a"]
