@@ -192,7 +192,7 @@ def word_phonemes(word: str, style: Style = Style()) -> list[str]:
     return out
 
 
-STRESS_MODES = ("first", "second", "final", "secondary", "all", "none", "last", "ap")
+STRESS_MODES = ("first", "second", "final", "secondary", "all", "none", "last", "ap", "aplh")
 
 # Onsets that start a Seoul Korean accentual phrase high (H H ... L H); any other onset starts it low
 # (L H ... L H), so its first high tone falls on the second syllable (Jun 1993, 2000).
@@ -213,11 +213,15 @@ def _render(syllables: list[str], mode: str, last_word: bool, high_onset: bool =
     Korean has no lexical stress, but espeak lengthens and raises stressed syllables and hangs its
     intonation on them, so where the marks go is a prosody choice the judge makes (`Style.stress`).
     "ap" puts the mark where a Seoul accentual phrase has its first high tone: the first syllable
-    after an aspirated, tense, ㅅ or ㅎ onset (`high_onset`), else the second.
+    after an aspirated, tense, ㅅ or ㅎ onset (`high_onset`), else the second; "aplh" adds a
+    secondary mark on a longer word's last syllable, its final rise.
     """
     marks = [""] * len(syllables)
-    if mode == "ap":
-        marks[0 if high_onset else min(1, len(syllables) - 1)] = "'"
+    if mode in ("ap", "aplh"):
+        first_high = 0 if high_onset else min(1, len(syllables) - 1)
+        marks[first_high] = "'"
+        if mode == "aplh" and len(syllables) - 1 > first_high + 1:
+            marks[-1] = ","  # the phrase-final rise of L H ... L H, as a secondary stress
     elif mode == "first" or (mode == "last" and last_word):
         marks[0] = "'"
     elif mode == "second":

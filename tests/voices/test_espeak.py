@@ -230,7 +230,8 @@ def test_espeak_does_not_nasalise_spelled_hangul() -> None:
 def test_default_path_speaks_our_phonemes_not_espeaks_letter_rules(voice: EspeakVoice) -> None:
     # issue 19: the judge understood phoneme input better than espeak reading Hangul itself.
     assert TUNING.phonemes
-    assert espeak_input("안녕하세요.") == "[['annj@Nhasejo]]."
+    assert espeak_input("안녕하세요.") == "[[an'nj@Nhasejo]]."
+    assert espeak_input("아빠 사과") == "[[ap'p-a 'sagwa]]"  # a long closure, a high start after ㅅ
     # Bare jamo have no phoneme spelling: that sentence goes to espeak as text.
     assert espeak_input("ㅋㅋ 가나") == "ㅋㅋ 가나"
     as_text = dataclasses.replace(TUNING, phonemes=False)

@@ -225,3 +225,10 @@ def test_remap_replaces_onsets_nuclei_and_codas() -> None:
 def test_tense_as_a_long_closure(word: str, geminate: list[str]) -> None:
     assert word_phonemes(word, Style(tense="geminate")) == geminate
     assert word_phonemes("아빠") == ["a", "p-a"]
+
+
+def test_accentual_phrase_final_rise() -> None:
+    # aplh: a secondary mark on the last syllable when it is not next to the first high.
+    assert to_phoneme_input("안녕하세요", Style(stress="aplh")) == "[[an'nj@Nhase,jo]]"
+    assert to_phoneme_input("가세요", Style(stress="aplh")) == "[[ka'sejo]]"
+    assert to_phoneme_input("사과", Style(stress="aplh")) == "[['sagwa]]"
