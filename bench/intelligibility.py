@@ -362,7 +362,8 @@ def print_report(rec: dict[str, Any], worst: int) -> None:
     if rows:
         print("  worst:")
         for r in rows:
-            print(f"    {r['cer']:.2f} {r['split']:7s} {r['id']} {r['text']}  ->  {r['transcript']}")
+            first = f" (shown take {r['takes'][0]:.2f})" if len(r.get("takes", [])) > 1 else ""
+            print(f"    {r['cer']:.2f}{first} {r['split']:7s} {r['id']} {r['text']}  ->  {r['transcript']}")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -415,17 +416,18 @@ def section(before: dict[str, Any], after: dict[str, Any]) -> str:
     lines.append(f"| audio, all sentences | {b['all']['audio_s']:.1f} s | {a['all']['audio_s']:.1f} s |")
     lines += [
         "",
-        "Worst held-out sentences after (first take):",
+        "Worst held-out sentences after:",
         "",
-        "| CER | text | judge heard |",
-        "|---|---|---|",
+        "| CER, mean of takes | CER, first take | text | judge heard (first take) |",
+        "|---|---|---|---|",
     ]
     held = sorted((r for r in after["sentences"] if r["split"] == "heldout"), key=lambda r: -r["cer"])
     for r in held[:5]:
         heard = r["transcript"] or "(nothing)"
         if len(heard) > 80:
             heard = heard[:80] + " …"
-        lines.append(f"| {r['cer']:.2f} | {r['text']} | {heard} |")
+        first = r["takes"][0] if r.get("takes") else r["cer"]
+        lines.append(f"| {r['cer']:.2f} | {first:.2f} | {r['text']} | {heard} |")
     lines += ["", "Attempts and what each bought: docs/builtin-voice.md.", END, ""]
     return "\n".join(lines)
 
