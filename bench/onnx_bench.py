@@ -6,8 +6,8 @@ Uses the real-size members of bench/voices.py (built on first use). Every figure
 processes of the installed console script, interleaved (onnx, torch, coqui, onnx, torch, ...) because
 the host is shared and its load drifts; medians are reported with min-max and ratios.
 
-* cold `forv-tts say --member 1 <medium text>`: wall seconds and peak RSS (`wait4`) per engine; coqui's
-  own `tts` CLI on member 2 (the format it reads), as bench/run.py runs it.
+* cold `forv-tts say --member 1 <medium text>`: wall seconds and peak RSS (bench/spawn.py) per engine;
+  coqui's own `tts` CLI on member 2 (the format it reads), as bench/run.py runs it.
 * synthesis RTF on one thread, warm, the texts of bench/sentences.txt (`probe.py forv-rtf` for torch
   and coqui, `onnx-rtf` below for ONNX).
 * `forv-tts batch` of N member lines at `--jobs 2`, per engine.
@@ -21,10 +21,8 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +35,9 @@ for _p in (str(ROOT), str(BENCH)):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
+import report  # noqa: E402
+import spawn  # noqa: E402
+
 
 def _script() -> str:
     found = shutil.which("forv-tts", path=str(Path(PY).parent))
@@ -46,22 +47,11 @@ def _script() -> str:
 
 
 def run(cmd: list[str], env: dict[str, str], cwd: Path) -> dict[str, Any]:
-    """Wall seconds, peak RSS (MB, from wait4) and stdout of one child process."""
-    with tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=err)
-        assert proc.stdout is not None
-        out = proc.stdout.read()
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
-            err.seek(0)
-            raise SystemExit(
-                f"{' '.join(cmd[:6])} … failed ({proc.returncode}):\n{err.read().decode()[-2000:]}"
-            )
-    cpu = usage.ru_utime + usage.ru_stime  # what a busy host moves least: ~ the wall time on an idle one
-    return {"wall_s": wall, "cpu_s": cpu, "rss_mb": usage.ru_maxrss / 1024, "stdout": out.decode()}
+    """Wall and CPU seconds, the child's own peak RSS (MB; bench/spawn.py) and stdout of one process."""
+    got = spawn.measure(cmd, env=env, cwd=cwd)
+    if got.rc != 0:
+        raise SystemExit(f"{' '.join(cmd[:6])} … failed ({got.rc}):\n{got.stderr[-2000:]}")
+    return {"wall_s": got.wall_s, "cpu_s": got.cpu_s, "rss_mb": got.rss_mb, "stdout": got.stdout}
 
 
 def summary(values: list[float]) -> dict[str, float]:
@@ -114,11 +104,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-rounds", type=int, default=1)
     parser.add_argument("--skip-rtf", action="store_true")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--write", type=Path, default=None, help="rewrite this file's onnx section")
+    parser.add_argument(
+        "--from-json", type=Path, default=None, help="render a saved --json result instead of measuring"
+    )
+    parser.add_argument(
+        "--speak-only-venv",
+        type=Path,
+        default=None,
+        help="a virtualenv made with `pip install forv-tts` alone: its size goes into the report",
+    )
     parser.add_argument("--onnx-rtf", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.onnx_rtf:
         print(json.dumps(onnx_rtf("1", args.threads, args.rtf_repeats)))
+        return 0
+    if args.from_json:
+        saved = json.loads(args.from_json.read_text())
+        if args.speak_only_venv:
+            saved["speak_only_venv_mb"] = report.dir_size_mb(args.speak_only_venv)
+            saved["full_venv_mb"] = report.dir_size_mb(Path(PY).parent.parent)
+        if args.write:
+            report.write_block(args.write, "onnx", "bench/onnx_bench.py --write", render(saved))
+        print(render(saved))
         return 0
 
     import probe
@@ -145,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  {first['wall_s']:.1f} s", flush=True)
 
     print("cold say --member 1, medium text (interleaved)", flush=True)
-    say = {"onnx": [], "torch": [], "coqui": []}
+    say: dict[str, list[dict[str, Any]]] = {"onnx": [], "torch": [], "coqui": []}
     coqui_args = [PY, str(BENCH / "probe.py"), "coqui-cli", "--", "--text", probe.coqui_jamo_text(medium)]
     for key, path in voices.paths(voices.MODERN_MEMBER).items():
         coqui_args += [f"--{key}", str(path)]
@@ -229,12 +238,118 @@ def main(argv: list[str] | None = None) -> int:
         res["batch"] = {"lines": args.batch_lines, **{k: summary(v) for k, v in batch.items()}}
 
     res["host_load_end"] = os.getloadavg()
+    res["commit"] = _commit()
+    if args.speak_only_venv:
+        res["speak_only_venv_mb"] = report.dir_size_mb(args.speak_only_venv)
+        res["full_venv_mb"] = report.dir_size_mb(Path(PY).parent.parent)
     text = json.dumps(res, indent=1)
     print(text)
     if args.json:
         args.json.write_text(text + "\n")
+    if args.write:
+        report.write_block(args.write, "onnx", "bench/onnx_bench.py --write", render(res))
     shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def _commit() -> str:
+    import subprocess
+
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True, text=True
+        )
+    except OSError:
+        return "unknown"
+    return out.stdout.strip() or "unknown"
+
+
+def render(res: dict[str, Any]) -> str:
+    """The BENCHMARKS.md section: the issue's targets against the ONNX engine, the torch engine and
+    coqui, all from the same run."""
+
+    def med(d: dict[str, Any]) -> str:
+        return f"{d['median']:.2f} s ({d['min']:.2f}-{d['max']:.2f})"
+
+    say, rtf = res["say"], res.get("rtf_1thread", {})
+    rows = [
+        "## The ONNX engine (issue 17)",
+        "",
+        f"Generated by `bench/onnx_bench.py --write` at {res.get('commit', '?')}: every figure from one run,"
+        " fresh processes of the installed console script, interleaved (onnx, torch, coqui, onnx, ...);"
+        f" 1-minute load average {res['host_load_start'][0]:.1f} at the start and"
+        f" {res['host_load_end'][0]:.1f} at the end on 2 shared cores, so read the ratios. Peak RSS is each"
+        " child's own (bench/spawn.py). Member 1 of bench/voices.py (real size, Coqui 0.x format);"
+        " coqui's CLI runs the modern copy of the same weights (member 2; it cannot read 0.x).",
+        "",
+        "| figure | target | ONNX engine (default) | torch engine | coqui-tts | ONNX vs torch"
+        " | ONNX vs coqui |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    o, t, c = say["onnx"], say["torch"], say["coqui"]
+
+    def row(*cells: str) -> None:
+        rows.append("| " + " | ".join(cells) + " |")
+
+    def ratio(a: float, b: float, word: str) -> str:
+        return f"{a / b:.1f}× {word}"
+
+    n = o["wall"]["n"]
+    row(
+        f"cold `say --member`, medium text, wall (median, min-max of {n})",
+        "≤ 0.8 s",
+        med(o["wall"]),
+        med(t["wall"]),
+        med(c["wall"]),
+        ratio(t["wall"]["median"], o["wall"]["median"], "faster"),
+        ratio(c["wall"]["median"], o["wall"]["median"], "faster"),
+    )
+    row(
+        "the same, CPU seconds (user + system)",
+        "",
+        *(f"{e['cpu']['median']:.2f} s" for e in (o, t, c)),
+        ratio(t["cpu"]["median"], o["cpu"]["median"], "less"),
+        ratio(c["cpu"]["median"], o["cpu"]["median"], "less"),
+    )
+    row(
+        "peak RSS of that process",
+        "≤ 200 MB",
+        *(f"{e['rss_mb']['median']:.0f} MB" for e in (o, t, c)),
+        ratio(t["rss_mb"]["median"], o["rss_mb"]["median"], "less"),
+        ratio(c["rss_mb"]["median"], o["rss_mb"]["median"], "less"),
+    )
+    if rtf:
+        ro, rt, rc = rtf["onnx"], rtf["torch"], rtf["coqui"]
+        rows.append(
+            f"| synthesis RTF, 1 thread, warm (median, min-max of {ro['n']} rounds) | ≤ 0.065 |"
+            f" {ro['median']:.3f} ({ro['min']:.3f}-{ro['max']:.3f}) |"
+            f" {rt['median']:.3f} ({rt['min']:.3f}-{rt['max']:.3f}) |"
+            f" {rc['median']:.3f} ({rc['min']:.3f}-{rc['max']:.3f}) |"
+            f" {rt['median'] / ro['median']:.2f}× | {rc['median'] / ro['median']:.2f}× |"
+        )
+    if "batch" in res:
+        b = res["batch"]
+        rows.append(
+            f"| `batch` of {b['lines']} member lines, `--jobs 2` | ≥ 1.3× faster than torch |"
+            f" {b['onnx']['median']:.1f} s | {b['torch']['median']:.1f} s | — |"
+            f" {b['torch']['median'] / b['onnx']['median']:.2f}× faster | |"
+        )
+    if "speak_only_venv_mb" in res:
+        row(
+            "install size, `pip install forv-tts` (speaks exported voices and the built-in voice)",
+            "report",
+            f"{res['speak_only_venv_mb']:.0f} MB",
+            f"{res['full_venv_mb']:.0f} MB (the `[test]` install: torch, coqui-tts)",
+            "",
+            ratio(res["full_venv_mb"], res["speak_only_venv_mb"], "smaller"),
+            "",
+        )
+    rows += [
+        "",
+        f"First use of a checkpoint with the ONNX engine (weight cache + export into the cache, once):"
+        f" {res['onnx_first_use_s']:.1f} s.",
+    ]
+    return "\n".join(rows) + "\n"
 
 
 if __name__ == "__main__":

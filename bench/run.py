@@ -24,8 +24,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -38,6 +36,7 @@ PY = sys.executable
 sys.path.insert(0, str(BENCH))
 
 import probe  # noqa: E402
+import spawn  # noqa: E402
 import voices  # noqa: E402
 
 
@@ -64,30 +63,11 @@ def script(name: str) -> str:
 def run_child(
     argv: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 900
 ) -> Run:
-    """Run `argv`, returning wall time and the child's own peak RSS (os.wait4 rusage)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(
-            list(argv), stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env, cwd=cwd
-        )
-        timer = threading.Timer(timeout, proc.kill)
-        timer.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            timer.cancel()
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return Run(
-            wall_s=wall,
-            cpu_s=usage.ru_utime + usage.ru_stime,
-            rss_mb=usage.ru_maxrss / 1024,
-            rc=proc.returncode,
-            stdout=out.read().decode("utf-8", "replace"),
-            stderr=err.read().decode("utf-8", "replace"),
-        )
+    """Run `argv`, returning wall time and the child's own peak RSS (bench/spawn.py says why a launcher)."""
+    got = spawn.measure(argv, env=env, cwd=cwd, timeout=timeout)
+    return Run(
+        wall_s=got.wall_s, cpu_s=got.cpu_s, rss_mb=got.rss_mb, rc=got.rc, stdout=got.stdout, stderr=got.stderr
+    )
 
 
 def loadavg() -> float:

@@ -4,7 +4,7 @@ The rule: an explicit value (a CLI option, a keyword argument) wins; else the en
 set and not blank; else the default. Values are parsed by the setting's own parser (paths are
 user-expanded; switches accept 1/0, true/false, yes/no, on/off) and a malformed value raises
 `InvalidInputError` naming the variable. Nothing else in the package reads `os.environ` for its own
-settings (Google's variables are also read by Google's libraries; the start-up tricks in
+settings (Google's variables are also read by Google's libraries; the process settings in
 `forv_tts._process` read their switches through here).
 
 Values are read when asked for, not cached at import: tests and applications that embed forv-tts may
@@ -153,21 +153,22 @@ ENGINE = Setting(
     "FORV_TTS_ENGINE",
     parse_str,
     lambda: "onnx",
-    "Engine for members: onnx or torch (read by forv_tts.voices.onnx). Default: onnx.",
+    "Engine for members: onnx or torch Default: onnx.",
     option="--engine",
 )
 ONNX_THREADS = Setting(
     "FORV_TTS_ONNX_THREADS",
     parse_positive_int,
     _none,
-    "onnxruntime's threads per process (read by forv_tts.voices.onnx; batch sets it per worker).",
+    "onnxruntime's threads per process (batch sets it per worker). Default: $OMP_NUM_THREADS, else "
+    "one per core.",
 )
 LEXICON = Setting(
     "FORV_TTS_LEXICON",
     parse_str,
     _none,
     "User lexicon file(s) (written<TAB>spoken), ':'-separated; after the voice dir's lexicon.tsv "
-    "and before --lexicon (read by forv_tts.text.lexicon).",
+    "and before --lexicon.",
     option="--lexicon",
 )
 EMULATOR_HOST = Setting(
@@ -180,30 +181,12 @@ CREDENTIALS = Setting(
     "Google's: a service-account key file (also what signs --signed-url).",
 )
 PROJECT = Setting("GOOGLE_CLOUD_PROJECT", parse_str, _none, "Google's: the project for the storage client.")
-# Start-up tricks (forv_tts._process): each is on by default in forv-tts's own processes only.
-DEFER_TORCH_META = Setting(
-    "FORV_TTS_DEFER_TORCH_META",
-    parse_switch,
-    _on,
-    "Start-up trick: import torch without its Python meta kernels until first needed. 0 turns it off.",
-)
+# Process settings (forv_tts._process): each is on by default in forv-tts's own processes only.
 PASSIVE_OPENMP = Setting(
     "FORV_TTS_PASSIVE_OPENMP",
     parse_switch,
     _on,
-    "Start-up trick: OMP_WAIT_POLICY=PASSIVE unless you set it (idle threads sleep). 0 turns it off.",
-)
-TUNE_MALLOC = Setting(
-    "FORV_TTS_TUNE_MALLOC",
-    parse_switch,
-    _on,
-    "Start-up trick: glibc malloc keeps freed memory for reuse (mallopt). 0 turns it off.",
-)
-FAST_EXIT = Setting(
-    "FORV_TTS_FAST_EXIT",
-    parse_switch,
-    _on,
-    "Start-up trick: skip the interpreter's teardown once torch is loaded. 0 turns it off.",
+    "OMP_WAIT_POLICY=PASSIVE unless you set it: torch's idle threads sleep. 0 turns it off.",
 )
 LAZY_COERCION = Setting(
     "FORV_TTS_LAZY_COERCION",
@@ -226,10 +209,7 @@ SETTINGS: tuple[Setting[Any], ...] = (
     EMULATOR_HOST,
     CREDENTIALS,
     PROJECT,
-    DEFER_TORCH_META,
     PASSIVE_OPENMP,
-    TUNE_MALLOC,
-    FAST_EXIT,
     LAZY_COERCION,
 )
 

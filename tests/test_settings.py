@@ -38,7 +38,7 @@ def test_cache_dir_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     ("raw", "value"), [("1", True), ("yes", True), ("ON", True), ("0", False), ("off", False)]
 )
 def test_switches_share_one_rule(monkeypatch: pytest.MonkeyPatch, raw: str, value: bool) -> None:
-    for setting in (settings.WEIGHT_CACHE, settings.DEFER_TORCH_META, settings.FAST_EXIT):
+    for setting in (settings.WEIGHT_CACHE, settings.PASSIVE_OPENMP, settings.LAZY_COERCION):
         monkeypatch.setenv(setting.env, raw)
         assert settings.switch(setting) is value
 
@@ -68,3 +68,32 @@ def test_no_module_reads_forv_tts_variables_itself() -> None:
         for setting in settings.SETTINGS:
             assert f'environ.get("{setting.env}"' not in text, (path, setting.env)
             assert f'getenv("{setting.env}"' not in text, (path, setting.env)
+
+
+def test_engine_resolves_option_then_variable_then_onnx(monkeypatch: pytest.MonkeyPatch) -> None:
+    from forv_tts.voices.onnx import resolve_engine
+
+    monkeypatch.delenv(settings.ENGINE.env, raising=False)
+    assert resolve_engine() == "onnx"
+    monkeypatch.setenv(settings.ENGINE.env, " Torch ")
+    assert resolve_engine() == "torch"
+    assert resolve_engine("onnx") == "onnx"
+    monkeypatch.setenv(settings.ENGINE.env, "tensorrt")
+    with pytest.raises(InvalidInputError, match="unknown engine 'tensorrt'"):
+        resolve_engine()
+
+
+def test_onnx_threads_come_from_the_setting_then_openmp(monkeypatch: pytest.MonkeyPatch) -> None:
+    from forv_tts.voices.onnx.voice import _threads
+
+    monkeypatch.delenv(settings.ONNX_THREADS.env, raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert _threads() == 0  # onnxruntime's own default
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert _threads() == 3
+    monkeypatch.setenv(settings.ONNX_THREADS.env, "2")
+    assert _threads() == 2
+    monkeypatch.setenv(settings.ONNX_THREADS.env, "two")
+    with pytest.raises(InvalidInputError) as err:
+        _threads()
+    assert err.value.fields["field"] == "FORV_TTS_ONNX_THREADS"

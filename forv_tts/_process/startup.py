@@ -1,62 +1,37 @@
-"""Every process-level start-up trick behind one call each, with its own switch and version guard.
+"""The process-level settings forv-tts applies in processes it owns (the CLI, batch and service
+workers), each behind one switch; the library never applies them behind an embedding application's back.
 
-These are for processes forv-tts owns (the CLI, batch workers); the library never applies them behind
-an embedding application's back. Each trick is implemented in `forv_tts._process.runtime` (or, for
-the CLI's option coercion, `forv_tts.cli._coercion`); here each is switched (an environment variable
-in `forv_tts.settings`, on by default) and, where it reaches into a dependency's internals, armed only
-on the versions it was measured on: on another version it is disarmed (the ordinary code path runs),
-never half-applied.
+| setting                    | switch                  | guarded by       | pays on                         |
+|----------------------------|-------------------------|------------------|---------------------------------|
+| passive OpenMP             | FORV_TTS_PASSIVE_OPENMP | (public env var) | the torch engine and the export |
+| lazy option coercion (CLI) | FORV_TTS_LAZY_COERCION  | typer 0.29.*     | every command (the default one) |
 
-| trick                         | switch                        | guarded by        |
-|-------------------------------|-------------------------------|-------------------|
-| passive OpenMP                | FORV_TTS_PASSIVE_OPENMP       | (public env var)  |
-| torch's meta kernels deferred | FORV_TTS_DEFER_TORCH_META     | torch 2.13.*      |
-| malloc keeps freed memory     | FORV_TTS_TUNE_MALLOC          | glibc (mallopt)   |
-| exit without teardown         | FORV_TTS_FAST_EXIT            | (public API only) |
-| lazy option coercion (CLI)    | FORV_TTS_LAZY_COERCION        | typer 0.29.*      |
+With the ONNX engine the default, three earlier tricks no longer paid for themselves on the default
+path and were removed (BENCHMARKS.md, "Start-up tricks after the ONNX engine"): torch's meta kernels
+deferred through `sys.meta_path`, glibc's malloc tuned with `mallopt`, and the exit without the
+interpreter's teardown. A `say --member` with the ONNX engine never imports torch, so the first and
+the last had nothing to act on; ONNX Runtime keeps its own memory arena, so the second saved 5% of the
+page faults and no measurable time.
 
 `report()` says which are armed and why not (logged at debug level by the CLI).
 """
 
 from __future__ import annotations
 
-import importlib.util
+import contextlib
 import logging
-import re
+import os
 import sys
-from pathlib import Path
-from typing import NoReturn
 
 from forv_tts import settings
-from forv_tts._process import runtime
 
 log = logging.getLogger(__name__)
 
-#: The torch releases the meta-kernel deferral was measured on (its import order and torch._prims).
-TORCH_VERSIONS = ("2.13.",)
 #: The typer releases the lazy coercion was measured on (its private `_coercion` module).
 TYPER_VERSIONS = ("0.29.",)
 
 _state: dict[str, str] = {}
-
-
-def installed_torch_version() -> str | None:
-    """torch's version read from its `version.py`, without importing torch; None if not found."""
-    try:
-        spec = importlib.util.find_spec("torch")
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for folder in spec.submodule_search_locations:
-        try:
-            text = (Path(folder) / "version.py").read_text(encoding="utf-8")
-        except OSError:
-            continue
-        match = re.search(r"""^__version__\s*=\s*['"]([^'"]+)['"]""", text, re.MULTILINE)
-        if match:
-            return match.group(1)
-    return None
+_threads_sized: int | None = None
 
 
 def version_ok(version: str | None, accepted: tuple[str, ...]) -> bool:
@@ -65,42 +40,46 @@ def version_ok(version: str | None, accepted: tuple[str, ...]) -> bool:
 
 
 def before_torch_import() -> None:
-    """Passive OpenMP and deferred meta kernels, each if switched on (and, for the latter, on the
-    torch it was measured on). Call before anything imports torch; does nothing after."""
+    """Make idle OpenMP threads sleep instead of spin (if switched on and the user did not choose).
+
+    libgomp reads OMP_WAIT_POLICY once, when torch is first imported, so this only acts before that.
+    Spinning threads fight every other process for the cores: on a shared 2-core machine a cold
+    `say --member --engine torch` took 12.5 s instead of 2.0 s with them spinning, and a 2-thread
+    batch run fell from 1.35 to 0.37 items/s (BENCHMARKS.md). Output is unchanged. ONNX Runtime does
+    not use OpenMP; its threads are told not to spin by its own session options (voices/onnx/voice.py).
+    """
     if "torch" in sys.modules:
         return
     if settings.switch(settings.PASSIVE_OPENMP):
-        runtime.prefer_passive_openmp()
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         _state["passive_openmp"] = "armed"
     else:
         _state["passive_openmp"] = f"off ({settings.PASSIVE_OPENMP.env})"
-    if not settings.switch(settings.DEFER_TORCH_META):
-        _state["defer_torch_meta"] = f"off ({settings.DEFER_TORCH_META.env})"
+
+
+def size_synthesis_threads(threads: int) -> None:
+    """This worker process's thread count, for the engine that will speak its members, before the first
+    loads; once per process (later calls change nothing).
+
+    With the ONNX engine: `FORV_TTS_ONNX_THREADS`, which a voice reads when it makes its sessions (with
+    a seed the count is 1, for the same bytes at any `--jobs`); torch is not imported. With the torch
+    engine: torch's pools, whose interop size can only be set before their first use.
+    """
+    global _threads_sized
+    if _threads_sized is not None:
         return
-    version = installed_torch_version()
-    if not version_ok(version, TORCH_VERSIONS):
-        _state["defer_torch_meta"] = f"disarmed (torch {version}, measured on {TORCH_VERSIONS[0]}*)"
-        return
-    armed = runtime.defer_torch_meta_kernels()
-    _state["defer_torch_meta"] = "armed" if armed else "not armed"
+    from forv_tts.voices.onnx import ENGINE_ONNX, resolve_engine
 
+    if resolve_engine() == ENGINE_ONNX:
+        os.environ[settings.ONNX_THREADS.env] = str(threads)
+    else:
+        before_torch_import()
+        import torch
 
-def reuse_freed_memory() -> bool:
-    """`runtime.reuse_freed_memory` if switched on; whether it is in effect."""
-    if not settings.switch(settings.TUNE_MALLOC):
-        _state["tune_malloc"] = f"off ({settings.TUNE_MALLOC.env})"
-        return False
-    tuned = runtime.reuse_freed_memory()
-    _state["tune_malloc"] = "armed" if tuned else "not applicable"
-    return tuned
-
-
-def exit_process(code: int) -> NoReturn:
-    """End the process with `code`: without the interpreter's teardown if switched on and torch is
-    loaded (`runtime.exit_without_teardown`), else a plain `sys.exit`."""
-    if settings.switch(settings.FAST_EXIT):
-        runtime.exit_without_teardown(code)
-    sys.exit(code)
+        torch.set_num_threads(threads)
+        with contextlib.suppress(RuntimeError):  # already used in this process: its size stays
+            torch.set_num_interop_threads(1)
+    _threads_sized = threads
 
 
 def lazy_coercion_allowed(typer_version: str | None) -> bool:
@@ -116,5 +95,5 @@ def lazy_coercion_allowed(typer_version: str | None) -> bool:
 
 
 def report() -> dict[str, str]:
-    """Each trick asked for so far in this process: "armed", "off (<switch>)" or why it is disarmed."""
+    """Each setting asked for so far in this process: "armed", "off (<switch>)" or why it is disarmed."""
     return dict(_state)

@@ -193,10 +193,6 @@ def main() -> None:
         app()  # click's standalone mode: always ends in SystemExit
     except BrokenPipeError:
         sys.exit(EXIT_FAILURE)
-    except SystemExit as done:
-        if done.code is None or isinstance(done.code, int):
-            startup.exit_process(done.code or 0)
-        raise
 
 
 # Registers the commands on `app` (each module's `@app.command`); nothing heavy is imported by them.

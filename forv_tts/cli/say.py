@@ -13,7 +13,6 @@ if TYPE_CHECKING:
     from forv_tts.config import SynthesisConfig
     from forv_tts.voices.base import VoiceInfo
 
-from forv_tts._process.startup import reuse_freed_memory
 from forv_tts.cli.errors import EXIT_BROKEN_PIPE, CliUsageError
 from forv_tts.cli.options import (
     BucketOption,
@@ -124,7 +123,6 @@ def say(
     from forv_tts.voices.onnx import resolve_engine
 
     engine = resolve_engine(engine)  # a bad name is a usage error before any work
-    reuse_freed_memory()  # this process is about to synthesise: fewer page faults (runtime.py)
 
     to_stdout = output == "-" or (output is not None and _is_our_stdout(output))
     if to_stdout and as_json:

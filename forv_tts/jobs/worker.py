@@ -6,7 +6,6 @@ Runs in a spawned worker process, or in-process for `jobs == 1`.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import resource
@@ -43,7 +42,6 @@ class Task:
 
 
 _threads_wanted: int | None = None
-_threads_set = False
 work_lock = threading.Lock()
 """Held while an item runs, so the parent-death watcher exits only between items, never mid-write."""
 
@@ -55,29 +53,11 @@ def want_torch_threads(threads: int) -> None:
 
 
 def _ensure_torch_threads() -> None:
-    """Size torch's pools before the first model runs (later changes to interop threads are refused)."""
-    global _threads_set
-    if _threads_set or _threads_wanted is None:
-        return
-    from forv_tts._process import startup
+    """Size this worker's thread pools (onnxruntime's or torch's) before its first item."""
+    if _threads_wanted is not None:
+        from forv_tts._process import startup
 
-    startup.before_torch_import()
-    startup.reuse_freed_memory()
-    from forv_tts.voices.onnx import ENGINE_ONNX, resolve_engine
-
-    if resolve_engine() == ENGINE_ONNX:
-        from forv_tts.voices.onnx.voice import THREADS_ENV
-
-        # The same count for onnxruntime's pool: with a seed it is 1, for the same bytes at any --jobs.
-        os.environ[THREADS_ENV] = str(_threads_wanted)
-        _threads_set = True
-        return
-    import torch
-
-    torch.set_num_threads(_threads_wanted)
-    with contextlib.suppress(RuntimeError):
-        torch.set_num_interop_threads(1)
-    _threads_set = True
+        startup.size_synthesis_threads(_threads_wanted)
 
 
 class _WarningCapture(logging.Handler):

@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 BeforeSentence = Callable[[int, int], bool]
 
 _threads: int | None = None
-_threads_set = False
 
 
 class Cancelled(Exception):
@@ -40,23 +39,18 @@ class Cancelled(Exception):
 
 
 def set_threads(threads: int) -> None:
-    """torch threads for this worker process, applied before its first member is loaded."""
+    """Threads for this worker process's engine, applied before its first member is loaded."""
     global _threads
     _threads = max(1, threads)
 
 
 def _ensure_threads(info: VoiceInfo) -> None:
-    global _threads_set
-    if _threads_set or _threads is None or info.engine == ENGINE_ESPEAK:
-        return
-    import contextlib
+    """Size this worker's pools for its engine (`startup.size_synthesis_threads`) before its first
+    member loads; the built-in voice needs none."""
+    if _threads is not None and info.engine != ENGINE_ESPEAK:
+        from forv_tts._process import startup
 
-    import torch
-
-    torch.set_num_threads(_threads)
-    with contextlib.suppress(RuntimeError):
-        torch.set_num_interop_threads(1)
-    _threads_set = True
+        startup.size_synthesis_threads(_threads)
 
 
 def resolve(member: str | None, settings: ServiceSettings) -> VoiceInfo:
@@ -323,9 +317,7 @@ def speech_chunks(
 
 def warm_up() -> None:
     """Worker-process start-up: the same process settings the CLI and batch workers use."""
-    from forv_tts._process.runtime import defer_torch_meta_kernels, prefer_passive_openmp, reuse_freed_memory
+    from forv_tts._process import startup
 
-    prefer_passive_openmp()
-    reuse_freed_memory()
-    defer_torch_meta_kernels()
+    startup.before_torch_import()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -23,10 +23,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from forv_tts import settings
 from forv_tts.errors import InvalidInputError
 from forv_tts.text.cleaning import clean
 
-ENV_VAR = "FORV_TTS_LEXICON"
+ENV_VAR = settings.LEXICON.env
 VOICE_FILE = "lexicon.tsv"
 
 
@@ -174,13 +175,13 @@ def resolve(
     Later sources win. `FORV_TTS_LEXICON` may name several files separated by os.pathsep. The voice
     directory's file is optional; a named file that is missing is an error. None if there is none.
     """
-    environ = os.environ if environ is None else environ
+    named = settings.LEXICON.get() if environ is None else environ.get(ENV_VAR, "")
     merged = Lexicon()
     if voice_dir is not None:
         candidate = Path(voice_dir) / VOICE_FILE
         if candidate.is_file():
             merged = merged.merge(load(candidate))
-    for name in filter(None, environ.get(ENV_VAR, "").split(os.pathsep)):
+    for name in filter(None, (named or "").split(os.pathsep)):
         merged = merged.merge(load(name))
     for path in paths:
         merged = merged.merge(load(path))

@@ -36,7 +36,6 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from forv_tts._process.runtime import new_generator
 from forv_tts.audio import Audio
 from forv_tts.config import DEFAULT_CONFIG, SynthesisConfig
 from forv_tts.errors import SynthesisError, VoiceLoadError
@@ -181,7 +180,7 @@ class CoquiVoice:
         ids = self.tokenize(text)
         scale = self.length_scale if config.length_scale is None else config.length_scale
         seed = config.seed
-        generator = new_generator(secrets.randbits(63) if seed is None else int(seed))
+        generator = torch.Generator().manual_seed(secrets.randbits(63) if seed is None else int(seed))
         try:
             with torch.inference_mode():
                 mel = glow_infer(

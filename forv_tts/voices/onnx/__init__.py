@@ -7,11 +7,10 @@ torch engine (`forv_tts.voices.coqui`) stays selectable and is what tests/test_o
 
 from __future__ import annotations
 
-import os
-
+from forv_tts import settings
 from forv_tts.errors import InvalidInputError
 
-ENGINE_ENV = "FORV_TTS_ENGINE"
+ENGINE_ENV = settings.ENGINE.env
 ENGINE_ONNX = "onnx"
 ENGINE_TORCH = "torch"
 ENGINES = (ENGINE_ONNX, ENGINE_TORCH)
@@ -20,8 +19,7 @@ DEFAULT_ENGINE = ENGINE_ONNX
 
 def resolve_engine(option: str | None = None) -> str:
     """`option`, else `$FORV_TTS_ENGINE`, else the default; an unknown name is `InvalidInputError`."""
-    value = option if option is not None else os.environ.get(ENGINE_ENV, "").strip() or DEFAULT_ENGINE
-    value = value.strip().lower()
+    value = (settings.ENGINE.get(option) or DEFAULT_ENGINE).strip().lower()
     if value not in ENGINES:
         raise InvalidInputError(f"unknown engine {value!r}: use {' or '.join(ENGINES)}")
     return value

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from forv_tts import settings
 from forv_tts.audio import Audio
 from forv_tts.config import DEFAULT_CONFIG, SynthesisConfig
 from forv_tts.errors import InvalidInputError, SynthesisError, VoiceLoadError
@@ -32,14 +33,16 @@ from forv_tts.voices.onnx.noise import glow_noise
 log = logging.getLogger(__name__)
 
 #: Threads for each graph; unset: `OMP_NUM_THREADS` (what batch workers are given), else ORT's default.
-THREADS_ENV = "FORV_TTS_ONNX_THREADS"
+THREADS_ENV = settings.ONNX_THREADS.env
 
 
 def _threads() -> int:
-    for name in (THREADS_ENV, "OMP_NUM_THREADS"):
-        value = os.environ.get(name, "").strip()
-        if value.isdigit() and int(value) > 0:
-            return int(value)
+    chosen = settings.ONNX_THREADS.get()  # a malformed value is an error naming the variable
+    if chosen is not None:
+        return chosen
+    value = os.environ.get("OMP_NUM_THREADS", "").strip()  # OpenMP's own variable, not a forv-tts setting
+    if value.isdigit() and int(value) > 0:
+        return int(value)
     return 0  # onnxruntime's default: one per physical core
 
 
