@@ -52,7 +52,8 @@ MAX_RATE_WPM = 450  # espeakRATE_MAXIMUM
 
 @dataclass(frozen=True)
 class Tuning:
-    """How the built-in voice speaks; the defaults scored best on bench/intelligibility.py's tuning split.
+    """How the built-in voice speaks; each default kept only where bench/intelligibility.py's judge
+    scored it better on both its tuning and its held-out sentences (docs/builtin-voice.md).
 
     Module-level (`TUNING`) so the bench can try alternatives without a second code path.
     """
@@ -71,7 +72,12 @@ class Tuning:
     coda_l: str = "l"
     flap: str = "*"
     initial_lax: str = "voiceless"
-    stress: str = "first"
+    stress: str = "ap"  # espeak_phonemes.STRESS_MODES: the accentual phrase's first high tone
+    tense: str = "geminate"  # espeak_phonemes.Style.tense: tense stops as a long closure
+    remap: str = ""  # espeak_phonemes.Style.remap: mnemonic replacements ("@=V")
+    # Silence kept before and after each sentence's speech, in ms (the trim otherwise keeps 20 ms).
+    lead_ms: int = 20
+    tail_ms: int = 20
 
     def style(self) -> espeak_phonemes.Style:
         """The phoneme-spelling choices, for `espeak_phonemes.to_phoneme_input`."""
@@ -82,6 +88,8 @@ class Tuning:
             flap=self.flap,
             initial_lax=self.initial_lax,
             stress=self.stress,
+            remap=self.remap,
+            tense=self.tense,
         )
 
 
@@ -99,9 +107,8 @@ _PARAM_RANGE = 4
 _PARAM_WORDGAP = 7
 _PHONEMES_IPA = 0x02
 
-# Trimming: samples below this magnitude count as silence; keep a little of it so onsets stay soft.
+# Trimming: samples below this magnitude count as silence.
 _SILENCE_THRESHOLD = 0.01
-_TRIM_PAD_S = 0.02
 
 _SynthCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
 
@@ -223,24 +230,33 @@ def _unload(lib: ctypes.CDLL, lib_path: Path) -> None:
 
 
 _OVERLAY_VOICE = "forv-ko"
+_OVERLAY_VARIANT = "forv"
 
 
-def _voice_data(data_path: Path, attributes: str) -> tuple[Path, str]:
-    """A data directory whose voices/ holds our own Korean voice file, and that voice's name.
+def _voice_data(data_path: Path, attributes: str, variant: str) -> tuple[Path, str]:
+    """A data directory holding our own Korean voice file, and the name to select it by.
 
-    espeak-ng reads voice attributes (formants, stress lengths, intonation) only from voice files in
-    its data directory, and the wheel's directory is not ours to write. So the overlay, built once
-    under the cache directory and named by its content, links every entry of the wheel's directory
-    and adds voices/forv-ko: lang/ko plus `attributes`. Where it cannot be built, the stock voice.
+    espeak-ng reads voice attributes (formants, stress lengths, intonation, phoneme table) only from
+    voice files in its data directory, and the wheel's directory is not ours to write. So the overlay,
+    built once under the cache directory and named by its content, links every entry of the wheel's
+    directory and adds voices/forv-ko: lang/ko plus `attributes`. A variant (m5) is read after the
+    voice and would override what it also sets (its `intonation` line), so with a variant the overlay
+    also holds voices/!v/forv: that variant's file plus `attributes` again. Where the overlay cannot be
+    built, the stock voice.
     """
     from forv_tts.settings import cache_dir
 
-    body = (data_path / "lang" / "ko").read_text(encoding="utf-8").rstrip("\n") + "\n"
-    body += "".join(line.strip() + "\n" for line in attributes.split(";") if line.strip())
-    digest = hashlib.sha256(f"{data_path}\n{body}".encode()).hexdigest()[:16]
+    extra = "".join(line.strip() + "\n" for line in attributes.split(";") if line.strip())
+    body = (data_path / "lang" / "ko").read_text(encoding="utf-8").rstrip("\n") + "\n" + extra
+    variant_body = ""
+    if variant:
+        variant_body = (data_path / "voices" / "!v" / variant).read_text(encoding="utf-8").rstrip("\n")
+        variant_body += "\n" + extra
+    name = _OVERLAY_VOICE + (f"+{_OVERLAY_VARIANT}" if variant else "")
+    digest = hashlib.sha256(f"{data_path}\n{body}\n{variant_body}".encode()).hexdigest()[:16]
     root = cache_dir() / f"espeak-ng-data-{digest}"
     if (root / "voices" / _OVERLAY_VOICE).is_file():
-        return root, _OVERLAY_VOICE
+        return root, name
     try:
         root.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=root.name + ".", dir=root.parent))
@@ -249,7 +265,13 @@ def _voice_data(data_path: Path, attributes: str) -> tuple[Path, str]:
                 (tmp / entry.name).symlink_to(entry)
         (tmp / "voices").mkdir()
         for entry in (data_path / "voices").iterdir():
-            (tmp / "voices" / entry.name).symlink_to(entry)
+            if not (variant and entry.name == "!v"):
+                (tmp / "voices" / entry.name).symlink_to(entry)
+        if variant:
+            (tmp / "voices" / "!v").mkdir()
+            for entry in (data_path / "voices" / "!v").iterdir():
+                (tmp / "voices" / "!v" / entry.name).symlink_to(entry)
+            (tmp / "voices" / "!v" / _OVERLAY_VARIANT).write_text(variant_body, encoding="utf-8")
         (tmp / "voices" / _OVERLAY_VOICE).write_text(body, encoding="utf-8")
         try:
             tmp.rename(root)
@@ -259,8 +281,8 @@ def _voice_data(data_path: Path, attributes: str) -> tuple[Path, str]:
         log.warning(
             "built-in voice: cannot build its voice data under %s (%s); using espeak's own", root, exc
         )
-        return data_path, VOICE_NAME
-    return root, _OVERLAY_VOICE
+        return data_path, VOICE_NAME + (f"+{variant}" if variant else "")
+    return root, name
 
 
 @contextlib.contextmanager
@@ -277,9 +299,9 @@ def _session() -> Iterator[tuple[ctypes.CDLL, int]]:
     if paths is None:
         raise VoiceLoadError("the built-in voice needs the espeakng-loader package; reinstall forv-tts")
     lib_path, data_path = paths
-    voice_name = VOICE_NAME
+    name = VOICE_NAME + (f"+{TUNING.variant}" if TUNING.variant else "")
     if TUNING.voice:
-        data_path, voice_name = _voice_data(data_path, TUNING.voice)
+        data_path, name = _voice_data(data_path, TUNING.voice, TUNING.variant)
     t0 = time.perf_counter()
     try:
         lib = ctypes.CDLL(str(lib_path))
@@ -294,7 +316,6 @@ def _session() -> Iterator[tuple[ctypes.CDLL, int]]:
             raise VoiceLoadError(f"libespeak-ng failed to initialise with data from {data_path}")
         try:
             lib.espeak_SetSynthCallback(_CALLBACK)
-            name = voice_name + (f"+{TUNING.variant}" if TUNING.variant else "")
             if lib.espeak_SetVoiceByName(name.encode()) != 0:
                 raise VoiceLoadError(f"espeak-ng has no '{name}' voice in {data_path}")
             if not _checked:
@@ -361,11 +382,26 @@ def _rate_for(length_scale: float | None) -> int:
 
 
 def _trim(samples: npt.NDArray[np.float32], sample_rate: int) -> npt.NDArray[np.float32]:
+    """Cut espeak's leading and trailing silence to `TUNING.lead_ms` / `tail_ms` of it.
+
+    What espeak made is kept as far as it goes (its quiet edges, so onsets stay soft); past that,
+    digital silence.
+    """
     loud = np.flatnonzero(np.abs(samples) > _SILENCE_THRESHOLD)
     if loud.size == 0:
         return samples[:0]
-    pad = round(_TRIM_PAD_S * sample_rate)
-    return samples[max(int(loud[0]) - pad, 0) : int(loud[-1]) + pad + 1]
+    lead = round(TUNING.lead_ms * sample_rate / 1000)
+    tail = round(TUNING.tail_ms * sample_rate / 1000)
+    start = max(int(loud[0]) - lead, 0)
+    stop = min(int(loud[-1]) + tail + 1, samples.size)
+    kept = samples[start:stop]
+    extra_lead = lead - (int(loud[0]) - start)
+    extra_tail = tail - (stop - int(loud[-1]) - 1)
+    if extra_lead <= 0 and extra_tail <= 0:
+        return kept
+    return np.concatenate(
+        [np.zeros(max(extra_lead, 0), np.float32), kept, np.zeros(max(extra_tail, 0), np.float32)]
+    )
 
 
 def text_to_phonemes(text: str) -> str:

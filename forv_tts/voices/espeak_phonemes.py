@@ -14,6 +14,7 @@ Pure string work, no espeak and no I/O: the mapping is unit-tested table by tabl
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 _S_BASE = 0xAC00
@@ -102,6 +103,8 @@ _CODA_CLASS = {
     "ㅇ": "N",
 }
 _SONORANT_CODAS = frozenset("nlmN")
+# The closure a tense onset adds to the syllable before it (`Style.tense == "geminate"`).
+_TENSE_CLOSURE = {"ㄲ": "k", "ㄸ": "t", "ㅃ": "p", "ㅆ": "s", "ㅉ": "t"}
 
 # Punctuation that ends or splits a clause; kept outside the [[...]] so espeak still phrases and
 # intones by it.
@@ -118,6 +121,24 @@ class Style:
     flap: str = "*"  # ㄹ between vowels
     initial_lax: str = "voiceless"  # word-initial ㄱㄷㅂㅈ: "voiceless" (k t p tS;) or "voiced" (g d b)
     stress: str = "first"  # where espeak's stress marks go: one of STRESS_MODES (see _render)
+    # Mnemonic replacements, "old=new" pairs separated by spaces or commas ("@=V u-=W"), applied to
+    # each onset, vowel nucleus and coda: how the bench tries another phoneme table's sounds.
+    remap: str = ""
+    # Tense ㄲㄸㅃㅆㅉ after a vowel or sonorant: "plain" (espeak's k- t- p- s- tS;-, which in its
+    # Korean table are the plain sounds) or "geminate": the long closure that, with no aspiration,
+    # is what makes a Korean stop tense between vowels (아빠 [ap.pa]), spelt as a stop coda first.
+    tense: str = "plain"
+
+    def replacements(self) -> dict[str, str]:
+        """`remap` as a dict; "x=" maps x to nothing."""
+        pairs = [p for p in re.split(r"[\s,]+", self.remap) if p]
+        out: dict[str, str] = {}
+        for pair in pairs:
+            old, sep, new = pair.partition("=")
+            if not sep or not old:
+                raise ValueError(f"remap entry {pair!r} is not old=new")
+            out[old] = new
+        return out
 
 
 def decompose(syllable: str) -> tuple[str, str, str] | None:
@@ -137,6 +158,7 @@ def word_phonemes(word: str, style: Style = Style()) -> list[str]:
     Characters that are not precomposed syllables are skipped (the caller has cleaned the text).
     """
     out: list[str] = []
+    swap = style.replacements()
     prev_coda: str | None = None  # coda class of the previous syllable; None at the start of the word
     for ch in word:
         parts = decompose(ch)
@@ -152,27 +174,55 @@ def word_phonemes(word: str, style: Style = Style()) -> list[str]:
             onset = "l" if prev_coda == "l" else style.flap
         else:
             onset = _ONSET[initial]
+            if initial in _TENSE_CLOSURE and style.tense == "geminate" and voiced_before:
+                out[-1] += _TENSE_CLOSURE[initial]  # the closure belongs to the syllable before
         vowel = _VOWEL[medial]
         if medial == "ㅢ" and initial != "ㅇ":
             vowel = "i"  # 희망 [히망]: after a consonant ㅢ is read ㅣ
         coda = _CODA_CLASS[final] if final else ""
         spelled_coda = {"k": style.coda_k, "t": style.coda_t, "l": style.coda_l}.get(coda, coda)
+        if swap:
+            glide = vowel[0] if vowel[0] in "jw" and len(vowel) > 1 else ""
+            nucleus = vowel[len(glide) :]
+            onset = swap.get(onset, onset)
+            vowel = swap.get(glide, glide) + swap.get(nucleus, nucleus)
+            spelled_coda = swap.get(spelled_coda, spelled_coda)
         out.append(onset + vowel + spelled_coda)
         prev_coda = coda
     return out
 
 
-STRESS_MODES = ("first", "second", "final", "secondary", "all", "none", "last")
+STRESS_MODES = ("first", "second", "final", "secondary", "all", "none", "last", "ap", "aplh")
+
+# Onsets that start a Seoul Korean accentual phrase high (H H ... L H); any other onset starts it low
+# (L H ... L H), so its first high tone falls on the second syllable (Jun 1993, 2000).
+HIGH_ONSETS = frozenset("ㄲㄸㅃㅆㅉㅊㅋㅌㅍㅅㅎ")
 
 
-def _render(syllables: list[str], mode: str, last_word: bool) -> str:
+def _first_initial(word: str) -> str:
+    for ch in word:
+        parts = decompose(ch)
+        if parts is not None:
+            return parts[0]
+    return ""
+
+
+def _render(syllables: list[str], mode: str, last_word: bool, high_onset: bool = True) -> str:
     """A word's syllables with espeak stress marks: `'` primary, `,` secondary.
 
     Korean has no lexical stress, but espeak lengthens and raises stressed syllables and hangs its
     intonation on them, so where the marks go is a prosody choice the judge makes (`Style.stress`).
+    "ap" puts the mark where a Seoul accentual phrase has its first high tone: the first syllable
+    after an aspirated, tense, ㅅ or ㅎ onset (`high_onset`), else the second; "aplh" adds a
+    secondary mark on a longer word's last syllable, its final rise.
     """
     marks = [""] * len(syllables)
-    if mode == "first" or (mode == "last" and last_word):
+    if mode in ("ap", "aplh"):
+        first_high = 0 if high_onset else min(1, len(syllables) - 1)
+        marks[first_high] = "'"
+        if mode == "aplh" and len(syllables) - 1 > first_high + 1:
+            marks[-1] = ","  # the phrase-final rise of L H ... L H, as a secondary stress
+    elif mode == "first" or (mode == "last" and last_word):
         marks[0] = "'"
     elif mode == "second":
         marks[min(1, len(syllables) - 1)] = "'"
@@ -194,8 +244,8 @@ def to_phoneme_input(text: str, style: Style = Style()) -> str:
     brackets, so espeak's phrasing and its statement / question intonation still apply. Returns ''
     when there is no syllable to speak.
     """
-    clauses: list[tuple[list[list[str]], str]] = []
-    words: list[list[str]] = []
+    clauses: list[tuple[list[tuple[list[str], bool]], str]] = []
+    words: list[tuple[list[str], bool]] = []
     current = ""
 
     def flush_word() -> None:
@@ -203,7 +253,7 @@ def to_phoneme_input(text: str, style: Style = Style()) -> str:
         if current:
             syllables = word_phonemes(current, style)
             if syllables:
-                words.append(syllables)
+                words.append((syllables, _first_initial(current) in HIGH_ONSETS))
             current = ""
 
     for ch in text:
@@ -226,8 +276,8 @@ def to_phoneme_input(text: str, style: Style = Style()) -> str:
     last_clause = len(clauses) - 1
     for ci, (clause_words, mark) in enumerate(clauses):
         rendered = [
-            _render(syllables, style.stress, ci == last_clause and wi == len(clause_words) - 1)
-            for wi, syllables in enumerate(clause_words)
+            _render(syllables, style.stress, ci == last_clause and wi == len(clause_words) - 1, high)
+            for wi, (syllables, high) in enumerate(clause_words)
         ]
         pieces.append("[[" + " ".join(rendered) + "]]" + mark)
     return " ".join(pieces)

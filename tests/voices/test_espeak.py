@@ -230,7 +230,8 @@ def test_espeak_does_not_nasalise_spelled_hangul() -> None:
 def test_default_path_speaks_our_phonemes_not_espeaks_letter_rules(voice: EspeakVoice) -> None:
     # issue 19: the judge understood phoneme input better than espeak reading Hangul itself.
     assert TUNING.phonemes
-    assert espeak_input("안녕하세요.") == "[['annj@Nhasejo]]."
+    assert espeak_input("안녕하세요.") == "[[an'nj@Nhasejo]]."
+    assert espeak_input("아빠 사과") == "[[ap'p-a 'sagwa]]"  # a long closure, a high start after ㅅ
     # Bare jamo have no phoneme spelling: that sentence goes to espeak as text.
     assert espeak_input("ㅋㅋ 가나") == "ㅋㅋ 가나"
     as_text = dataclasses.replace(TUNING, phonemes=False)
@@ -267,6 +268,41 @@ def test_voice_attributes_go_through_an_overlay_in_the_cache_dir(
     assert len(overlays) == 1 and (overlays[0] / "voices" / "forv-ko").is_file()
     with _tuning(dataclasses.replace(plain, voice="formant 1 80 100 100")):
         assert not np.array_equal(voice.synthesize(HELLO).samples, reference)
+
+
+def test_voice_attributes_win_over_the_variants_own(
+    voice: EspeakVoice, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # m5 sets `intonation 2` itself; read after the voice file, it would undo ours (it did, once).
+    monkeypatch.setenv("FORV_TTS_CACHE_DIR", str(tmp_path))
+    text = "오늘 날씨가 정말 존네요. 어디 가세요?"
+    m5 = dataclasses.replace(TUNING, voice="", variant="m5")
+    with _tuning(m5):
+        reference = voice.synthesize(text).samples
+    with _tuning(dataclasses.replace(m5, voice="intonation 3")):
+        changed = voice.synthesize(text).samples
+    assert not np.array_equal(changed, reference)
+    overlays = list(tmp_path.glob("espeak-ng-data-*"))
+    assert len(overlays) == 1
+    variant = overlays[0] / "voices" / "!v" / "forv"
+    assert variant.read_text(encoding="utf-8").splitlines()[-1] == "intonation 3"
+    assert (overlays[0] / "voices" / "!v" / "m3").exists()  # the other variants are still there
+
+
+def test_lead_and_tail_silence(voice: EspeakVoice) -> None:
+    plain = dataclasses.replace(TUNING, lead_ms=20, tail_ms=20)
+    padded = dataclasses.replace(TUNING, lead_ms=300, tail_ms=500)
+    with _tuning(plain):
+        short = voice.synthesize(HELLO).samples
+    with _tuning(padded):
+        long = voice.synthesize(HELLO).samples
+    rate = SAMPLE_RATE
+    assert long.size - short.size == round(0.28 * rate) + round(0.48 * rate)
+    assert not np.any(long[: round(0.28 * rate)])  # digital silence beyond espeak's own edge
+    assert not np.any(long[-round(0.48 * rate) :])
+    assert np.array_equal(long[round(0.28 * rate) : round(0.28 * rate) + short.size], short)
+    loud = np.flatnonzero(np.abs(short) > 0.01)
+    assert loud[0] <= round(0.02 * rate) and short.size - 1 - loud[-1] <= round(0.02 * rate)
 
 
 @contextlib.contextmanager

@@ -180,3 +180,55 @@ def test_phoneme_input_keeps_clause_punctuation_outside_the_brackets() -> None:
     assert to_phoneme_input("...") == ""
     assert to_phoneme_input("가나", Style(stress="none")) == "[[kana]]"
     assert to_phoneme_input("가 나. 다 라", Style(stress="last")) == "[[ka na]]. [[ta '*a]]"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Lenis, sonorant or vowel onset: the accentual phrase starts low, its first high is syllable 2.
+        ("가세요", "[[ka'sejo]]"),
+        ("안녕하세요", "[[an'nj@Nhasejo]]"),
+        ("네", "[['ne]]"),  # one syllable: nowhere else to go
+        # Aspirated, tense, ㅅ and ㅎ onsets start it high.
+        ("카드", "[['khadu-]]"),
+        ("따라", "[['t-a*a]]"),
+        ("사과", "[['sagwa]]"),
+        ("하나", "[['hana]]"),
+        ("저는 사과", "[[tS;@'nu-n 'sagwa]]"),
+    ],
+)
+def test_accentual_phrase_stress(text: str, expected: str) -> None:
+    assert to_phoneme_input(text, Style(stress="ap")) == expected
+
+
+def test_remap_replaces_onsets_nuclei_and_codas() -> None:
+    style = Style(remap="@=V, u-=W k-=k")
+    assert word_phonemes("안녕", style) == ["an", "njVN"]  # the glide stays, the nucleus changes
+    assert word_phonemes("그", style) == ["kW"]
+    assert word_phonemes("까", style) == ["ka"]
+    assert word_phonemes("먹", Style(remap="k=q")) == ["m@q"]  # a coda too
+    assert word_phonemes("먹") == ["m@k"]
+    with pytest.raises(ValueError, match="old=new"):
+        word_phonemes("가", Style(remap="@V"))
+
+
+@pytest.mark.parametrize(
+    ("word", "geminate"),
+    [
+        ("아빠", ["ap", "p-a"]),
+        ("가짜", ["kat", "tS;-a"]),
+        ("말씀", ["mals", "s-u-m"]),
+        ("학꾜", ["hak", "k-jo"]),  # after an obstruent coda the closure is already there
+        ("까치", ["k-a", "tShi"]),  # word-initial: no syllable before to hold it
+    ],
+)
+def test_tense_as_a_long_closure(word: str, geminate: list[str]) -> None:
+    assert word_phonemes(word, Style(tense="geminate")) == geminate
+    assert word_phonemes("아빠") == ["a", "p-a"]
+
+
+def test_accentual_phrase_final_rise() -> None:
+    # aplh: a secondary mark on the last syllable when it is not next to the first high.
+    assert to_phoneme_input("안녕하세요", Style(stress="aplh")) == "[[an'nj@Nhase,jo]]"
+    assert to_phoneme_input("가세요", Style(stress="aplh")) == "[[ka'sejo]]"
+    assert to_phoneme_input("사과", Style(stress="aplh")) == "[['sagwa]]"
