@@ -39,17 +39,8 @@ import probe  # noqa: E402
 import spawn  # noqa: E402
 import voices  # noqa: E402
 
-
-@dataclass
-class Run:
-    """One child process: wall seconds, peak RSS (MB), exit code, output."""
-
-    wall_s: float
-    cpu_s: float
-    rss_mb: float
-    rc: int
-    stdout: str
-    stderr: str
+#: One child process: wall and CPU seconds, its own peak RSS (MB), exit code, output.
+Run = spawn.Measured
 
 
 def script(name: str) -> str:
@@ -64,10 +55,7 @@ def run_child(
     argv: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 900
 ) -> Run:
     """Run `argv`, returning wall time and the child's own peak RSS (bench/spawn.py says why a launcher)."""
-    got = spawn.measure(argv, env=env, cwd=cwd, timeout=timeout)
-    return Run(
-        wall_s=got.wall_s, cpu_s=got.cpu_s, rss_mb=got.rss_mb, rc=got.rc, stdout=got.stdout, stderr=got.stderr
-    )
+    return spawn.measure(argv, env=env, cwd=cwd, timeout=timeout)
 
 
 def loadavg() -> float:
