@@ -78,6 +78,9 @@ class Tuning:
     # Silence kept before and after each sentence's speech, in ms (the trim otherwise keeps 20 ms).
     lead_ms: int = 20
     tail_ms: int = 20
+    # A directory holding compiled phondata/phonindex/phontab to speak with instead of the wheel's
+    # (bench/espeak_phondata.py writes them from an edited phsource/ph_korean); "" keeps espeak's own.
+    phondata: str = ""
 
     def style(self) -> espeak_phonemes.Style:
         """The phoneme-spelling choices, for `espeak_phonemes.to_phoneme_input`."""
@@ -233,7 +236,18 @@ _OVERLAY_VOICE = "forv-ko"
 _OVERLAY_VARIANT = "forv"
 
 
-def _voice_data(data_path: Path, attributes: str, variant: str) -> tuple[Path, str]:
+_PHONEME_FILES = ("phondata", "phonindex", "phontab")
+
+
+def _phoneme_digest(phondata: str) -> str:
+    """What identifies a compiled phoneme directory in the overlay's name: its files' contents."""
+    h = hashlib.sha256(str(phondata).encode())
+    for name in _PHONEME_FILES:
+        h.update((Path(phondata) / name).read_bytes())
+    return h.hexdigest()
+
+
+def _voice_data(data_path: Path, attributes: str, variant: str, phondata: str = "") -> tuple[Path, str]:
     """A data directory holding our own Korean voice file, and the name to select it by.
 
     espeak-ng reads voice attributes (formants, stress lengths, intonation, phoneme table) only from
@@ -241,8 +255,9 @@ def _voice_data(data_path: Path, attributes: str, variant: str) -> tuple[Path, s
     built once under the cache directory and named by its content, links every entry of the wheel's
     directory and adds voices/forv-ko: lang/ko plus `attributes`. A variant (m5) is read after the
     voice and would override what it also sets (its `intonation` line), so with a variant the overlay
-    also holds voices/!v/forv: that variant's file plus `attributes` again. Where the overlay cannot be
-    built, the stock voice.
+    also holds voices/!v/forv: that variant's file plus `attributes` again. With `phondata`, the
+    overlay's phondata/phonindex/phontab are copies of that directory's instead of links to the
+    wheel's. Where the overlay cannot be built, the stock voice.
     """
     from forv_tts.settings import cache_dir
 
@@ -253,7 +268,8 @@ def _voice_data(data_path: Path, attributes: str, variant: str) -> tuple[Path, s
         variant_body = (data_path / "voices" / "!v" / variant).read_text(encoding="utf-8").rstrip("\n")
         variant_body += "\n" + extra
     name = _OVERLAY_VOICE + (f"+{_OVERLAY_VARIANT}" if variant else "")
-    digest = hashlib.sha256(f"{data_path}\n{body}\n{variant_body}".encode()).hexdigest()[:16]
+    phonemes = _phoneme_digest(phondata) if phondata else ""
+    digest = hashlib.sha256(f"{data_path}\n{body}\n{variant_body}\n{phonemes}".encode()).hexdigest()[:16]
     root = cache_dir() / f"espeak-ng-data-{digest}"
     if (root / "voices" / _OVERLAY_VOICE).is_file():
         return root, name
@@ -261,8 +277,11 @@ def _voice_data(data_path: Path, attributes: str, variant: str) -> tuple[Path, s
         root.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=root.name + ".", dir=root.parent))
         for entry in data_path.iterdir():
-            if entry.name != "voices":
-                (tmp / entry.name).symlink_to(entry)
+            if entry.name == "voices" or (phondata and entry.name in _PHONEME_FILES):
+                continue
+            (tmp / entry.name).symlink_to(entry)
+        for file in _PHONEME_FILES if phondata else ():
+            shutil.copyfile(Path(phondata) / file, tmp / file)
         (tmp / "voices").mkdir()
         for entry in (data_path / "voices").iterdir():
             if not (variant and entry.name == "!v"):
@@ -300,8 +319,8 @@ def _session() -> Iterator[tuple[ctypes.CDLL, int]]:
         raise VoiceLoadError("the built-in voice needs the espeakng-loader package; reinstall forv-tts")
     lib_path, data_path = paths
     name = VOICE_NAME + (f"+{TUNING.variant}" if TUNING.variant else "")
-    if TUNING.voice:
-        data_path, name = _voice_data(data_path, TUNING.voice, TUNING.variant)
+    if TUNING.voice or TUNING.phondata:
+        data_path, name = _voice_data(data_path, TUNING.voice, TUNING.variant, TUNING.phondata)
     t0 = time.perf_counter()
     try:
         lib = ctypes.CDLL(str(lib_path))

@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import logging
 import multiprocessing
+import os
 import subprocess
 import sys
 import textwrap
@@ -287,6 +288,58 @@ def test_voice_attributes_win_over_the_variants_own(
     variant = overlays[0] / "voices" / "!v" / "forv"
     assert variant.read_text(encoding="utf-8").splitlines()[-1] == "intonation 3"
     assert (overlays[0] / "voices" / "!v" / "m3").exists()  # the other variants are still there
+
+
+def _wheel_phoneme_files(dest: Path) -> Path:
+    import espeakng_loader
+
+    dest.mkdir()
+    for name in ("phondata", "phonindex", "phontab"):
+        (dest / name).write_bytes((Path(espeakng_loader.get_data_path()) / name).read_bytes())
+    return dest
+
+
+def test_compiled_phoneme_files_go_into_the_overlay(
+    voice: EspeakVoice, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # bench/espeak_phondata.py's output replaces the wheel's three files; the wheel's own bytes
+    # through that path must speak exactly as the wheel does.
+    monkeypatch.setenv("FORV_TTS_CACHE_DIR", str(tmp_path / "cache"))
+    reference = voice.synthesize(HELLO).samples
+    phondata = _wheel_phoneme_files(tmp_path / "ph")
+    with _tuning(dataclasses.replace(TUNING, phondata=str(phondata))):
+        assert np.array_equal(voice.synthesize(HELLO).samples, reference)
+    (overlay,) = (tmp_path / "cache").glob("espeak-ng-data-*")
+    for name in ("phondata", "phonindex", "phontab"):
+        assert (overlay / name).is_file() and not (overlay / name).is_symlink()
+    assert (overlay / "ko_dict").is_symlink()  # everything else still the wheel's
+
+
+def test_the_overlay_speaks_with_the_given_phoneme_files(tmp_path: Path) -> None:
+    # An empty phontab crashes libespeak-ng (it trusts its data): proof that the overlay's copy is
+    # what the library reads, and a new directory's content gets an overlay of its own.
+    good = _wheel_phoneme_files(tmp_path / "good")
+    bad = _wheel_phoneme_files(tmp_path / "bad")
+    (bad / "phontab").write_bytes(b"")
+    code = textwrap.dedent(
+        """
+        import dataclasses, os, sys
+        from forv_tts.voices import espeak
+        espeak.TUNING = dataclasses.replace(espeak.TUNING, phondata=sys.argv[1])
+        print(espeak.EspeakVoice(espeak.builtin_info()).synthesize("안녕하세요").samples.size)
+        """
+    )
+    env = {**os.environ, "FORV_TTS_CACHE_DIR": str(tmp_path / "cache")}
+
+    def speak(phondata: Path) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            [sys.executable, "-c", code, str(phondata)], capture_output=True, env=env, timeout=120
+        )
+
+    ok = speak(good)
+    assert ok.returncode == 0 and int(ok.stdout) > 0, ok.stderr
+    assert speak(bad).returncode != 0
+    assert len(list((tmp_path / "cache").glob("espeak-ng-data-*"))) == 2
 
 
 def test_lead_and_tail_silence(voice: EspeakVoice) -> None:
