@@ -21,7 +21,7 @@ from forv_tts.voices.coqui.dsp import AudioSettings
 from forv_tts.voices.coqui.tokenizer import Tokenizer
 
 FORMAT_KEY = "forv_tts_onnx_voice"
-FORMAT_VERSION = "3"  # bump when the graphs' inputs/outputs or this file's meaning change
+FORMAT_VERSION = "4"  # bump when the graphs' inputs/outputs or this file's meaning change
 MANIFEST = "voice.json"
 GRAPHS = ("encoder", "decoder", "vocoder")
 
