@@ -24,10 +24,12 @@ from typer.testing import CliRunner
 
 from forv_tts.cli import app
 from forv_tts.config import SynthesisConfig
+from forv_tts.errors import VoiceLoadError
 from forv_tts.voices.base import ENGINE_EXPORTED
 from forv_tts.voices.layout import find_voice, member_info
 from forv_tts.voices.onnx import cache, manifest, resolve_engine
 from forv_tts.voices.onnx.noise import glow_noise
+from forv_tts.voices.onnx.voice import OnnxVoice
 from forv_tts.voices.registry import load_voice
 
 TOLERANCE = 1e-4  # of full scale: the samples are peak-normalised to [-1, 1]
@@ -277,3 +279,30 @@ def test_console_script_env_engine(voice_dir: Path, tmp_path: Path) -> None:
         assert proc.returncode == 0, proc.stderr
         logs[engine] = proc.stderr
     assert "torch engine" in logs["torch"] and "onnx engine" in logs["onnx"]
+
+
+def test_older_exports_still_speak_and_the_cache_rebuilds_them(voice_dir: Path, tmp_path: Path) -> None:
+    import onnx
+
+    copy = _copy_member(voice_dir, tmp_path)
+    info = member_info(copy, "1")
+    current = cache.exported_dir(info)
+    vocoder = onnx.load(str(current / "vocoder.onnx"))
+    weights = {i.name: i for i in vocoder.graph.initializer}
+    convs = [n for n in vocoder.graph.node if n.op_type == "Conv"]
+    assert convs and all(len(weights[n.input[1]].dims) == 4 for n in convs)  # format 4: 2-D convolutions
+    reference = cache.load(info).synthesize("안녕", SynthesisConfig(seed=3)).samples
+
+    old = tmp_path / "exported-by-an-older-forv-tts"
+    shutil.copytree(current, old)
+    data = json.loads((old / manifest.MANIFEST).read_text(encoding="utf-8"))
+    data[manifest.FORMAT_KEY] = "3"  # what forv-tts wrote before the 2-D vocoder: same tensors in and out
+    (old / manifest.MANIFEST).write_text(json.dumps(data), encoding="utf-8")
+    spoken = OnnxVoice(info, old).synthesize("안녕", SynthesisConfig(seed=3)).samples
+    assert np.array_equal(spoken, reference)
+    assert not cache.current(old, cache.source_stamps(info))  # the cache would rebuild it, faster
+
+    data[manifest.FORMAT_KEY] = "2"
+    (old / manifest.MANIFEST).write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(VoiceLoadError, match="exported voice format '2', expected one of 3, 4"):
+        OnnxVoice(info, old)

@@ -83,6 +83,14 @@ def current(directory: Path, stamps: dict[str, Any]) -> bool:
     if data.get("source") != stamps:
         log.debug("exported voice %s is stale", directory)
         return False
+    if data.get(manifest.FORMAT_KEY) != manifest.FORMAT_VERSION:
+        log.info(
+            "exported voice %s is format %s; rebuilding it as %s",
+            directory,
+            data.get(manifest.FORMAT_KEY),
+            manifest.FORMAT_VERSION,
+        )
+        return False
     return True
 
 

@@ -32,7 +32,7 @@ import torch
 from forv_tts.voices.base import FORMAT_LEGACY
 from forv_tts.voices.coqui.dsp import interpolate_mel
 from forv_tts.voices.coqui.voice import CoquiVoice
-from forv_tts.voices.onnx import manifest
+from forv_tts.voices.onnx import conv2d, manifest
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +211,7 @@ def export_voice(voice: CoquiVoice, directory: Path, *, source: dict[str, Any] |
             output_names=["wav"],
             dynamic_axes={"mel": {2: "mel_frames"}, "wav": {2: "samples"}},
         )
+    conv2d.rewrite(files["vocoder"])  # opened at onnxruntime's full level: its NCHWc kernels
     graphs = {}
     for name, raw in files.items():
         graphs[name] = _finish(raw, directory / f"{name}.onnx", optimize=name in PREOPTIMIZED)

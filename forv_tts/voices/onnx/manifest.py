@@ -21,7 +21,11 @@ from forv_tts.voices.coqui.dsp import AudioSettings
 from forv_tts.voices.coqui.tokenizer import Tokenizer
 
 FORMAT_KEY = "forv_tts_onnx_voice"
-FORMAT_VERSION = "3"  # bump when the graphs' inputs/outputs or this file's meaning change
+FORMAT_VERSION = "4"  # bump when the graphs or this file's meaning change
+#: Versions this runtime still speaks: the graphs take and give the same tensors. 4 stores the vocoder's
+#: convolutions as 2-D ones (conv2d.py), faster; the cache rebuilds older exports, but a directory
+#: someone exported with an older forv-tts keeps working where there is no checkpoint to rebuild from.
+READABLE_VERSIONS = ("3", FORMAT_VERSION)
 MANIFEST = "voice.json"
 GRAPHS = ("encoder", "decoder", "vocoder")
 
@@ -105,9 +109,11 @@ def read(directory: Path) -> dict[str, Any]:
         raise ManifestError(f"{directory} is not an exported voice (no {MANIFEST})") from None
     except (OSError, ValueError) as exc:
         raise ManifestError(f"cannot read {path}: {exc}") from None
-    if not isinstance(data, dict) or data.get(FORMAT_KEY) != FORMAT_VERSION:
+    if not isinstance(data, dict) or data.get(FORMAT_KEY) not in READABLE_VERSIONS:
         found = data.get(FORMAT_KEY) if isinstance(data, dict) else None
-        raise ManifestError(f"{path}: exported voice format {found!r}, expected {FORMAT_VERSION!r}")
+        raise ManifestError(
+            f"{path}: exported voice format {found!r}, expected one of {', '.join(READABLE_VERSIONS)}"
+        )
     if data.get("duration_rule") not in DURATION_RULES:
         raise ManifestError(f"{path}: unknown duration rule {data.get('duration_rule')!r}")
     graphs = data.get("graphs")
