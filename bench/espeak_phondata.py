@@ -1,15 +1,16 @@
 """Compile espeak-ng phoneme data with forv-tts's own Korean phoneme table (issue 19).
 
-    python bench/espeak_phondata.py --source /path/to/espeak-ng-1.52.0+dfsg            # what ships
     python bench/espeak_phondata.py --source SRC --table my_ph_korean --out /tmp/variant  # an attempt
+    python bench/intelligibility.py --set phondata=/tmp/variant --label "my ph_korean"      # judge it
+    python bench/espeak_phondata.py --source SRC --table stock --out /tmp/stock   # the wheel's, rebuilt
 
 espeak-ng reads phonemes only from its compiled phondata/phonindex/phontab, and the Korean table
-(phsource/ph_korean) gives ㅓ a rounded [ɔ] and imports plain sounds for the tense consonants. Our
-edited copy, forv_tts/voices/espeak_data/ph_korean, replaces it in a copy of espeak-ng's phsource/
-tree, and libespeak-ng's own compiler (espeak_ng_CompilePhonemeDataPath, from the espeakng-loader
-wheel) writes the three files into forv_tts/voices/espeak_data/, where the built-in voice's data
-overlay picks them up (forv_tts/voices/espeak.py). Run by hand when ph_korean changes; tests and CI
-use the committed output and never need the source.
+(phsource/ph_korean) gives ㅓ a rounded [ɔ] and imports plain sounds for the tense consonants. An
+edited copy replaces it in a copy of espeak-ng's phsource/ tree, and libespeak-ng's own compiler
+(espeak_ng_CompilePhonemeDataPath, from the espeakng-loader wheel) writes the three files into
+--out, which `Tuning.phondata` points the built-in voice's data overlay at (forv_tts/voices/espeak.py).
+Nothing compiled ships today: no edit tried was better on both splits (docs/builtin-voice.md). Were
+one to ship, its output would be committed and tests/CI would never need the source.
 
 The source: Debian's espeak-ng 1.52.0 source package (the version of the wheel's library), e.g.
 `apt-get source --download-only espeak-ng` with a bookworm deb-src line gives 1.51 whose orig tarball
@@ -32,8 +33,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "forv_tts" / "voices" / "espeak_data"
 FILES = ("phondata", "phonindex", "phontab")
 RATE = 22050
 
@@ -65,8 +64,8 @@ def compile_phondata(phsource: Path, out: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--source", type=Path, required=True, help="espeak-ng's unpacked source tree")
-    p.add_argument("--table", default=str(DATA / "ph_korean"), help="the ph_korean to use, or 'stock'")
-    p.add_argument("--out", type=Path, default=DATA)
+    p.add_argument("--table", required=True, help="the ph_korean to compile, or 'stock' for espeak's own")
+    p.add_argument("--out", type=Path, required=True, help="where phondata, phonindex, phontab go")
     args = p.parse_args(argv)
     if not (args.source / "phsource" / "phonemes").is_file():
         raise SystemExit(f"{args.source} has no phsource/phonemes: unpack espeak-ng's source there")
