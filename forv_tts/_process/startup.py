@@ -7,7 +7,7 @@ workers), each behind one switch; the library never applies them behind an embed
 | lazy option coercion (CLI) | FORV_TTS_LAZY_COERCION  | typer 0.29.*     | every command (the default one) |
 
 With the ONNX engine the default, three earlier tricks no longer paid for themselves on the default
-path and were removed (BENCHMARKS.md, "Start-up tricks after the ONNX engine"): torch's meta kernels
+path and were removed (BENCHMARKS.md, "Start-up settings, each switched off"): torch's meta kernels
 deferred through `sys.meta_path`, glibc's malloc tuned with `mallopt`, and the exit without the
 interpreter's teardown. A `say --member` with the ONNX engine never imports torch, so the first and
 the last had nothing to act on; ONNX Runtime keeps its own memory arena, so the second saved 5% of the

@@ -46,13 +46,13 @@ work_lock = threading.Lock()
 """Held while an item runs, so the parent-death watcher exits only between items, never mid-write."""
 
 
-def want_torch_threads(threads: int) -> None:
-    """The thread count `_ensure_torch_threads` applies before this process's first item."""
+def want_threads(threads: int) -> None:
+    """The thread count `_ensure_threads` applies before this process's first item (either engine)."""
     global _threads_wanted
     _threads_wanted = threads
 
 
-def _ensure_torch_threads() -> None:
+def _ensure_threads() -> None:
     """Size this worker's thread pools (onnxruntime's or torch's) before its first item."""
     if _threads_wanted is not None:
         from forv_tts._process import startup
@@ -93,7 +93,7 @@ def process_task(task: Task) -> dict[str, Any]:
                 record["uri"] = upload_clip(path, task.name, task.upload).uri
         else:
             if task.info.engine != ENGINE_ESPEAK:
-                _ensure_torch_threads()
+                _ensure_threads()
             result = run_item(
                 task.text,
                 member=task.info,
@@ -166,7 +166,7 @@ def init_worker(threads: int, log_level: int, parent_pid: int) -> None:
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the manifest path / JSON
     os.environ["OMP_NUM_THREADS"] = str(threads)  # this process's own OpenMP pool, before torch loads
     startup.before_torch_import()
-    want_torch_threads(threads)
+    want_threads(threads)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("forv-tts: %(levelname)s: %(message)s"))
     logging.getLogger().addHandler(handler)
