@@ -562,6 +562,29 @@ def write_pair(voice_dir: Path, spec: VoiceSpec | None = None) -> tuple[BuiltVoi
     return legacy, modern
 
 
+def write_check_members(voice_dir: Path) -> Path:
+    """The members `forv-tts check` is tested on (its library and its command alike):
+    1, 2: good (legacy dated 2021-06, modern, same weights); 3: vocoder at 16 kHz (mismatched pair);
+    4: truncated checkpoint; 5: vocoder config missing; 6: untrained (every token predicted at <= 0
+    frames, under the 0.x rule its date calls for); 7: NaN vocoder weights."""
+    legacy = write_voice(voice_dir, VoiceSpec(member="1", format="legacy"))
+    write_voice(voice_dir, VoiceSpec(member="2", format="modern"), source=legacy)
+    write_voice(voice_dir, VoiceSpec(member="3", vocoder_sample_rate=16000))
+    write_voice(voice_dir, VoiceSpec(member="4"))
+    ckpt = voice_dir / "glow-tts" / "4" / "4g_checkpoint_10000.pth.tar"
+    ckpt.write_bytes(ckpt.read_bytes()[:20000])
+    write_voice(voice_dir, VoiceSpec(member="5"))
+    (voice_dir / "hifigan-v2" / "5" / "5h_config.json").unlink()
+    write_voice(voice_dir, VoiceSpec(member="6", format="legacy", frames_per_token=-0.9))
+    nan = write_voice(voice_dir, VoiceSpec(member="7"))
+    payload = torch.load(nan.vocoder_checkpoint, weights_only=False)
+    for key, value in payload["model"].items():
+        if key.startswith("model_g.conv_post"):
+            value.fill_(float("nan"))
+    torch.save(payload, nan.vocoder_checkpoint)
+    return voice_dir
+
+
 def main(argv: list[str] | None = None) -> int:
     """CLI: write one member (or the standard legacy/modern pair) into OUTDIR."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

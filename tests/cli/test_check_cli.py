@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 import voicefactory as vf
 from typer.testing import CliRunner
 
@@ -28,25 +27,8 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def voices(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """1, 2: good (legacy dated 2021-06, modern); 3: vocoder at 16 kHz; 4: truncated checkpoint;
-    5: vocoder config missing; 6: untrained (every token <= 0 frames, 0.x rule); 7: NaN vocoder."""
-    root = tmp_path_factory.mktemp("cli-voices")
-    legacy = vf.write_voice(root, vf.VoiceSpec(member="1", format="legacy"))
-    vf.write_voice(root, vf.VoiceSpec(member="2", format="modern"), source=legacy)
-    vf.write_voice(root, vf.VoiceSpec(member="3", vocoder_sample_rate=16000))
-    vf.write_voice(root, vf.VoiceSpec(member="4"))
-    ckpt = root / "glow-tts" / "4" / "4g_checkpoint_10000.pth.tar"
-    ckpt.write_bytes(ckpt.read_bytes()[:20000])
-    vf.write_voice(root, vf.VoiceSpec(member="5"))
-    (root / "hifigan-v2" / "5" / "5h_config.json").unlink()
-    vf.write_voice(root, vf.VoiceSpec(member="6", format="legacy", frames_per_token=-0.9))
-    nan = vf.write_voice(root, vf.VoiceSpec(member="7"))
-    payload = torch.load(nan.vocoder_checkpoint, weights_only=False)
-    for key, value in payload["model"].items():
-        if key.startswith("model_g.conv_post"):
-            value.fill_(float("nan"))
-    torch.save(payload, nan.vocoder_checkpoint)
-    return root
+    """The members of `voicefactory.write_check_members`."""
+    return vf.write_check_members(tmp_path_factory.mktemp("cli-voices"))
 
 
 def test_check_passes_for_good_members(voices: Path, tmp_path: Path) -> None:

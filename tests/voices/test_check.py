@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 import voicefactory as vf
 
 from forv_tts.errors import NothingToSayError
@@ -56,24 +55,8 @@ def test_expected_duration_grows_with_the_text() -> None:
 
 @pytest.fixture(scope="module")
 def check_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("check")
-    legacy = vf.write_voice(root, vf.VoiceSpec(member="1", format="legacy"))
-    vf.write_voice(root, vf.VoiceSpec(member="2", format="modern"), source=legacy)
-    vf.write_voice(root, vf.VoiceSpec(member="3", vocoder_sample_rate=16000))  # mismatched pair
-    vf.write_voice(root, vf.VoiceSpec(member="4"))  # corrupt below
-    ckpt = root / "glow-tts" / "4" / "4g_checkpoint_10000.pth.tar"
-    ckpt.write_bytes(ckpt.read_bytes()[:20000])
-    vf.write_voice(root, vf.VoiceSpec(member="5"))
-    (root / "hifigan-v2" / "5" / "5h_config.json").unlink()  # missing
-    # Untrained: every token predicted at <= 0 frames, under the 0.x rule its date calls for.
-    vf.write_voice(root, vf.VoiceSpec(member="6", format="legacy", frames_per_token=-0.9))
-    nan = vf.write_voice(root, vf.VoiceSpec(member="7"))  # damaged vocoder weights
-    payload = torch.load(nan.vocoder_checkpoint, weights_only=False)
-    for key, value in payload["model"].items():
-        if key.startswith("model_g.conv_post"):
-            value.fill_(float("nan"))
-    torch.save(payload, nan.vocoder_checkpoint)
-    return root
+    """The members of `voicefactory.write_check_members`."""
+    return vf.write_check_members(tmp_path_factory.mktemp("check"))
 
 
 def test_good_members_pass_with_measurements(check_dir: Path) -> None:
