@@ -22,7 +22,6 @@ import argparse
 import contextlib
 import json
 import os
-import signal
 import socket
 import statistics
 import subprocess
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import spawn  # bench/spawn.py, beside this script
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "web"))
@@ -75,13 +75,7 @@ def serve(voice_dir: Path | None, workdir: Path) -> Iterator[str]:
             raise SystemExit("forv-tts serve did not become ready: " + (workdir / "serve.log").read_text())
         yield url
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        spawn.stop(proc)
         log.close()
 
 

@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,7 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import batch_bench  # noqa: E402  (the batch benchmark's lines and voice, so both measure the same work)
+import spawn  # noqa: E402
 
 PARAGRAPH = (
     "안녕하세요, 여러분. 오늘은 우리 팀이 새로 만든 음성 합성 서비스를 소개하려고 합니다. "
@@ -98,14 +98,7 @@ def start_serve(workdir: Path, voice_dir: Path, workers: int) -> tuple[subproces
     raise SystemExit("serve did not become ready")
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+stop = spawn.stop
 
 
 def body(member: str, text: str) -> dict[str, Any]:

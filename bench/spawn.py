@@ -70,6 +70,17 @@ def measure(
         )
 
 
+def stop(proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """Stop a server a bench started, by its PID: SIGTERM, then SIGKILL if it has not exited in time."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def _kill_group(pid: int) -> None:
     with contextlib.suppress(OSError):
         os.killpg(pid, signal.SIGKILL)
