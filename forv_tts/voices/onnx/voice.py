@@ -32,11 +32,9 @@ from forv_tts.voices.onnx.noise import glow_noise
 
 log = logging.getLogger(__name__)
 
-#: Threads for each graph; unset: `OMP_NUM_THREADS` (what batch workers are given), else ORT's default.
-THREADS_ENV = settings.ONNX_THREADS.env
-
 
 def _threads() -> int:
+    """Threads for each graph: `FORV_TTS_ONNX_THREADS`, else `OMP_NUM_THREADS`, else ORT's default."""
     chosen = settings.ONNX_THREADS.get()  # a malformed value is an error naming the variable
     if chosen is not None:
         return chosen
