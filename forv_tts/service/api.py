@@ -30,7 +30,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response, StreamingRes
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from forv_tts.errors import ForvError
-from forv_tts.service import names
+from forv_tts.service import guard, names
 from forv_tts.service.errors import (
     BadRequestError,
     ConflictError,
@@ -281,6 +281,7 @@ class Service:
                 "split it into several requests",
                 field=field_name,
             )
+        guard.check_unicode(text, field_name)
         if not text.strip():
             raise BadRequestError(f"{field_name} is empty: give Korean text to speak", field=field_name)
         if not any(ch.isalnum() for ch in text):
@@ -509,10 +510,12 @@ def create_app(settings: ServiceSettings) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, err: RequestValidationError) -> JSONResponse:
+        if (unsupported := guard.content_type_error(_request)) is not None:
+            return unsupported
         errors = err.errors()
         first = errors[0] if errors else {}
         kind = str(first.get("type", ""))
-        loc = [str(p) for p in first.get("loc", ()) if p != "body"]
+        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
         field_name = loc[0] if loc else None  # the request's field, not pydantic's union branch
         if kind == "json_invalid":
             return JSONResponse(
@@ -534,7 +537,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
 
     # --- endpoints ---
 
-    @app.get("/healthz")
+    @app.api_route("/healthz", methods=["GET", "HEAD"])
     async def healthz() -> dict[str, str]:
         """Alive (no dependencies checked)."""
         return {"status": "ok"}
@@ -789,6 +792,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             await service.store.drop_chunks(job_id)
 
     app.include_router(page_router(service.check_text, settings.voice_dir))  # the page, /v1/normalize
+    guard.install(app)  # body and connection limits, every error in our shape (inside the auth middleware)
     # Added last = outermost: CORS headers also go on a 401.
     app.add_middleware(AuthMetricsMiddleware, service=service)
     app.add_middleware(
