@@ -60,6 +60,8 @@ _EXPORTS: dict[str, str] = {
     "BatchFailedError": "forv_tts.errors",
     "BatchInterruptedError": "forv_tts.errors",
     "BatchTerminatedError": "forv_tts.errors",
+    "UnknownFormatError": "forv_tts.errors",
+    "EncoderMissingError": "forv_tts.errors",
     "LexiconError": "forv_tts.text.lexicon",
 }
 

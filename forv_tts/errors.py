@@ -39,6 +39,8 @@ BatchInterruptedError      interrupted             manifest, pending, lines
 BatchTerminatedError       terminated              manifest, pending, lines
 CancelledError             cancelled               index, total (the sentence it stopped before)
 VoiceDirError              voice_dir_unusable
+UnknownFormatError         unknown_format          field, value, formats
+EncoderMissingError        encoder_missing         format, extra
 =========================  ======================  ===========================================
 """
 
@@ -283,3 +285,15 @@ class VoiceDirError(InvalidInputError):
     """The voice directory given cannot be used (missing, not a directory, unreadable)."""
 
     code = "voice_dir_unusable"
+
+
+class UnknownFormatError(InvalidInputError):
+    """An audio format that is not one of `forv_tts.encoding.FORMATS`; `formats` lists them."""
+
+    code = "unknown_format"
+
+
+class EncoderMissingError(ForvError):
+    """A known format whose encoder is not installed (aac without PyAV); `extra` names what installs it."""
+
+    code = "encoder_missing"

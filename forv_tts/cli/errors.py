@@ -68,6 +68,8 @@ TABLE: dict[str, Rule] = {
     "terminated": Rule(EXIT_TERMINATED, "rerun with --resume to finish", "; "),
     "voice_dir_unusable": Rule(EXIT_USAGE),
     "cancelled": Rule(EXIT_INTERRUPTED),  # a stream its caller stopped (`iter_synthesize`'s hook)
+    "unknown_format": Rule(EXIT_USAGE),
+    "encoder_missing": Rule(EXIT_FAILURE),
 }
 
 #: Library field names → the option that sets them.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from forv_tts.service import names
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from celery import Celery
 
     from forv_tts.config import SynthesisConfig
+    from forv_tts.errors import UploadError
     from forv_tts.jobs.item import ItemResult
     from forv_tts.voices.base import VoiceInfo
 
@@ -47,12 +49,22 @@ def settings() -> ServiceSettings:
     return _settings
 
 
+#: Why a task other than `gan_wav` fails on a worker with no result backend (RabbitMQ alone).
+NO_STORE = (
+    "this worker has no result backend: /v1 jobs and streaming need a Redis-compatible store "
+    "(--result-backend redis://HOST:6379/0)"
+)
+
+
 def store() -> SyncStore:
     """One backend connection per worker process (created after the fork)."""
     global _store
     if _store is None:
         backend = settings().result_backend
-        assert backend, "a worker needs a result backend"
+        if not backend:
+            from forv_tts.errors import InvalidInputError
+
+            raise InvalidInputError(NO_STORE)
         _store = SyncStore(backend)
     return _store
 
@@ -148,12 +160,51 @@ def _pause_for_tests(conf: ServiceSettings) -> None:
         time.sleep(conf.sentence_delay_s)
 
 
-def run_clip(job_id: str, request: dict[str, Any], hostname: str) -> dict[str, str]:
-    """Synthesise, write and upload one clip (`run_item`); the final record."""
+def clip_item(
+    job_id: str,
+    request: dict[str, Any],
+    conf: ServiceSettings,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    on_upload_retry: Callable[[int, UploadError], None] | None = None,
+) -> ItemResult:
+    """One clip job through `run_item` (synthesise, write under --out-dir, upload to the bucket with
+    the service's retries): what `say` and `batch` run for one item. `progress(done, total)` before
+    the first sentence and after each."""
     from forv_tts._process import startup
-    from forv_tts.errors import UploadError
     from forv_tts.jobs.item import Destination, UploadSpec, run_item
 
+    info = voice_info(request["member"], conf)
+    upload = None
+    if conf.bucket:
+        upload = UploadSpec(
+            bucket=conf.bucket,
+            timeout=conf.upload_timeout_s,
+            attempts=conf.upload_attempts,
+            backoff=conf.upload_backoff_s,
+        )
+
+    def step(done: int, total: int) -> None:
+        if progress is not None:
+            progress(done, total)
+        if done < total:
+            _pause_for_tests(conf)
+
+    startup.size_threads_for(info.engine)
+    return run_item(
+        request["text"],
+        member=info,
+        uuid=job_id,
+        created_at=request["created_at"],
+        config=job_config(job_id, conf),
+        destination=Destination(local_dir=conf.out_dir, upload=upload),
+        progress=step,
+        on_upload_retry=on_upload_retry,
+    )
+
+
+def run_clip(job_id: str, request: dict[str, Any], hostname: str) -> dict[str, str]:
+    """Synthesise, write and upload one clip (`clip_item`), recording its progress; the final record."""
     st = store()
     action, _value = _begin(job_id, hostname, request)
     if action != "run":
@@ -163,33 +214,12 @@ def run_clip(job_id: str, request: dict[str, Any], hostname: str) -> dict[str, s
 
     def progress(done: int, total: int) -> None:
         st.update(job_id, {"sentences_done": str(done), "sentences_total": str(total)}, publish=False)
-        if done < total:
-            _pause_for_tests(conf)
 
     def upload_retried(attempt: int, err: UploadError) -> None:
         st.update(job_id, {"upload_attempts": str(attempt), "upload_error": str(err)})
 
     try:
-        info = voice_info(request["member"], conf)
-        upload = None
-        if conf.bucket:
-            upload = UploadSpec(
-                bucket=conf.bucket,
-                timeout=conf.upload_timeout_s,
-                attempts=conf.upload_attempts,
-                backoff=conf.upload_backoff_s,
-            )
-        startup.size_threads_for(info.engine)
-        result = run_item(
-            request["text"],
-            member=info,
-            uuid=job_id,
-            created_at=request["created_at"],
-            config=job_config(job_id, conf),
-            destination=Destination(local_dir=conf.out_dir, upload=upload),
-            progress=progress,
-            on_upload_retry=upload_retried,
-        )
+        result = clip_item(job_id, request, conf, progress=progress, on_upload_retry=upload_retried)
         st.update(job_id, {**clip_fields(result), "state": names.STATE_DONE, "finished": repr(time.time())})
     except BaseException as err:
         if isinstance(err, KeyboardInterrupt | SystemExit):
@@ -197,6 +227,21 @@ def run_clip(job_id: str, request: dict[str, Any], hostname: str) -> dict[str, s
         partial = getattr(err, "partial", None)  # the clip that was written when its upload failed
         _fail(job_id, err, **(clip_fields(partial) if partial is not None else {}))
     return st.get(job_id)
+
+
+def run_clip_unrecorded(job_id: str, request: dict[str, Any]) -> ItemResult:
+    """`gan_wav` on a worker with no job store (RabbitMQ alone, as the old deployment had).
+
+    No record says that an earlier delivery already ran, so a redelivered message runs again and lands
+    on the same result: the seed comes from the uuid (`job_config`), so the wav holds the same bytes,
+    written atomically under the same name, and an upload of identical bytes is a no-op
+    (`upload_file` answers "unchanged": the object keeps its generation). Failures raise, so Celery
+    answers the caller with FAILURE.
+    """
+    result = clip_item(job_id, request, settings())
+    status = (result.upload or {}).get("status") or "kept local"
+    log.info("gan_wav %s: %s (%s)", job_id, result.uri or result.path, status)
+    return result
 
 
 def run_speech(job_id: str, request: dict[str, Any], hostname: str) -> dict[str, str]:
@@ -287,7 +332,13 @@ def register(app: Celery) -> None:
         record = run_speech(job_id, request, self.request.hostname or "worker")
         return {"state": record.get("state"), "error_code": record.get("error_code")}
 
-    @app.task(name=names.TASK_LEGACY, bind=True)
+    from forv_tts.service.replies import legacy_backend
+
+    conf = settings()
+    # The old app's caller waits on rpc:// (its reply queue); newer clients on Redis: answer on both.
+    replies = legacy_backend(app, broker_url=conf.broker_url, result_backend=conf.result_backend)
+
+    @app.task(name=names.TASK_LEGACY, bind=True, backend=replies)
     def gan_wav(self: Any, uuid: str, member_id: Any, text: str, created_at: str) -> bool:
         """The old worker's task: same name, same positional arguments, True when the clip is stored."""
         from forv_tts.storage import naming
@@ -295,9 +346,11 @@ def register(app: Celery) -> None:
         job_id = naming.validate_uuid(str(uuid))
         member = naming.validate_member_id(str(member_id))
         created = naming.validate_created_at(str(created_at))
-        record = run_clip(
-            job_id, names.clip_request(member, text, created), self.request.hostname or "worker"
-        )
+        request = names.clip_request(member, text, created)
+        if not settings().result_backend:
+            run_clip_unrecorded(job_id, request)
+            return True
+        record = run_clip(job_id, request, self.request.hostname or "worker")
         if record.get("state") != names.STATE_DONE:
             raise RuntimeError(record.get("error") or f"job {job_id} ended {record.get('state')}")
         return True
