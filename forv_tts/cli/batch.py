@@ -27,7 +27,6 @@ from forv_tts.cli.options import (
     _lexicon,
 )
 from forv_tts.cli.root import _print_json, app
-from forv_tts.errors import BatchTerminatedError
 
 
 class _BatchProgressView:
@@ -250,7 +249,7 @@ def batch(
         if runner.stopping and received:
             raise KeyboardInterrupt
         received.append(signum)
-        runner.request_stop()
+        runner.request_stop(terminated=signum == signal.SIGTERM)
         again = "Ctrl-C" if signum == signal.SIGINT else "another SIGTERM"
         click.echo(f"forv-tts: stopping after the items in flight ({again} to abandon them)", err=True)
 
@@ -280,7 +279,5 @@ def batch(
             err=True,
         )
     error = summary.error()
-    if error is not None and summary.interrupted and received and received[0] == signal.SIGTERM:
-        error = BatchTerminatedError(f"terminated (SIGTERM): {error}", **error.fields)
     if error is not None:
-        raise error  # its exit code: 1 (failed lines), 130 (interrupted), via forv_tts.cli.errors
+        raise error  # its exit code (summary.exit_code): 1 failed, 130 interrupted, 143 terminated

@@ -44,6 +44,7 @@ from forv_tts.config import SynthesisConfig
 from forv_tts.errors import (
     BatchFailedError,
     BatchInterruptedError,
+    BatchTerminatedError,
     DiskFullError,
     ForvError,
     ManifestExistsError,
@@ -67,7 +68,6 @@ from forv_tts.voices.base import VoiceInfo
 
 log = logging.getLogger(__name__)
 
-EXIT_INTERRUPTED = 130
 _MAX_POOL_RESTARTS = 3
 _TICK_S = 0.25
 _MAX_FAILURES_LISTED = 50
@@ -154,6 +154,7 @@ class BatchSummary:
     audio_seconds: float = 0.0
     wall_seconds: float = 0.0
     interrupted: bool = False
+    terminated: bool = False  # the stop was a SIGTERM (exit 143, `terminated`), not a Ctrl-C
     disk_full: str | None = None  # where space ran out (the run stopped there)
     warned: int = 0
     workers: list[WorkerStats] = field(default_factory=list)
@@ -178,9 +179,10 @@ class BatchSummary:
                 f"there, then rerun with --resume to continue ({self.manifest})"
             )
         if self.interrupted:
-            return BatchInterruptedError(
-                f"interrupted with {self.pending} of {self.lines} lines not done ({self.manifest})", **fields
-            )
+            message = f"interrupted with {self.pending} of {self.lines} lines not done ({self.manifest})"
+            if self.terminated:
+                return BatchTerminatedError(f"terminated (SIGTERM): {message}", **fields)
+            return BatchInterruptedError(message, **fields)
         if self.failed or self.pending:
             first = self.failures[0] if self.failures else None
             detail = f" (first: line {first['line']}: {first['error']})" if first else ""
@@ -194,10 +196,12 @@ class BatchSummary:
 
     @property
     def exit_code(self) -> int:
-        """0 all done, 1 any failure or line left undone, 130 interrupted."""
-        if self.interrupted:
-            return EXIT_INTERRUPTED
-        return 1 if self.failed or self.pending else 0
+        """What the process exits with: the CLI's one table for `error()`'s code (0 when all is done;
+        `--json` reports it, so it is the process's own: 143 after a SIGTERM, 130 after Ctrl-C)."""
+        from forv_tts.cli.errors import exit_code  # the table is the CLI's; it imports nothing heavy
+
+        error = self.error()
+        return 0 if error is None else exit_code(error)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary."""
@@ -279,6 +283,7 @@ class BatchRun:
         self.progress = progress
         self._stopping = False
         self._interrupted = False
+        self._terminated = False
         self._t0 = time.perf_counter()
         self._voices: dict[str | None, VoiceInfo | str] = {}
         self._max_chars = 0
@@ -289,10 +294,12 @@ class BatchRun:
         """True once a stop was requested."""
         return self._stopping
 
-    def request_stop(self) -> None:
-        """Dispatch nothing more; items in flight finish and are recorded. Safe in a signal handler."""
+    def request_stop(self, *, terminated: bool = False) -> None:
+        """Dispatch nothing more; items in flight finish and are recorded. Safe in a signal handler.
+        `terminated`: the stop is a SIGTERM's (the run ends `terminated`, exit 143)."""
         self._stopping = True
         self._interrupted = True
+        self._terminated = self._terminated or terminated
 
     # -- planning
 
@@ -486,6 +493,7 @@ class BatchRun:
             summary.wall_seconds = time.perf_counter() - self._t0
         if self._interrupted and summary.pending:
             summary.interrupted = True
+            summary.terminated = self._terminated
         self._report(summary)
         return summary
 

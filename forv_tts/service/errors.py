@@ -1,13 +1,13 @@
-"""The one table that turns errors into HTTP statuses and stable codes.
+"""The one table from error codes to HTTP statuses, keyed by `err.code`.
 
 Library errors (`forv_tts.errors`) raised in a worker travel to the API as data, `(code, message)`: the
-worker looks its exception up here (`code_for`) and the API turns the code back into a status
-(`status_for`). Errors the service itself raises (`ServiceError` and subclasses) carry their code.
+worker takes the exception's own `code` (`code_for`) and the API answers with that code and the status
+this table gives it (`status_for`). The code a client sees is the library's, unchanged (as the CLI's
+exit codes are keyed by it too, `forv_tts.cli.errors.TABLE`). Errors the service itself raises
+(`ServiceError` and subclasses) carry their own codes; anything else is `internal` (as in `batch`).
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from forv_tts import errors as lib
 
@@ -15,7 +15,7 @@ from forv_tts import errors as lib
 class ServiceError(Exception):
     """An error the service answers with: a stable `code`, a message that says what to do, and a field."""
 
-    code = "internal_error"
+    code = "internal"
 
     def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
         super().__init__(message)
@@ -67,93 +67,63 @@ class UnavailableError(ServiceError):
     code = "unavailable"
 
 
-class JobFailedError(ServiceError):
-    """A job ended failed; `code` is the worker's error code."""
-
-
-@dataclass(frozen=True)
-class Row:
-    """One line of the table."""
-
-    error: type[Exception]
-    code: str
-    status: int
-
-
-#: Most specific first: a lookup takes the first row the exception is an instance of.
-TABLE: tuple[Row, ...] = (
-    Row(lib.VoiceNotFoundError, "voice_not_found", 404),
-    # Library errors are data (`err.code`); these rows give each class its row without changing the
-    # codes above (a more general row earlier wins): unknown_member & co. answer voice_not_found.
-    Row(lib.UnknownMemberError, "unknown_member", 404),
-    Row(lib.VoiceDirNotFoundError, "voice_dir_not_found", 404),
-    Row(lib.IncompleteMemberError, "incomplete_member", 404),
-    Row(lib.NothingToSayError, "nothing_to_say", 422),
-    # The library's cap on one utterance ($FORV_TTS_MAX_TEXT_CHARS), beside the service's request cap below.
-    Row(lib.TextTooLongError, "utterance_too_long", 413),
-    # The server's own --out-dir is not writable or full: the server's fault, not the request's.
-    Row(lib.OutputPathError, "output_path", 500),
-    Row(lib.DiskFullError, "disk_full", 507),
-    Row(lib.VoiceDirError, "voice_dir_unusable", 500),  # the service's voice dir: our configuration
-    Row(lib.UnknownFormatError, "unknown_format", 422),
-    # aac asked of a server installed without the `aac` extra: the server cannot, the request is fine.
-    Row(lib.EncoderMissingError, "encoder_missing", 501),
-    Row(lib.InvalidInputError, "invalid_input", 422),
-    Row(lib.UsageError, "bad_usage", 400),
-    Row(lib.VoiceLoadError, "voice_load_failed", 500),
-    Row(lib.SynthesisError, "synthesis_failed", 500),
-    Row(lib.CredentialsError, "upload_credentials", 502),
-    Row(lib.UploadError, "upload_failed", 502),
-    Row(lib.NoTextError, "no_text", 422),
-    Row(lib.MissingBucketError, "no_bucket", 422),
-    Row(lib.ManifestExistsError, "manifest_exists", 409),
-    Row(lib.ManifestMismatchError, "manifest_mismatch", 409),
-    Row(lib.ManifestInUseError, "manifest_in_use", 409),
-    Row(lib.ObjectExistsError, "object_exists", 502),
-    Row(lib.BucketNotFoundError, "bucket_not_found", 502),
-    Row(lib.UploadUnreachableError, "upload_unreachable", 502),
-    Row(lib.BatchFailedError, "batch_failed", 500),
-    Row(lib.BatchTerminatedError, "terminated", 503),
-    Row(lib.BatchInterruptedError, "interrupted", 500),
-    Row(lib.CancelledError, "cancelled", 499),
-    Row(lib.ForvError, "failed", 500),
-    Row(BadRequestError, "invalid_request", 400),
-    Row(TextTooLongError, "text_too_long", 413),
-    Row(UnauthorizedError, "unauthorized", 401),
-    Row(NotFoundError, "not_found", 404),
-    Row(ConflictError, "conflict", 409),
-    Row(JobTimeoutError, "timeout", 504),
-    Row(UnavailableError, "unavailable", 503),
-)
-#: Codes workers produce outside the library's errors.
-EXTRA_CODES: dict[str, int] = {
+#: The HTTP status of every code a client can see. A code missing here answers 500.
+STATUS: dict[str, int] = {
+    # The library's codes (`forv_tts.errors`, `forv_tts.text.lexicon`).
+    "error": 500,
+    "bad_usage": 400,
+    "invalid_input": 422,
+    "no_text": 422,
+    "nothing_to_say": 422,
+    "text_too_long": 413,  # the library's cap on one utterance, and the service's on a request
+    "unknown_member": 404,
+    "voice_dir_not_found": 404,
+    "incomplete_member": 404,
+    "no_bucket": 422,
+    "manifest_exists": 409,
+    "manifest_mismatch": 409,
+    "manifest_in_use": 409,
+    "unknown_format": 422,
+    # The server's own voice directory, lexicon, --out-dir or encoders: our fault, not the request's.
+    "voice_dir_unusable": 500,
+    "bad_lexicon": 500,
+    "output_path": 500,
+    "disk_full": 507,
+    "encoder_missing": 500,
+    "voice_load_failed": 500,
+    "synthesis_failed": 500,
+    "upload_failed": 502,
+    "object_exists": 502,
+    "bucket_not_found": 502,
+    "upload_unreachable": 502,
+    "no_credentials": 502,
+    "batch_failed": 500,
+    "interrupted": 500,
+    "terminated": 503,
+    "cancelled": 499,
+    # The service's own.
+    "invalid_request": 400,
+    "invalid_json": 400,
+    "validation_error": 422,
+    "unauthorized": 401,
+    "not_found": 404,
+    "conflict": 409,
+    "timeout": 504,
+    "unavailable": 503,
     "time_limit": 504,
     "worker_lost": 500,
-    "cancelled": 499,
-    "validation_error": 422,
-    "internal_error": 500,
     "failed": 500,
-    # The HTTP layer's own (forv_tts.service.guard).
-    "invalid_json": 400,
-    "method_not_allowed": 405,
-    "request_timeout": 408,
-    "body_too_large": 413,
-    "unsupported_media_type": 415,
-    "too_many_connections": 503,
+    "internal": 500,
 }
-_BY_CODE: dict[str, int] = {**EXTRA_CODES, **{row.code: row.status for row in TABLE}}
 
 
 def code_for(err: BaseException) -> str:
-    """The stable code of an exception (a service error's own code first)."""
-    if isinstance(err, ServiceError):
+    """The code a client sees for an exception: a service or library error's own, else `internal`."""
+    if isinstance(err, ServiceError | lib.ForvError):
         return err.code
-    for row in TABLE:
-        if isinstance(err, row.error):
-            return row.code
-    return "internal_error"
+    return "internal"
 
 
 def status_for(code: str) -> int:
     """The HTTP status a code is answered with (500 for a code this table does not know)."""
-    return _BY_CODE.get(code, 500)
+    return STATUS.get(code, 500)

@@ -304,7 +304,7 @@ def http_error_response(request: Any, err: Any) -> Any:
     from fastapi.responses import JSONResponse
 
     status = int(err.status_code)
-    code = HTTP_CODES.get(status, "invalid_request" if status < 500 else "internal_error")
+    code = HTTP_CODES.get(status, "invalid_request" if status < 500 else "internal")
     message = str(err.detail)
     headers = dict(getattr(err, "headers", None) or {})
     if status == 404:

@@ -124,7 +124,7 @@ def _fail(job_id: str, err: BaseException, **extra: Any) -> None:
         code, message = "time_limit", f"the job ran over its {settings().time_limit_s:g} s time limit"
     else:
         code, message = code_for(err), str(err) or type(err).__name__
-        if code == "internal_error":
+        if code == "internal":
             log.exception("job %s failed unexpectedly", job_id)
             message = f"unexpected {type(err).__name__}: {message}"
     store().update(

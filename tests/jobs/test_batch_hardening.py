@@ -57,6 +57,7 @@ def test_sigterm_to_the_group_is_a_clean_stop_with_exit_143(tmp_path: Path, voic
     n = 20
     (tmp_path / "lines.txt").write_text("".join(f"안녕하세요. 좋은 아침이에요 {i}\n" for i in range(n)))
     args = [_console_script(), "batch", "lines.txt", "-m", "1", "--voice-dir", str(voice_dir), "--jobs", "2"]
+    args.append("--json")
     manifest = tmp_path / "manifest.jsonl"
     proc = subprocess.Popen(
         args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
@@ -74,7 +75,8 @@ def test_sigterm_to_the_group_is_a_clean_stop_with_exit_143(tmp_path: Path, voic
             proc.wait()
     err = err_bytes.decode()
     assert proc.returncode == 143, err
-    assert out == b"manifest.jsonl\n"
+    summary = json.loads(out)  # --json reports the exit code the process really exits with
+    assert summary["exit_code"] == 143 and summary["interrupted"] is True, summary
     assert "forv-tts: batch: " in err, "the summary"
     assert "terminated (SIGTERM)" in err and "rerun with --resume" in err
     assert "leaked" not in err and "resource_tracker" not in err and "Traceback" not in err

@@ -149,12 +149,12 @@ def test_gcs_down_fails_after_bounded_retries_and_keeps_the_file(broken: Service
         )
         assert r.status_code == 502, r.text
         body = r.json()
-        assert body["uuid"] == job_id and body["error"]["code"] == "upload_failed"
+        assert body["uuid"] == job_id and body["error"]["code"] == "upload_unreachable"
         assert "after 2 attempts" in body["error"]["message"]
         assert "local file kept" in body["error"]["message"]
         status = c.get(f"/v1/jobs/{job_id}").json()
     assert time.monotonic() - t0 < 30
-    assert status["state"] == "failed" and status["error"]["code"] == "upload_failed"
+    assert status["state"] == "failed" and status["error"]["code"] == "upload_unreachable"
     local = broken.out_dir / f"wav_files/builtin/{job_id}_2022-08-22_voice.wav"
     assert local.is_file() and local.stat().st_size > 44
     assert status["path"] == str(local)

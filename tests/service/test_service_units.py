@@ -13,7 +13,7 @@ import pytest
 from forv_tts import errors as lib
 from forv_tts.service import names
 from forv_tts.service.errors import (
-    TABLE,
+    STATUS,
     ConflictError,
     TextTooLongError,
     UnauthorizedError,
@@ -26,31 +26,46 @@ from forv_tts.service.settings import redis_client_url, resolve
 @pytest.mark.parametrize(
     ("err", "code", "status"),
     [
-        (lib.VoiceNotFoundError("x"), "voice_not_found", 404),
+        (lib.UnknownMemberError("x"), "unknown_member", 404),
+        (lib.IncompleteMemberError("x"), "incomplete_member", 404),
         (lib.NothingToSayError("x"), "nothing_to_say", 422),
         (lib.InvalidInputError("x"), "invalid_input", 422),
         (lib.UsageError("x"), "bad_usage", 400),
         (lib.VoiceLoadError("x"), "voice_load_failed", 500),
         (lib.SynthesisError("x"), "synthesis_failed", 500),
-        (lib.CredentialsError("x"), "upload_credentials", 502),
+        (lib.CredentialsError("x"), "no_credentials", 502),
         (lib.UploadError("x"), "upload_failed", 502),
-        (lib.ForvError("x"), "failed", 500),
+        (lib.UploadUnreachableError("x"), "upload_unreachable", 502),
+        (lib.ForvError("x"), "error", 500),
         (TextTooLongError("x"), "text_too_long", 413),
-        (lib.TextTooLongError("x"), "utterance_too_long", 413),
+        (lib.TextTooLongError("x"), "text_too_long", 413),
         (lib.DiskFullError("x"), "disk_full", 507),
         (UnauthorizedError("x"), "unauthorized", 401),
         (ConflictError("x"), "conflict", 409),
-        (RuntimeError("x"), "internal_error", 500),
+        (RuntimeError("x"), "internal", 500),
     ],
 )
 def test_error_table(err: Exception, code: str, status: int) -> None:
     assert code_for(err) == code and status_for(code) == status
 
 
-def test_every_library_error_has_a_row() -> None:
-    classes = {c for c in vars(lib).values() if isinstance(c, type) and issubclass(c, lib.ForvError)}
-    assert classes <= {row.error for row in TABLE}
-    assert len({row.code for row in TABLE}) == len(TABLE)
+def test_every_raised_error_answers_with_its_own_code() -> None:
+    """What a client sees (the JSON body the API renders, the code a worker records) is the code the
+    library raised, and every such code has its own row."""
+    import json
+
+    from forv_tts.service.api.schemas import error_response
+    from forv_tts.text.lexicon import LexiconError
+
+    classes = [c for c in lib.error_classes() if not c.__module__.startswith("forv_tts.cli")]
+    assert LexiconError in classes and lib.CancelledError in classes
+    for cls in classes:
+        err = cls.__new__(cls)
+        lib.ForvError.__init__(err, "x")
+        response = error_response(err)
+        body = json.loads(bytes(response.body))
+        assert body["error"]["code"] == cls.code == code_for(err), cls
+        assert cls.code in STATUS and response.status_code == STATUS[cls.code], cls
 
 
 def test_settings_option_env_default(monkeypatch: pytest.MonkeyPatch) -> None:

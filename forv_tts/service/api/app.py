@@ -114,7 +114,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             return error_response(UnavailableError(f"the result backend is unreachable ({err}): try again"))
         log.exception("unexpected error")
         return JSONResponse(
-            error_body("internal_error", f"unexpected {type(err).__name__}: {err}; see the server log"), 500
+            error_body("internal", f"unexpected {type(err).__name__}: {err}; see the server log"), 500
         )
 
     @app.exception_handler(RequestValidationError)

@@ -144,7 +144,7 @@ class Service:
             raise ServiceError(
                 f"no member {member!r}: use one of {', '.join(known)} (GET /v1/audio/voices)",
                 field=field_name,
-                code="voice_not_found",
+                code="unknown_member",
             )
         return member
 

@@ -105,7 +105,7 @@
     nothing_to_say: ["읽을 수 있는 한국어가 없습니다", "Nothing speakable in the text"],
     invalid_request: ["요청이 올바르지 않습니다", "The request is not valid"],
     validation_error: ["요청이 올바르지 않습니다", "The request is not valid"],
-    voice_not_found: ["목소리를 찾을 수 없습니다", "Unknown voice"],
+    unknown_member: ["목소리를 찾을 수 없습니다", "Unknown voice"],
     unavailable: ["서비스를 지금 쓸 수 없습니다", "The service is unavailable"],
     timeout: ["시간이 초과되었습니다", "Timed out"],
     network: ["서버에 연결할 수 없습니다", "Cannot reach the server"],
