@@ -38,6 +38,8 @@ BatchFailedError           batch_failed            manifest, failed, pending, li
 BatchInterruptedError      interrupted             manifest, pending, lines
 BatchTerminatedError       terminated              manifest, pending, lines
 VoiceDirError              voice_dir_unusable
+UnknownFormatError         unknown_format          field, value, formats
+EncoderMissingError        encoder_missing         format, extra
 =========================  ======================  ===========================================
 """
 
@@ -276,3 +278,15 @@ class VoiceDirError(InvalidInputError):
     """The voice directory given cannot be used (missing, not a directory, unreadable)."""
 
     code = "voice_dir_unusable"
+
+
+class UnknownFormatError(InvalidInputError):
+    """An audio format that is not one of `forv_tts.encoding.FORMATS`; `formats` lists them."""
+
+    code = "unknown_format"
+
+
+class EncoderMissingError(ForvError):
+    """A known format whose encoder is not installed (aac without PyAV); `extra` names what installs it."""
+
+    code = "encoder_missing"

@@ -65,6 +65,17 @@ def parse_count(text: str) -> int:
     return value
 
 
+def parse_positive_float(text: str) -> float:
+    """A number of seconds above 0."""
+    try:
+        value = float(text.strip())
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise ValueError("use a number of seconds above 0")
+    return value
+
+
 def parse_str(text: str) -> str:
     """The value as given, surrounding blanks removed."""
     return text.strip()
@@ -208,6 +219,34 @@ RELEASE_GRAPH_PAGES = Setting(
     "`say` with the ONNX engine hands back each graph's weight pages once it has run (lower peak "
     "memory). 0 turns it off.",
 )
+# The service's limits on what a client may send (forv_tts.service.guard) and where `serve`'s embedded
+# store keeps its data (forv_tts.service.embedded).
+MAX_BODY_BYTES = Setting(
+    "FORV_TTS_MAX_BODY_BYTES",
+    parse_positive_int,
+    lambda: 1_048_576,
+    "Service: the largest request body accepted (a larger one is a 413). Default: 1048576 (1 MiB).",
+)
+HTTP_READ_TIMEOUT = Setting(
+    "FORV_TTS_HTTP_READ_TIMEOUT",
+    parse_positive_float,
+    lambda: 10.0,
+    "Service: seconds a request's head, and each piece of its body, may take to arrive before the "
+    "connection is closed. Default: 10.",
+)
+MAX_CONNECTIONS = Setting(
+    "FORV_TTS_MAX_CONNECTIONS",
+    parse_positive_int,
+    lambda: 1000,
+    "Service: open connections per API process; one more is answered 503 and closed. Default: 1000.",
+)
+STATE_DIR = Setting(
+    "FORV_TTS_STATE_DIR",
+    parse_path,
+    _none,
+    "Where `serve`'s embedded store keeps queued jobs and records on disk (its append-only file), so "
+    "a restart loses nothing. Default: <out-dir>/.forv-tts-state.",
+)
 
 SETTINGS: tuple[Setting[Any], ...] = (
     VOICE_DIR,
@@ -227,6 +266,10 @@ SETTINGS: tuple[Setting[Any], ...] = (
     PASSIVE_OPENMP,
     LAZY_COERCION,
     RELEASE_GRAPH_PAGES,
+    MAX_BODY_BYTES,
+    HTTP_READ_TIMEOUT,
+    MAX_CONNECTIONS,
+    STATE_DIR,
 )
 
 

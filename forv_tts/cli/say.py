@@ -65,8 +65,8 @@ def say(
         typer.Option(
             "--output",
             "-o",
-            help="Wav path, or '-' for wav bytes on stdout "
-            "(default: wav_files/<member>/<uuid>_<created_at>_voice.wav).",
+            help="Output file (its extension picks the format: .mp3, .opus/.ogg, .aac, .flac, .wav, .pcm), "
+            "or '-' for the audio on stdout (default: wav_files/<member>/<uuid>_<created_at>_voice.wav).",
             show_default=False,
         ),
     ] = None,
@@ -74,14 +74,19 @@ def say(
         bool,
         typer.Option(
             "--stream",
-            help="With '-o -': write each sentence as soon as it is made (one wav header of unknown "
-            "length, then PCM), for '| aplay'.",
+            help="With '-o -': write each sentence as soon as it is made, for '| aplay' or '| ffplay -' "
+            "(wav: one header of unknown length, then PCM; every other format playable as it arrives).",
         ),
     ] = False,
     audio_format: Annotated[
-        str,
-        typer.Option("--format", help="With '-o -': wav, or pcm for raw 16-bit little-endian mono samples."),
-    ] = "wav",
+        str | None,
+        typer.Option(
+            "--format",
+            help="Audio format: mp3, opus, aac, flac, wav or pcm (raw 16-bit little-endian mono); "
+            "overrides -o's extension (default: from the extension, else wav).",
+            show_default=False,
+        ),
+    ] = None,
     uuid: Annotated[
         str | None, typer.Option("--uuid", help="Clip uuid (default: a new uuid4).", show_default=False)
     ] = None,
@@ -111,7 +116,7 @@ def say(
     signed_url: SignedUrlOption = None,
     lexicon: LexiconOption = None,
 ) -> None:
-    """Speak TEXT and write a wav (its path is printed on stdout).
+    """Speak TEXT and write a clip (wav unless -o's extension or --format says otherwise); print its path.
 
     With --upload stdout holds one line instead, "<gs:// URI> TAB <URL>[ TAB <signed URL>]"; with --json the
     record gains an "upload" object (uri, url, bucket, object, size, md5, path, ...). '-o -' cannot be
@@ -129,10 +134,21 @@ def say(
     to_stdout = output == "-" or (output is not None and _is_our_stdout(output))
     if to_stdout and as_json:
         raise CliUsageError("--json prints to stdout, which '-o -' uses for the wav: pick one")
-    if audio_format not in ("wav", "pcm"):
-        raise CliUsageError(f"invalid --format {audio_format!r}: use wav or pcm")
-    if (stream or audio_format != "wav") and not to_stdout:
-        raise CliUsageError("--stream and --format pcm write to stdout: add '-o -'")
+    from forv_tts import encoding
+
+    if audio_format is not None:
+        audio_format = encoding.check_format(audio_format)
+    elif output is not None and not to_stdout:
+        audio_format = encoding.format_for_path(output) or "wav"
+    else:
+        audio_format = "wav"
+    if stream and not to_stdout:
+        raise CliUsageError("--stream writes to stdout: add '-o -'")
+    if upload and audio_format != "wav":
+        raise CliUsageError(
+            f"--upload stores the team's wav objects: drop --format {audio_format} (or -o's extension)"
+        )
+    encoding.require(audio_format)  # encoder_missing (aac without PyAV) before any work
     config = SynthesisConfig(
         seed=seed,
         length_scale=length_scale,
@@ -177,7 +193,9 @@ def say(
             uuid=uuid,
             created_at=created_at,
             config=config,
-            destination=item.Destination(path=Path(output) if output is not None else None, upload=spec),
+            destination=item.Destination(
+                path=Path(output) if output is not None else None, upload=spec, format=audio_format
+            ),
             voice_dir=voice_dir,
             step=step,
             progress=feedback,
@@ -228,16 +246,15 @@ def _say_to_stdout(
 ) -> None:
     """`-o -`: the clip on stdout, nothing on disk (names are still checked, as for a file).
 
-    Whole: one complete wav (or raw PCM). Streamed: each sentence's PCM (after the pause before it) is
-    written and flushed as soon as it is made, behind one wav header whose sizes are 0xFFFFFFFF
-    ("until end of stream", what sox, ffmpeg and aplay read); the bytes after the header are exactly
-    the whole clip's. A reader that goes away (broken pipe) stops synthesis: exit 141, nothing on
+    Whole: one complete file of `audio_format`. Streamed: each sentence (after the pause before it) is
+    encoded, written and flushed as soon as it is made (`encoding.encode_stream`); a wav stream is one
+    header whose sizes are 0xFFFFFFFF ("until end of stream", what sox, ffmpeg and aplay read), then
+    exactly the whole clip's PCM. A reader that goes away (broken pipe) stops synthesis: exit 141, nothing on
     stderr, as a process killed by SIGPIPE (sox, ffmpeg) reports it in a shell pipeline.
     """
     import os
 
-    from forv_tts import synthesis
-    from forv_tts.audio import stream_wav_header, to_pcm16, write_wav_to
+    from forv_tts import encoding, synthesis
     from forv_tts.storage import naming
     from forv_tts.voices.registry import default_registry
 
@@ -248,22 +265,16 @@ def _say_to_stdout(
     out = sys.stdout.buffer
     if not stream:
         audio = synthesis.synthesize_sentences(voice, sentences, config)
-        if audio_format == "pcm":
-            out.write(to_pcm16(audio.samples))
-        else:
-            write_wav_to(audio, out)
+        out.write(encoding.encode(audio, audio_format))
         out.flush()
         return
-    chunks = synthesis.iter_sentences(voice, sentences, config)
+    parts = encoding.encode_stream(synthesis.iter_sentences(voice, sentences, config), audio_format)
     try:
-        for chunk in chunks:
-            if chunk.index == 0 and audio_format == "wav":
-                out.write(stream_wav_header(chunk.sample_rate))
-            out.write(to_pcm16(chunk.silence_before()) + to_pcm16(chunk.samples))
+        for part in parts:
+            out.write(part)
             out.flush()
-            log.debug("streamed sentence %d of %d", chunk.index + 1, len(sentences))
     except BrokenPipeError:
-        chunks.close()  # stop synthesising
+        parts.close()  # stop synthesising
         # Later flushes (at exit) must not fail again on the closed pipe.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

