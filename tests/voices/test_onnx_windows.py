@@ -155,3 +155,24 @@ def test_handing_back_weight_pages_keeps_the_audio(voice_dir: Path, tmp_path: Pa
     copy = tmp_path / "not-mapped.data"
     copy.write_bytes(b"\0" * 4096)
     assert pages.release(copy) == 0
+
+
+def test_a_forked_child_vocodes_in_windows_of_its_own(voices: dict[str, tuple[OnnxVoice, OnnxVoice]]) -> None:
+    import os
+
+    _, two = voices["1"]
+    mel = _mel(two, 400)
+    whole = two.vocode(mel)  # the parent's pool now has threads
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        ok = False
+        try:
+            ok = bool(np.array_equal(two.vocode(mel), whole))
+        finally:
+            os.write(write, b"1" if ok else b"0")
+            os._exit(0)
+    os.close(write)
+    got = os.read(read, 1)
+    os.waitpid(pid, 0)
+    assert got == b"1"

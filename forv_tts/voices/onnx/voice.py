@@ -121,6 +121,7 @@ class OnnxVoice:
         self._threads = threads
         self._by_threads: dict[int, dict[str, Any]] = {}
         self._pools: dict[int, ThreadPoolExecutor] = {}
+        self._pools_pid = os.getpid()
         self.windows = _window_spec(data.get("vocoder_windows"))
         self._session_lock = threading.Lock()
         self._sessions = self._sessions_now()  # load now: a damaged graph fails here, not mid-batch
@@ -169,7 +170,11 @@ class OnnxVoice:
         return threads > 1 and self.windows is not None and settings.switch(settings.VOCODER_WINDOWS)
 
     def _window_pool(self, threads: int) -> ThreadPoolExecutor:
+        """The threads the windows run on; a fresh pool in a forked child (threads do not survive a fork,
+        and a prefork worker may inherit a voice its parent has spoken with)."""
         with self._session_lock:
+            if self._pools_pid != os.getpid():
+                self._pools, self._pools_pid = {}, os.getpid()
             pool = self._pools.get(threads)
             if pool is None:
                 pool = self._pools[threads] = ThreadPoolExecutor(threads, thread_name_prefix="forv-vocoder")
