@@ -71,8 +71,12 @@ RUN if [ -n "$PIP_CERT" ]; then export PIP_CERT; else unset PIP_CERT; fi \
     && { /opt/forv-tts/bin/pip install -q ${TORCH_INDEX:+--extra-index-url "$TORCH_INDEX"} "/src[checkpoints]" \
          >/tmp/pip.log 2>&1 || { grep -v '^WARNING: Location' /tmp/pip.log; exit 1; }; } \
     && rm -f /tmp/pip.log \
-    && /opt/forv-tts/bin/python -c "import torch, TTS; assert torch.__version__.startswith('2.13.0')" \
     && /opt/forv-tts/bin/python -m compileall -q /opt/forv-tts/lib
+# The CPU build of the pinned torch, and coqui-tts importable the way forv-tts imports it (no torchaudio).
+RUN /opt/forv-tts/bin/python -c "import torch; assert torch.__version__.startswith('2.13.0'), torch.__version__; \
+assert not torch.cuda.is_available() and torch.version.cuda is None, 'not the CPU build'; \
+from forv_tts.voices.coqui.compat import ensure_coqui_importable; ensure_coqui_importable(); \
+import TTS.tts.models.glow_tts, TTS.vocoder.models.hifigan_generator"
 
 # --- what both images share at run time ---------------------------------------------------------------
 FROM base AS runtime
