@@ -70,8 +70,8 @@ ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
 RUN if [ -n "$PIP_CERT" ]; then export PIP_CERT; else unset PIP_CERT; fi \
     && { /opt/forv-tts/bin/pip install -q ${TORCH_INDEX:+--extra-index-url "$TORCH_INDEX"} "/src[checkpoints]" \
          >/tmp/pip.log 2>&1 || { grep -v '^WARNING: Location' /tmp/pip.log; exit 1; }; } \
-    && rm -f /tmp/pip.log \
-    && /opt/forv-tts/bin/python -m compileall -q /opt/forv-tts/lib
+    && rm -f /tmp/pip.log
+# (pip compiled the bytecode; compileall would stop at torch's Python 3.12-only test helpers.)
 # The CPU build of the pinned torch, and coqui-tts importable the way forv-tts imports it (no torchaudio).
 RUN /opt/forv-tts/bin/python -c "import torch; assert torch.__version__.startswith('2.13.0'), torch.__version__; \
 assert not torch.cuda.is_available() and torch.version.cuda is None, 'not the CPU build'; \
