@@ -275,6 +275,13 @@ def stack(clone: Path, image: str, voice_dir: Path) -> Iterator[Stack]:
         s.gcs_client().create_bucket("forv_bucket")
         yield s
     finally:
+        # `down` knows only the replicas the file declares, not `--scale`d ones: remove every container
+        # of the project by its label first, then let `down` take the network, pod and volumes.
+        leftovers = podman(
+            "ps", "-aq", "--filter", f"label=com.docker.compose.project={s.project}", check=False
+        )
+        if leftovers.stdout.split():
+            podman("rm", "-f", "--depend", "-t", "10", *leftovers.stdout.split(), check=False, timeout=300)
         s.compose("down", "-v", "-t", "10", check=False, timeout=300)
 
 
