@@ -8,7 +8,9 @@ debian:bookworm-slim, since no registry can be reached, and picks a runtime that
         python -m pytest tests/containers
 
 FORV_TTS_PODMAN_BUILD_ARGS are extra `podman build` arguments (there: this machine's pip configuration
-and CA bundle, mounted into the build). Public images compose.yaml names that cannot be pulled here
+and CA bundle, mounted into the build). FORV_TTS_CONTAINER_TESTS_FULL=1 also builds the `full` target
+and exports and speaks a checkpoint member in it (FORV_TTS_FULL_BUILD_ARGS: on our machines
+`--build-arg TORCH_INDEX=`, since torch's CPU wheel is local and download.pytorch.org is not reachable). Public images compose.yaml names that cannot be pulled here
 (RabbitMQ, Valkey) are built as stand-ins from Debian packages under the same names
 (`standins/`), unless an image of that name is already present.
 """
@@ -160,6 +162,39 @@ def test_serve_in_the_image_answers(image: str) -> None:
         assert health.returncode == 0, health.stdout + health.stderr
     finally:
         podman("stop", "-t", "20", name, check=False)
+
+
+FULL_ENV = "FORV_TTS_CONTAINER_TESTS_FULL"
+
+
+@pytest.mark.skipif(
+    not os.environ.get(FULL_ENV), reason=f"the full image takes minutes more: set {FULL_ENV}=1"
+)
+def test_full_image_exports_and_speaks_a_checkpoint_member(
+    clone: Path, voice_dir: Path, tmp_path: Path
+) -> None:
+    """The `full` target reads training checkpoints: export a member, then speak it with torch."""
+    tag = "localhost/forv-tts:test-full"
+    seconds = build(
+        clone, tag, "--target", "full", *shlex.split(os.environ.get("FORV_TTS_FULL_BUILD_ARGS", ""))
+    )
+    size = int(podman("image", "inspect", "--format", "{{.Size}}", tag).stdout.strip())
+    print(f"\nbuilt {tag} in {seconds:.0f} s, {size / 1e6:.0f} MB")
+    voices = tmp_path / "voices"
+    shutil.copytree(voice_dir, voices)
+    for path in [voices, *voices.rglob("*")]:
+        path.chmod(0o777 if path.is_dir() else 0o666)
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o777)
+    cache.chmod(0o777)
+    mounts = ["-v", f"{voices}:/voices", "-v", f"{cache}:/cache", "-v", f"{voices}:/data"]
+    podman("run", "--rm", "--network", "none", *mounts, tag, "export", "--member", "1", timeout=600)
+    assert (voices / "onnx" / "1" / "voice.json").is_file()
+    out = podman(
+        "run", "--rm", "--network", "none", *mounts, tag,
+        "say", "--member", "2", "--engine", "torch", "안녕하세요", "-o", "/data/b.wav",
+    )  # fmt: skip
+    assert out.stdout.strip() == "/data/b.wav" and (voices / "b.wav").read_bytes()[:4] == b"RIFF"
 
 
 # --- compose.yaml ---------------------------------------------------------------------------------------
