@@ -10,9 +10,10 @@ debian:bookworm-slim, since no registry can be reached, and picks a runtime that
 FORV_TTS_PODMAN_BUILD_ARGS are extra `podman build` arguments (there: this machine's pip configuration
 and CA bundle, mounted into the build). FORV_TTS_CONTAINER_TESTS_FULL=1 also builds the `full` target
 and exports and speaks a checkpoint member in it (FORV_TTS_FULL_BUILD_ARGS: on our machines
-`--build-arg TORCH_INDEX=`, since torch's CPU wheel is local and download.pytorch.org is not reachable). Public images compose.yaml names that cannot be pulled here
-(RabbitMQ, Valkey) are built as stand-ins from Debian packages under the same names
-(`standins/`), unless an image of that name is already present.
+`--build-arg TORCH_INDEX=`, since torch's CPU wheel is local and download.pytorch.org is not
+reachable). Public images compose.yaml names that cannot be pulled here (RabbitMQ, Valkey) are built
+as stand-ins from Debian packages under the same names (`standins/`), unless an image of that name is
+already present.
 """
 
 from __future__ import annotations
