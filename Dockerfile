@@ -84,7 +84,7 @@ USER forv
 WORKDIR /data
 VOLUME ["/voices", "/cache", "/data"]
 EXPOSE 8000
-# /healthz answers while `serve` is alive (compose gives workers their own check).
+# /healthz: 200 while `serve` and its queue and result backend answer (compose gives workers their own).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 ENTRYPOINT ["forv-tts"]
