@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from forv_tts.service import names
+from forv_tts.service import guard, names
 from forv_tts.service.api.schemas import SpeechBody, error_body
 from forv_tts.service.api.state import Service
 from forv_tts.service.errors import JobTimeoutError, status_for
@@ -151,6 +151,12 @@ def router(service: Service) -> APIRouter:
                     kind, _rate, more = await next_message()
                     if kind == CHUNK_END:
                         finished = True
+                        end = json.loads(more or b"{}")
+                        if end.get("state") != names.STATE_DONE:
+                            raise guard.StreamAborted(
+                                f"speech job {job_id} ended {end.get('state') or 'failed'} mid-stream "
+                                f"({end.get('code') or 'failed'}: {end.get('error') or 'no reason given'})"
+                            )
                         return
                     yield more
             finally:
