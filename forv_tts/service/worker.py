@@ -15,6 +15,7 @@ import socket
 import threading
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from forv_tts.errors import InvalidInputError
 from forv_tts.service import names
@@ -63,16 +64,23 @@ def plan(settings: ServiceSettings, members: str | None, concurrency: int | None
     return WorkerPlan(members=tuple(chosen), queues=tuple(queues), concurrency=n)
 
 
-def _heartbeat(stop: threading.Event, name: str, info: dict[str, Any], backend: str) -> None:
+def _heartbeat(stop: threading.Event, name: str, info: dict[str, Any], backend: str, app: Any = None) -> None:
+    """Beat every few seconds; with a Redis broker (`app` given) also requeue lost workers' jobs."""
+    from forv_tts.service.reaper import Reaper
     from forv_tts.service.store import HEARTBEAT_EVERY_S, SyncStore
 
     store = SyncStore(backend)
+    reaper = Reaper(app, store) if app is not None else None
     while not stop.is_set():
         try:
             store.heartbeat(name, info)
         except Exception as err:  # the backend may be restarting: keep beating
             log.warning("heartbeat failed: %s", err)
-        stop.wait(HEARTBEAT_EVERY_S)
+        if reaper is not None:
+            reaper.tick()
+        stop.wait(min(HEARTBEAT_EVERY_S, 1.0) if reaper is not None else HEARTBEAT_EVERY_S)
+    if reaper is not None:
+        reaper.close()
     with contextlib.suppress(Exception):
         store.forget_worker(name)
 
@@ -116,13 +124,15 @@ def run(
         runner.warm_up()
         tasks.configure(settings)  # a fresh backend connection in each pool process
 
+    redis_broker = urlsplit(settings.broker_url or "").scheme.startswith("redis")
+
     @signals.worker_ready.connect(weak=False)
     def _ready(**_: Any) -> None:
         if not settings.result_backend:
             return
         threading.Thread(
             target=_heartbeat,
-            args=(stop, hostname, info, settings.result_backend),
+            args=(stop, hostname, info, settings.result_backend, app if redis_broker else None),
             daemon=True,
             name="forv-tts-heartbeat",
         ).start()

@@ -187,6 +187,20 @@ class Service:
         request = {"kind": names.KIND_CLIP, "member": member, "text": text, "created_at": created}
         return job_id, member, request
 
+    async def require_worker(self, member: str, job_id: str | None = None) -> None:
+        """A 503 at once when no live worker consumes the member's queue: a request that waits for the
+        job would otherwise wait its whole timeout (600 s) for nothing. A job already done needs none."""
+        queue = names.queue_for(member)
+        if any(queue in w.get("queues", ()) for w in await self.live_workers()):
+            return
+        if job_id is not None and (await self.store.get(job_id)).get("state") == names.STATE_DONE:
+            return
+        raise UnavailableError(
+            f"no worker serves member {member!r} (queue {queue}) now: start one (forv-tts worker --members "
+            f"{member}), or queue the clip with POST /v1/jobs, which waits for a worker",
+            code="no_worker",
+        )
+
     async def submit(self, task: str, job_id: str, request: dict[str, Any], *, kind: str, member: str) -> str:
         """Claim the uuid and queue the job unless it already exists; returns the claim's outcome."""
         outcome, state = await self.store.claim(job_id, request, kind=kind, member=member)

@@ -96,6 +96,7 @@ def router(service: Service) -> APIRouter:
         """OpenAI-compatible speech: the audio itself; with `stream`, sentence by sentence."""
         text = service.check_text(body.input, "input")
         member = await service.check_member(body.voice, "voice")
+        await service.require_worker(member)
         job_id = str(_uuid.uuid4())
         req = {"kind": names.KIND_SPEECH, "member": member, "text": text, "speed": float(body.speed)}
         await service.submit(names.TASK_SPEECH, job_id, req, kind=names.KIND_SPEECH, member=member)
