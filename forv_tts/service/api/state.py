@@ -218,8 +218,23 @@ class Service:
             code="no_worker",
         )
 
+    def check_no_clip_on_disk(self, job_id: str) -> None:
+        """A uuid names one clip forever: one the store does not know (its record expired, the state
+        directory was wiped) but whose clip is under --out-dir is a 409, not a new clip over the old."""
+        root = self.settings.out_dir / "wav_files"
+        found = sorted(root.glob(f"*/{job_id}_*{naming.SUFFIX}")) if root.is_dir() else []
+        if found:
+            where = found[0].relative_to(self.settings.out_dir)
+            raise ConflictError(
+                f"uuid {job_id} already names a clip on this server ({where}), made by a request this "
+                "server no longer remembers: use a new uuid",
+                field="uuid",
+            )
+
     async def submit(self, task: str, job_id: str, request: dict[str, Any], *, kind: str, member: str) -> str:
         """Claim the uuid and queue the job unless it already exists; returns the claim's outcome."""
+        if kind == names.KIND_CLIP and not await self.store.get(job_id):
+            self.check_no_clip_on_disk(job_id)
         outcome, state = await self.store.claim(job_id, request, kind=kind, member=member)
         if outcome == "conflict":
             raise ConflictError(
