@@ -25,12 +25,29 @@ from forv_tts.service.store import HEARTBEAT_TTL_S, SyncStore
 log = logging.getLogger(__name__)
 
 REAP_EVERY_S = 3.0
+#: Record fields a worker's main process sets when it receives a job's message (`mark_received`).
+HELD_BY = "held_by"
+HELD_SINCE = "held_since"
+MARK_LUA = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HSET', KEYS[1], 'held_by', ARGV[1], 'held_since', ARGV[2])
+end
+return 0
+"""
+
+
+def mark_received(store: SyncStore, job_id: str, worker: str) -> None:
+    """Note which worker holds a job's message before it runs (a prefetched message of a worker that
+    dies is otherwise nobody's)."""
+    store.redis.eval(MARK_LUA, 1, names.job_key(job_id), worker, repr(time.time()))
+
 
 #: The record goes back to queued only if it still names the dead worker (a redelivery may have begun).
 REQUEUE_LUA = """
 local k = KEYS[1]
 if redis.call('HGET', k, 'state') == 'running' and redis.call('HGET', k, 'worker') == ARGV[1] then
   redis.call('HSET', k, 'state', 'queued', 'requeued', ARGV[2])
+  redis.call('HDEL', k, 'held_by', 'held_since')
   return 1
 end
 return 0
@@ -55,16 +72,24 @@ def reap(channel: Any, store: SyncStore, *, now: float | None = None) -> list[st
         if job_id is None:
             continue
         record = store.get(job_id)
-        worker = record.get("worker")
-        if record.get("state") != names.STATE_RUNNING or not worker:
+        state = record.get("state")
+        # Running on a worker, or received by one (prefetched) and not begun yet when it died.
+        worker = record.get("worker") if state == names.STATE_RUNNING else record.get(HELD_BY)
+        if state not in (names.STATE_RUNNING, names.STATE_QUEUED) or not worker:
             continue
         try:
-            started = float(record.get("started", "0"))
+            since = float(record.get("started" if state == names.STATE_RUNNING else HELD_SINCE, "0"))
         except ValueError:
-            started = 0.0
-        if now - started < HEARTBEAT_TTL_S or store.redis.exists(names.worker_key(worker)):
+            since = 0.0
+        if now - since < HEARTBEAT_TTL_S or store.redis.exists(names.worker_key(worker)):
             continue
         channel.qos.restore_by_tag(tag, leftmost=True)
+        if state == names.STATE_QUEUED:
+            store.redis.hdel(names.job_key(job_id), HELD_BY, HELD_SINCE)
+            store.publish(job_id)
+            log.warning("job %s requeued: worker %s took it and was lost before starting it", job_id, worker)
+            restored.append(job_id)
+            continue
         reason = f"worker {worker} (pid {record.get('pid', '?')}) lost: its heartbeat stopped"
         store.redis.eval(REQUEUE_LUA, 1, names.job_key(job_id), worker, reason)
         store.publish(job_id)

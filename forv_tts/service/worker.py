@@ -137,6 +137,22 @@ def run(
             name="forv-tts-heartbeat",
         ).start()
 
+    marker: list[Any] = []
+
+    @signals.task_received.connect(weak=False)
+    def _received(request: Any = None, **_: Any) -> None:
+        if not redis_broker or not settings.result_backend or request is None:
+            return
+        from forv_tts.service.reaper import mark_received
+        from forv_tts.service.store import SyncStore
+
+        try:
+            if not marker:
+                marker.append(SyncStore(settings.result_backend))
+            mark_received(marker[0], str(request.id), hostname)
+        except Exception as err:  # the backend may be restarting: the visibility timeout is the backstop
+            log.warning("could not mark job %s as received: %s", getattr(request, "id", "?"), err)
+
     @signals.worker_shutting_down.connect(weak=False)
     def _stopping(**_: Any) -> None:
         stop.set()
