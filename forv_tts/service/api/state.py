@@ -201,8 +201,7 @@ class Service:
         )
         self.check_text(text, "text")
         member = await self.check_member(member_value, "member_id")
-        request = {"kind": names.KIND_CLIP, "member": member, "text": text, "created_at": created}
-        return job_id, member, request
+        return job_id, member, names.clip_request(member, text, created)
 
     async def require_worker(self, member: str, job_id: str | None = None) -> None:
         """A 503 at once when no live worker consumes the member's queue: a request that waits for the

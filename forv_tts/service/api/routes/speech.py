@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import struct
 import uuid as _uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,38 +13,11 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from forv_tts.audio import stream_wav_header, wav_header
 from forv_tts.service import guard, names
 from forv_tts.service.api.schemas import SpeechBody, error_body
 from forv_tts.service.api.state import Service
 from forv_tts.service.errors import JobTimeoutError, status_for
-
-#: Framing of the chunk list a speech job fills (see `tasks`): kept here as bytes so the API does not
-#: import the worker's modules.
-CHUNK_AUDIO = b"A"
-CHUNK_END = b"E"
-UNKNOWN_SIZE = 0xFFFFFFFF
-
-
-def wav_header(sample_rate: int, data_bytes: int | None) -> bytes:
-    """A 16-bit mono PCM WAV header; `None` writes 0xFFFFFFFF sizes (length unknown: a stream)."""
-    riff = UNKNOWN_SIZE if data_bytes is None else 36 + data_bytes
-    data = UNKNOWN_SIZE if data_bytes is None else data_bytes
-    return struct.pack(
-        "<4sI4s4sIHHIIHH4sI",
-        b"RIFF",
-        riff,
-        b"WAVE",
-        b"fmt ",
-        16,
-        1,
-        1,
-        sample_rate,
-        sample_rate * 2,
-        2,
-        16,
-        b"data",
-        data,
-    )
 
 
 def router(service: Service) -> APIRouter:
@@ -107,9 +79,7 @@ def router(service: Service) -> APIRouter:
             chunk = await service.store.next_chunk(job_id, chunk_wait)
             if chunk is None:
                 raise JobTimeoutError(f"no audio within {chunk_wait:g} s: check GET /v1/jobs/{job_id}")
-            if chunk[:1] == CHUNK_AUDIO:
-                return CHUNK_AUDIO, struct.unpack("<I", chunk[1:5])[0], chunk[5:]
-            return CHUNK_END, 0, chunk[1:]
+            return names.read_frame(chunk)
 
         def failure(payload: bytes) -> JSONResponse:
             end = json.loads(payload or b"{}")
@@ -124,7 +94,7 @@ def router(service: Service) -> APIRouter:
         except JobTimeoutError:
             await service.store.cancel(job_id)
             raise
-        if kind == CHUNK_END:
+        if kind == names.CHUNK_END:
             return failure(data)
         media = "audio/wav" if body.response_format == "wav" else "audio/pcm"
         headers = {"X-Job-Id": job_id, "X-Sample-Rate": str(rate)}
@@ -133,7 +103,7 @@ def router(service: Service) -> APIRouter:
             parts = [data]
             while True:
                 kind, _rate, more = await next_message()
-                if kind == CHUNK_END:
+                if kind == names.CHUNK_END:
                     end = json.loads(more or b"{}")
                     if end.get("state") != names.STATE_DONE:
                         return failure(more)
@@ -147,10 +117,10 @@ def router(service: Service) -> APIRouter:
         async def audio() -> AsyncIterator[bytes]:
             finished = False
             try:
-                yield (wav_header(rate, None) + data) if body.response_format == "wav" else data
+                yield (stream_wav_header(rate) + data) if body.response_format == "wav" else data
                 while True:
                     kind, _rate, more = await next_message()
-                    if kind == CHUNK_END:
+                    if kind == names.CHUNK_END:
                         finished = True
                         end = json.loads(more or b"{}")
                         if end.get("state") != names.STATE_DONE:
