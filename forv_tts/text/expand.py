@@ -28,6 +28,9 @@ Conventions written down once (tested in tests/text/):
 - 시간 (and h) takes native numerals up to 20 (세 시간, 스무 시간) and Sino-Korean above
   (이십사 시간, 칠십이 시간), as news readers say it.
 
+- Issue 27's rules (service and lot numbers, named dates, offers, scores, 영하, chat, cents, rates,
+  hour ranges, arrows) and the ambiguous forms they decide are listed in docs/normalization.md.
+
 Never raises on odd input: what cannot be read is dropped (letters of other scripts with a warning).
 """
 
