@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -101,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average {load_start[0]:.2f} -> {out['load_end'][0]:.2f}")
     if args.json:
         args.json.write_text(json.dumps(out, indent=1) + "\n")
+    shutil.rmtree(work, ignore_errors=True)  # the two trees' caches (exports, weight cache)
     return 0
 
 
