@@ -89,7 +89,8 @@ STATUS: dict[str, int] = {
     "bad_lexicon": 500,
     "output_path": 500,
     "disk_full": 507,
-    "encoder_missing": 500,
+    # aac asked of a server installed without the `aac` extra: the server cannot, the request is fine.
+    "encoder_missing": 501,
     "voice_load_failed": 500,
     "synthesis_failed": 500,
     "upload_failed": 502,
@@ -114,6 +115,13 @@ STATUS: dict[str, int] = {
     "worker_lost": 500,
     "failed": 500,
     "internal": 500,
+    # The HTTP layer's own (forv_tts.service.guard).
+    "method_not_allowed": 405,
+    "request_timeout": 408,
+    "body_too_large": 413,
+    "unsupported_media_type": 415,
+    "too_many_connections": 503,
+    "no_worker": 503,  # no live worker consumes the member's queue (forv_tts.service.api.state)
 }
 
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from forv_tts.audio import stream_wav_header, wav_header
-from forv_tts.service import names
+from forv_tts.service import guard, names
 from forv_tts.service.api.schemas import SpeechBody, error_body
 from forv_tts.service.api.state import Service
 from forv_tts.service.errors import JobTimeoutError, status_for
@@ -68,6 +68,7 @@ def router(service: Service) -> APIRouter:
         """OpenAI-compatible speech: the audio itself; with `stream`, sentence by sentence."""
         text = service.check_text(body.input, "input")
         member = await service.check_member(body.voice, "voice")
+        await service.require_worker(member)
         job_id = str(_uuid.uuid4())
         req = {"kind": names.KIND_SPEECH, "member": member, "text": text, "speed": float(body.speed)}
         await service.submit(names.TASK_SPEECH, job_id, req, kind=names.KIND_SPEECH, member=member)
@@ -121,6 +122,12 @@ def router(service: Service) -> APIRouter:
                     kind, _rate, more = await next_message()
                     if kind == names.CHUNK_END:
                         finished = True
+                        end = json.loads(more or b"{}")
+                        if end.get("state") != names.STATE_DONE:
+                            raise guard.StreamAborted(
+                                f"speech job {job_id} ended {end.get('state') or 'failed'} mid-stream "
+                                f"({end.get('code') or 'failed'}: {end.get('error') or 'no reason given'})"
+                            )
                         return
                     yield more
             finally:
