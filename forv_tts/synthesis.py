@@ -154,6 +154,7 @@ def iter_sentences(
             index=index,
             sentence=sentence,
             pause_before=DEFAULT_PAUSE_S if index else 0.0,
+            words=audio.words,
         )
         index += 1
     if not index:
