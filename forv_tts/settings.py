@@ -65,6 +65,17 @@ def parse_count(text: str) -> int:
     return value
 
 
+def parse_positive_float(text: str) -> float:
+    """A number of seconds above 0."""
+    try:
+        value = float(text.strip())
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise ValueError("use a number of seconds above 0")
+    return value
+
+
 def parse_str(text: str) -> str:
     """The value as given, surrounding blanks removed."""
     return text.strip()
@@ -194,7 +205,27 @@ LAZY_COERCION = Setting(
     _on,
     "Start-up trick: the CLI coerces plain option values without typer's pydantic. 0 turns it off.",
 )
-
+# The service's limits on what a client may send (forv_tts.service.guard) and where `serve`'s embedded
+# store keeps its data (forv_tts.service.embedded).
+MAX_BODY_BYTES = Setting(
+    "FORV_TTS_MAX_BODY_BYTES",
+    parse_positive_int,
+    lambda: 1_048_576,
+    "Service: the largest request body accepted (a larger one is a 413). Default: 1048576 (1 MiB).",
+)
+HTTP_READ_TIMEOUT = Setting(
+    "FORV_TTS_HTTP_READ_TIMEOUT",
+    parse_positive_float,
+    lambda: 10.0,
+    "Service: seconds a request's head, and each piece of its body, may take to arrive before the "
+    "connection is closed. Default: 10.",
+)
+MAX_CONNECTIONS = Setting(
+    "FORV_TTS_MAX_CONNECTIONS",
+    parse_positive_int,
+    lambda: 1000,
+    "Service: open connections per API process; one more is answered 503 and closed. Default: 1000.",
+)
 SETTINGS: tuple[Setting[Any], ...] = (
     VOICE_DIR,
     CACHE_DIR,
@@ -211,6 +242,9 @@ SETTINGS: tuple[Setting[Any], ...] = (
     PROJECT,
     PASSIVE_OPENMP,
     LAZY_COERCION,
+    MAX_BODY_BYTES,
+    HTTP_READ_TIMEOUT,
+    MAX_CONNECTIONS,
 )
 
 

@@ -40,7 +40,6 @@ def worker(
         voice_dir=voice_dir,
         out_dir=out_dir,
         bucket=bucket,
-        require_backend=True,
     )
     if not settings.broker_url:
         from forv_tts.errors import InvalidInputError

@@ -8,7 +8,8 @@ The settings that make it safe, and why:
 - soft/hard time limits: a stuck job ends failed with a reason, then its process is replaced.
 - the job record's delivery count (`store.BEGIN_LUA`) bounds redeliveries: a job that keeps killing its
   worker ends failed instead of looping.
-- a Redis result backend that every API process can read (never `rpc://`).
+- a Redis result backend that every API process can read (never `rpc://`); a worker on RabbitMQ alone
+  has none, and answers the old app's `gan_wav` over rpc:// (`replies`).
 - `visibility_timeout` (Redis broker) above the hard limit, so a long job is not handed out twice.
 - `worker_cancel_long_running_tasks_on_connection_loss`: a job whose message the broker will redeliver
   after a broker restart is stopped rather than run twice at once.
@@ -27,8 +28,8 @@ if TYPE_CHECKING:
 
 
 def config(settings: ServiceSettings) -> dict[str, Any]:
-    """Celery configuration for these settings."""
-    assert settings.broker_url and settings.result_backend
+    """Celery configuration for these settings (no result backend: a worker on RabbitMQ alone)."""
+    assert settings.broker_url
     hard = settings.hard_time_limit_s
     conf: dict[str, Any] = {
         "broker_url": settings.broker_url,

@@ -132,6 +132,13 @@ EXTRA_CODES: dict[str, int] = {
     "validation_error": 422,
     "internal_error": 500,
     "failed": 500,
+    # The HTTP layer's own (forv_tts.service.guard).
+    "invalid_json": 400,
+    "method_not_allowed": 405,
+    "request_timeout": 408,
+    "body_too_large": 413,
+    "unsupported_media_type": 415,
+    "too_many_connections": 503,
 }
 _BY_CODE: dict[str, int] = {**EXTRA_CODES, **{row.code: row.status for row in TABLE}}
 

@@ -104,6 +104,7 @@ def run(
     """Serve until SIGINT/SIGTERM; then stop the workers and the embedded server."""
     import uvicorn
 
+    from forv_tts.service import guard
     from forv_tts.service.api import create_app
     from forv_tts.service.worker import cores
 
@@ -124,6 +125,7 @@ def run(
             log_level=loglevel,
             timeout_graceful_shutdown=5,
             access_log=loglevel == "debug",
+            **guard.uvicorn_options(),
         )
         # uvicorn re-raises the SIGINT/SIGTERM it caught once it has shut down; ours turns that into a
         # normal return, so the clean-up below runs (the default SIGTERM action would skip it).

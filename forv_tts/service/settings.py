@@ -156,8 +156,9 @@ def resolve(
 ) -> ServiceSettings:
     """Resolve every setting (option, environment, default) and check the URLs.
 
-    A Redis broker doubles as the result backend when none is given; RabbitMQ needs one
-    (`--result-backend redis://…`), because Celery's `rpc://` results are lost to any other process.
+    A Redis broker doubles as the result backend when none is given. With RabbitMQ, `serve`
+    (`require_backend`) needs one (`--result-backend redis://…`), because Celery's `rpc://` results are
+    lost to any other process; a worker on RabbitMQ alone answers the old `gan_wav` over rpc://.
     """
     from forv_tts.settings import resolve_path
     from forv_tts.settings import voice_dir as resolve_voice_dir

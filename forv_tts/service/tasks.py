@@ -46,12 +46,22 @@ def settings() -> ServiceSettings:
     return _settings
 
 
+#: Why a task other than `gan_wav` fails on a worker with no result backend (RabbitMQ alone).
+NO_STORE = (
+    "this worker has no result backend: /v1 jobs and streaming need a Redis-compatible store "
+    "(--result-backend redis://HOST:6379/0)"
+)
+
+
 def store() -> SyncStore:
     """One backend connection per worker process (created after the fork)."""
     global _store
     if _store is None:
         backend = settings().result_backend
-        assert backend, "a worker needs a result backend"
+        if not backend:
+            from forv_tts.errors import InvalidInputError
+
+            raise InvalidInputError(NO_STORE)
         _store = SyncStore(backend)
     return _store
 
@@ -142,6 +152,29 @@ def run_clip(job_id: str, request: dict[str, Any], hostname: str) -> dict[str, s
     return st.get(job_id)
 
 
+def run_clip_unrecorded(job_id: str, request: dict[str, Any]) -> runner.Clip:
+    """`gan_wav` on a worker with no job store (RabbitMQ alone, as the old deployment had).
+
+    No record says that an earlier delivery already ran, so a redelivered message runs again and lands
+    on the same result: the seed comes from the uuid (`runner.seed_for`), so the wav holds the same
+    bytes, written atomically under the same name, and an upload of identical bytes is a no-op
+    (`upload_file` answers "unchanged": the object keeps its generation). Failures raise, so Celery
+    answers the caller with FAILURE.
+    """
+    conf = settings()
+    clip = runner.write_clip(
+        job_id=job_id,
+        member=request["member"],
+        text=request["text"],
+        created_at=request["created_at"],
+        settings=conf,
+    )
+    if conf.bucket:
+        clip = runner.upload_clip(clip, conf)
+    log.info("gan_wav %s: %s (%s)", job_id, clip.uri or clip.path, clip.upload_status or "kept local")
+    return clip
+
+
 def run_speech(job_id: str, request: dict[str, Any], hostname: str) -> dict[str, str]:
     """Synthesise sentence by sentence, pushing each one's PCM for the API to stream."""
     st = store()
@@ -226,7 +259,13 @@ def register(app: Celery) -> None:
         record = run_speech(job_id, request, self.request.hostname or "worker")
         return {"state": record.get("state"), "error_code": record.get("error_code")}
 
-    @app.task(name=names.TASK_LEGACY, bind=True)
+    from forv_tts.service.replies import legacy_backend
+
+    conf = settings()
+    # The old app's caller waits on rpc:// (its reply queue); newer clients on Redis: answer on both.
+    replies = legacy_backend(app, broker_url=conf.broker_url, result_backend=conf.result_backend)
+
+    @app.task(name=names.TASK_LEGACY, bind=True, backend=replies)
     def gan_wav(self: Any, uuid: str, member_id: Any, text: str, created_at: str) -> bool:
         """The old worker's task: same name, same positional arguments, True when the clip is stored."""
         from forv_tts.storage import naming
@@ -234,7 +273,11 @@ def register(app: Celery) -> None:
         job_id = naming.validate_uuid(str(uuid))
         member = naming.validate_member_id(str(member_id))
         created = naming.validate_created_at(str(created_at))
-        record = run_clip(job_id, clip_request(member, text, created), self.request.hostname or "worker")
+        request = clip_request(member, text, created)
+        if not settings().result_backend:
+            run_clip_unrecorded(job_id, request)
+            return True
+        record = run_clip(job_id, request, self.request.hostname or "worker")
         if record.get("state") != names.STATE_DONE:
             raise RuntimeError(record.get("error") or f"job {job_id} ended {record.get('state')}")
         return True

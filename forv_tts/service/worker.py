@@ -86,10 +86,16 @@ def run(
     from forv_tts.service import runner, tasks
     from forv_tts.service.celery_app import make_celery
 
-    if not settings.broker_url or not settings.result_backend:
+    if not settings.broker_url:
         raise InvalidInputError(
-            "a worker needs a broker and a result backend: give --broker amqp://… --result-backend "
-            "redis://… (or set $FORV_TTS_BROKER_URL / $FORV_TTS_RESULT_BACKEND)"
+            "a worker needs a broker: give --broker amqp://… (or set $FORV_TTS_BROKER_URL)"
+        )
+    if not settings.result_backend:
+        # RabbitMQ alone, as the old deployment: the old app's gan_wav is answered over rpc://; what
+        # keeps state between processes has nowhere to keep it. Said once, now, not as a crash later.
+        log.warning(
+            "no --result-backend: serving gan_wav (results over rpc://); /v1 job records, streaming and "
+            "/readyz heartbeats need a Redis-compatible store (--result-backend redis://HOST:6379/0)"
         )
     tasks.configure(settings)
     runner.set_threads(max(1, cores() // worker_plan.concurrency))
@@ -112,7 +118,8 @@ def run(
 
     @signals.worker_ready.connect(weak=False)
     def _ready(**_: Any) -> None:
-        assert settings.result_backend
+        if not settings.result_backend:
+            return
         threading.Thread(
             target=_heartbeat,
             args=(stop, hostname, info, settings.result_backend),

@@ -120,6 +120,11 @@ _SynthCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), 
 # espeak would read Latin letters and digits with its Korean letter rules (badly) or not at all.
 _PUNCTUATION = frozenset(".,?!;:'\"()[]{}-…·、。，．？！「」『』《》〈〉“”‘’")
 
+# libespeak-ng keeps one word's phonemes in a fixed array (about 200 entries) and overruns it on a longer
+# word: 104 syllables of 가 segfault the process. A Hangul syllable is at most 6 phonemes in our spelling
+# (`'k-wel`), so words are cut into runs of at most this many characters before espeak sees them.
+MAX_WORD_CHARS = 24
+
 # Hangul that the `ko` voice actually pronounces: syllables, modern compatibility jamo (ㄱ..ㅣ), conjoining
 # jamo and half-width jamo. Fillers and archaic compatibility jamo are read as English "Chinese letter".
 _HANGUL_RANGES = ((0xAC00, 0xD7A3), (0x3131, 0x3163), (0x1100, 0x115E), (0x1161, 0x11FF), (0xFFA1, 0xFFDC))
@@ -395,10 +400,25 @@ def clean_text(text: str) -> str:
     dropped = sorted({ch for ch in text if not _speakable(ch)})
     if dropped:
         log.warning("built-in voice: dropping characters it cannot speak: %s", " ".join(map(repr, dropped)))
-    kept = " ".join(kept.split())
+    kept = " ".join(split_long_words(kept.split()))
     if not any(_is_hangul(ch) for ch in kept):
         raise NothingToSayError(f"nothing speakable (Hangul) in {text!r}")
     return kept
+
+
+def split_long_words(words: list[str]) -> list[str]:
+    """Words of at most `MAX_WORD_CHARS` characters: a longer one is cut into runs (logged), since
+    espeak-ng crashes the process on a word with too many phonemes (see `MAX_WORD_CHARS`)."""
+    out: list[str] = []
+    for word in words:
+        if len(word) <= MAX_WORD_CHARS:
+            out.append(word)
+            continue
+        log.warning(
+            "built-in voice: a %d-character word is spoken in pieces of %d", len(word), MAX_WORD_CHARS
+        )
+        out.extend(word[i : i + MAX_WORD_CHARS] for i in range(0, len(word), MAX_WORD_CHARS))
+    return out
 
 
 def espeak_input(cleaned: str) -> str:

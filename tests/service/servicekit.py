@@ -207,7 +207,8 @@ def pool_pids(worker_pid: int) -> list[int]:
 
 @dataclass
 class Rabbit:
-    """A private RabbitMQ node; `url` is its amqp:// URL (guest works on 127.0.0.1)."""
+    """A private RabbitMQ node; `url` is its amqp:// URL (guest works on 127.0.0.1; another user and
+    vhost, such as the old app's tts/tts123 on tts_host, are created at the node's first start)."""
 
     base: Path
     port: int
@@ -216,10 +217,13 @@ class Rabbit:
     node: str
     proc: Proc | None = None
     starts: int = field(default=0)
+    user: str = "guest"
+    password: str = "guest"
+    vhost: str = "/"
 
     @property
     def url(self) -> str:
-        return f"amqp://guest:guest@127.0.0.1:{self.port}//"
+        return f"amqp://{self.user}:{self.password}@127.0.0.1:{self.port}/{self.vhost.lstrip('/') or '/'}"
 
     def env(self) -> dict[str, str]:
         return {
@@ -240,7 +244,12 @@ class Rabbit:
 
     def start(self, timeout: float = 60.0) -> None:
         (self.base / "enabled_plugins").write_text("[].\n")
-        (self.base / "rabbitmq.conf").write_text("loopback_users = none\n")
+        conf = "loopback_users = none\n"
+        if (self.user, self.password, self.vhost) != ("guest", "guest", "/"):
+            conf += (
+                f"default_user = {self.user}\ndefault_pass = {self.password}\ndefault_vhost = {self.vhost}\n"
+            )
+        (self.base / "rabbitmq.conf").write_text(conf)
         self.starts += 1
         log = self.base / f"server-{self.starts}.log"
         with open(log, "wb") as out:
@@ -300,21 +309,31 @@ class Rabbit:
                 continue
 
 
-@pytest.fixture(scope="session")
-def rabbitmq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rabbit]:
-    """A RabbitMQ node for the session; skipped when rabbitmq-server is not installed here."""
+@contextlib.contextmanager
+def rabbit_node(
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str = "",
+    *,
+    user: str = "guest",
+    password: str = "guest",
+    vhost: str = "/",
+) -> Iterator[Rabbit]:
+    """Start a private node (skipped when rabbitmq-server is not installed here), stopped on exit."""
     if not RABBIT_BIN.exists() or shutil.which("erl") is None:
         message = "rabbitmq-server is not installed (apt-get install rabbitmq-server; .ci/run does)"
         if os.environ.get(REQUIRE_RABBIT_ENV):
             pytest.fail(message)
         pytest.skip(message)
-    base = tmp_path_factory.mktemp("rabbit")
+    base = tmp_path_factory.mktemp(f"rabbit{name}")
     rabbit = Rabbit(
         base=base,
         port=free_port(),
         dist_port=free_port(),
         epmd_port=free_port(),
-        node=f"forvtest{os.getpid()}@localhost",
+        node=f"forvtest{name}{os.getpid()}@localhost",
+        user=user,
+        password=password,
+        vhost=vhost,
     )
     try:
         rabbit.start()
@@ -322,3 +341,10 @@ def rabbitmq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rabbit]:
     finally:
         rabbit.stop()
         rabbit.stop_epmd()
+
+
+@pytest.fixture(scope="session")
+def rabbitmq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rabbit]:
+    """A RabbitMQ node for the session; skipped when rabbitmq-server is not installed here."""
+    with rabbit_node(tmp_path_factory) as rabbit:
+        yield rabbit

@@ -7,6 +7,7 @@ import dataclasses
 import logging
 import multiprocessing
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -366,3 +367,36 @@ def _tuning(tuning: Tuning) -> Iterator[None]:
         yield
     finally:
         espeak_module.TUNING = saved
+
+
+@pytest.mark.parametrize("syllable", ["가", "뛟"])  # the plainest and one of the longest in phonemes
+def test_an_overlong_word_is_spoken_not_a_crash(syllable: str) -> None:
+    # libespeak-ng overruns its per-word phoneme array past ~104 syllables of 가 and the process dies with
+    # SIGSEGV, so this runs in a child: a crash is a return code here, not a lost test run.
+    proc = _run_python(
+        f"""
+        from forv_tts.voices.espeak import EspeakVoice, builtin_info
+        audio = EspeakVoice(builtin_info()).synthesize({syllable * 300!r} + " 끝")
+        print(audio.duration)
+        """
+    )
+    assert proc.returncode == 0, (proc.returncode, proc.stderr[-500:])
+    assert float(proc.stdout) > 20  # the whole word spoken, not dropped
+
+
+def test_split_long_words_keeps_every_character() -> None:
+    word = "가" * (espeak_module.MAX_WORD_CHARS * 2 + 3)
+    pieces = espeak_module.split_long_words(["짧은", word])
+    assert pieces[0] == "짧은" and "".join(pieces[1:]) == word
+    assert [len(p) for p in pieces[1:]] == [espeak_module.MAX_WORD_CHARS] * 2 + [3]
+
+
+def test_say_speaks_an_overlong_word_through_the_console_script(tmp_path: Path) -> None:
+    script = shutil.which("forv-tts", path=str(Path(sys.executable).parent))
+    assert script, "the forv-tts console script is not installed next to this interpreter"
+    out = tmp_path / "long.wav"
+    proc = subprocess.run(
+        [script, "say", "가" * 200, "-o", str(out)], capture_output=True, cwd=tmp_path, timeout=300
+    )
+    assert proc.returncode == 0, (proc.returncode, proc.stderr[-500:])  # 139 before: SIGSEGV
+    assert out.stat().st_size > 44 + SAMPLE_RATE * 2 * 10

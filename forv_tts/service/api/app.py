@@ -16,6 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from forv_tts.errors import ForvError
+from forv_tts.service import guard
 from forv_tts.service.api.routes import clips, health, jobs, speech
 from forv_tts.service.api.schemas import error_body, error_response
 from forv_tts.service.api.state import Service
@@ -118,10 +119,12 @@ def create_app(settings: ServiceSettings) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, err: RequestValidationError) -> JSONResponse:
+        if (unsupported := guard.content_type_error(_request)) is not None:
+            return unsupported
         errors = err.errors()
         first = errors[0] if errors else {}
         kind = str(first.get("type", ""))
-        loc = [str(p) for p in first.get("loc", ()) if p != "body"]
+        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
         field_name = loc[0] if loc else None  # the request's field, not pydantic's union branch
         if kind == "json_invalid":
             return JSONResponse(
@@ -148,6 +151,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     app.include_router(clips.router(service))
     app.include_router(jobs.router(service))
     app.include_router(page_router(service.check_text, settings.voice_dir))  # the page, /v1/normalize
+    guard.install(app)  # body and connection limits, every error in our shape (inside the auth middleware)
     # Added last = outermost: CORS headers also go on a 401.
     app.add_middleware(AuthMetricsMiddleware, service=service)
     app.add_middleware(

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from forv_tts.service import names
+from forv_tts.service import guard, names
 from forv_tts.service.api.schemas import check_field, record_float
 from forv_tts.service.errors import (
     BadRequestError,
@@ -156,6 +156,7 @@ class Service:
                 "split it into several requests",
                 field=field_name,
             )
+        guard.check_unicode(text, field_name)
         if not text.strip():
             raise BadRequestError(f"{field_name} is empty: give Korean text to speak", field=field_name)
         if not any(ch.isalnum() for ch in text):

@@ -16,7 +16,7 @@ def router(service: Service) -> APIRouter:
     """The health and metrics routes."""
     routes = APIRouter()
 
-    @routes.get("/healthz")
+    @routes.api_route("/healthz", methods=["GET", "HEAD"])
     async def healthz() -> dict[str, str]:
         """Alive (no dependencies checked)."""
         return {"status": "ok"}
