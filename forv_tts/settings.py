@@ -226,6 +226,14 @@ MAX_CONNECTIONS = Setting(
     lambda: 1000,
     "Service: open connections per API process; one more is answered 503 and closed. Default: 1000.",
 )
+STATE_DIR = Setting(
+    "FORV_TTS_STATE_DIR",
+    parse_path,
+    _none,
+    "Where `serve`'s embedded store keeps queued jobs and records on disk (its append-only file), so "
+    "a restart loses nothing. Default: <out-dir>/.forv-tts-state.",
+)
+
 SETTINGS: tuple[Setting[Any], ...] = (
     VOICE_DIR,
     CACHE_DIR,
@@ -245,6 +253,7 @@ SETTINGS: tuple[Setting[Any], ...] = (
     MAX_BODY_BYTES,
     HTTP_READ_TIMEOUT,
     MAX_CONNECTIONS,
+    STATE_DIR,
 )
 
 

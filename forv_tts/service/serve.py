@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from forv_tts.service.embedded import EmbeddedServer, die_with_parent
 from forv_tts.service.settings import ServiceSettings
@@ -22,6 +23,7 @@ from forv_tts.service.settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 WORKER_STOP_S = 10.0
+STATE_DIR_NAME = ".forv-tts-state"
 
 
 @dataclass
@@ -85,6 +87,14 @@ class LocalWorkers:
             proc.wait()
 
 
+def state_dir(settings: ServiceSettings) -> Path:
+    """Where the embedded store keeps its append-only file: $FORV_TTS_STATE_DIR, else under --out-dir."""
+    from forv_tts.settings import STATE_DIR
+
+    chosen = STATE_DIR.get()
+    return Path(chosen) if chosen is not None else settings.out_dir / STATE_DIR_NAME
+
+
 class _StopRequested(Exception):
     pass
 
@@ -112,7 +122,7 @@ def run(
     local: LocalWorkers | None = None
     try:
         if not settings.broker_url:
-            embedded = EmbeddedServer().start()
+            embedded = EmbeddedServer(state_dir=state_dir(settings)).start().supervise()
             settings = settings.with_urls(embedded.url, embedded.url)
         n = workers if workers is not None else cores()
         if n > 0:

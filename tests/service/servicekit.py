@@ -151,8 +151,10 @@ def start_service(
     *,
     ready_timeout: float = 90.0,
     headers: dict[str, str] | None = None,
+    readiness: str = "/readyz",
 ) -> Service:
-    """Start `forv-tts serve` on a free port and wait for /readyz (workers consuming every queue)."""
+    """Start `forv-tts serve` on a free port and wait for /readyz (workers consuming every queue), or
+    for another path that answers 200 when ready (`/healthz`: no worker needed)."""
     tmp.mkdir(parents=True, exist_ok=True)
     port = free_port()
     proc = start_cli(
@@ -166,7 +168,7 @@ def start_service(
     def ready() -> bool:
         if proc.process.poll() is not None:
             return True
-        request = urllib.request.Request(f"{url}/readyz", headers=headers or {})
+        request = urllib.request.Request(f"{url}{readiness}", headers=headers or {})
         try:
             with urllib.request.urlopen(request, timeout=2) as resp:
                 return resp.status == 200

@@ -1,4 +1,4 @@
-"""`/healthz` (alive), `/readyz` (dependencies and workers), `/metrics` (Prometheus)."""
+"""`/healthz` (alive, dependencies answer), `/readyz` (dependencies and workers), `/metrics` (Prometheus)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,12 @@ def router(service: Service) -> APIRouter:
     routes = APIRouter()
 
     @routes.api_route("/healthz", methods=["GET", "HEAD"])
-    async def healthz() -> dict[str, str]:
-        """Alive (no dependencies checked)."""
-        return {"status": "ok"}
+    async def healthz() -> JSONResponse:
+        """Alive, and the queue and result backend answer (a dead store is a 503, not a silent outage)."""
+        broker_ok, backend_ok = await asyncio.gather(service.broker_ok(), service.store.ping())
+        ok = broker_ok and backend_ok
+        body = {"status": "ok" if ok else "unavailable", "broker": broker_ok, "result_backend": backend_ok}
+        return JSONResponse(body, status_code=200 if ok else 503)
 
     @routes.get("/readyz")
     async def readyz() -> JSONResponse:
