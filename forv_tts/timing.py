@@ -235,16 +235,18 @@ class Timer:
     position: float = 0.0  # seconds of clip so far
     _stage: int = 0
 
-    def add(self, chunk: AudioChunk) -> SentenceTiming:
-        """The timing of `chunk`, the next chunk of the clip."""
-        written, rewrites = None, ()
-        if self.stages is not None:
+    def add(self, chunk: AudioChunk, stage: dict[str, Any] | None = None) -> SentenceTiming:
+        """The timing of `chunk`, the next chunk of the clip (`stage`: its own, when the caller has it)."""
+        written: str | None = None
+        rewrites: Sequence[dict[str, Any]] = ()
+        if stage is None and self.stages is not None:
             while self._stage < len(self.stages) and self.stages[self._stage]["pronounced"] != chunk.sentence:
                 self._stage += 1
             if self._stage < len(self.stages):
                 stage = self.stages[self._stage]
-                written, rewrites = stage["sentence"], stage.get("rewrites", ())
                 self._stage += 1
+        if stage is not None:
+            written, rewrites = stage["sentence"], stage.get("rewrites", ())
         # Sample-exact: the pause is as many samples as `silence_before` writes.
         self.position += len(chunk.silence_before()) / chunk.sample_rate
         timing = sentence_timing(chunk.index, self.position, chunk, written, rewrites)

@@ -100,6 +100,7 @@ def iter_sentences(
     before: BeforeSentence | None = None,
     timings: list[float] | None = None,
     lazy: bool = False,
+    stages: list[dict[str, Any]] | None = None,
 ) -> Iterator[tuple[list[str], Any]]:
     """Normalise `text`, load the voice (once per process) and yield `(sentences, Audio)` per sentence.
 
@@ -108,6 +109,8 @@ def iter_sentences(
     With `lazy` (streaming) the text is split first and each sentence is normalised just before it is
     spoken, so the first sound does not wait for g2pk to read the whole text: `normalize` works sentence
     by sentence, so the strings are the same (the sentences yielded so far, in that case).
+    `stages` (lazy only), when given, receives each spoken sentence's normaliser stage (written text and
+    rewrites: `text.normalize_stages(explain=True)`), for its word times in the written words.
     """
     from forv_tts.synthesis import prepare_text
     from forv_tts.voices.registry import load_voice
@@ -131,7 +134,16 @@ def iter_sentences(
             raise Cancelled(f"stopped before sentence {index + 1} of {len(pieces)}")
         if settings.sentence_delay_s > 0:
             time.sleep(settings.sentence_delay_s)
-        if lazy:
+        piece_stages: list[dict[str, Any]] = []
+        if lazy and stages is not None:
+            from forv_tts import text as text_stage
+
+            piece_stages = text_stage.normalize_stages(piece, lexicon=lexicon, explain=True)
+            normalized = [stage["pronounced"] for stage in piece_stages]
+            if not normalized:
+                last_error = NothingToSayError(f"nothing speakable in {piece[:40]!r}: give Korean text")
+                continue
+        elif lazy:
             try:
                 normalized = prepare_text(piece, SynthesisConfig(lexicon=lexicon))
             except NothingToSayError as err:
@@ -139,7 +151,7 @@ def iter_sentences(
                 continue
         else:
             normalized = [piece]
-        for sentence in normalized:
+        for position, sentence in enumerate(normalized):
             sentences.append(sentence)
             t0 = time.perf_counter()
             try:
@@ -151,6 +163,8 @@ def iter_sentences(
             spoken += 1
             if timings is not None:
                 timings.append(time.perf_counter() - t0)
+            if stages is not None and piece_stages:
+                stages.append(piece_stages[position])
             yield (sentences if lazy else pieces), audio
     if not spoken:
         raise last_error or NothingToSayError(f"nothing speakable in {text[:40]!r}: give Korean text")
@@ -286,28 +300,49 @@ def speech_chunks(
     settings: ServiceSettings,
     before: BeforeSentence | None = None,
     timings: list[float] | None = None,
+    spoken: list[dict[str, Any]] | None = None,
 ) -> Iterator[tuple[int, bytes]]:
     """`(sample_rate, pcm16)` per spoken sentence, with the pause `concat` puts between sentences
     at the start of every chunk after the first, so the chunks joined are the clip `say` would make.
+    `spoken`, when given, receives each sentence's timing (`SentenceTiming.to_dict()`, seconds in the
+    whole clip) before its chunk is yielded.
     """
     import numpy as np
 
-    from forv_tts.audio import DEFAULT_PAUSE_S, to_pcm16
+    from forv_tts.audio import DEFAULT_PAUSE_S, AudioChunk, to_pcm16
+    from forv_tts.timing import Timer
+
+    stages: list[dict[str, Any]] | None = [] if spoken is not None else None
+    timer = Timer()
 
     info = resolve(member, settings)
     length_scale = speed_to_length_scale(speed)
     first = True
-    for _sentences, audio in iter_sentences(
-        info,
-        text,
-        seed=seed_for(job_id),
-        length_scale=length_scale,
-        settings=settings,
-        before=before,
-        timings=timings,
-        lazy=True,
+    for index, (_sentences, audio) in enumerate(
+        iter_sentences(
+            info,
+            text,
+            seed=seed_for(job_id),
+            length_scale=length_scale,
+            settings=settings,
+            before=before,
+            timings=timings,
+            lazy=True,
+            stages=stages,
+        )
     ):
         samples = audio.samples
+        if spoken is not None and stages:
+            stage = stages[-1]
+            chunk = AudioChunk(
+                samples=audio.samples,
+                sample_rate=audio.sample_rate,
+                index=index,
+                sentence=stage["pronounced"],
+                pause_before=0.0 if first else DEFAULT_PAUSE_S,
+                words=audio.words,
+            )
+            spoken.append(timer.add(chunk, stage).to_dict())
         if not first:
             gap = np.zeros(round(DEFAULT_PAUSE_S * audio.sample_rate), dtype=np.float32)
             samples = np.concatenate([gap, np.asarray(samples, dtype=np.float32)])

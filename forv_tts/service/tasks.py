@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 #: Framing of a speech job's chunk list: b"A" + sample rate (uint32 LE) + PCM16, then b"E" + JSON.
 CHUNK_AUDIO = b"A"
 CHUNK_END = b"E"
+CHUNK_TIMING = b"T"  # + JSON: the next audio chunk's sentence timing (`SentenceTiming.to_dict()`)
 
 _store: SyncStore | None = None
 _settings: ServiceSettings | None = None
@@ -201,6 +202,7 @@ def run_speech(job_id: str, request: dict[str, Any], hostname: str) -> dict[str,
         return not st.cancelled(job_id)
 
     timings: list[float] = []
+    spoken: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     try:
         for rate, pcm in runner.speech_chunks(
@@ -211,7 +213,10 @@ def run_speech(job_id: str, request: dict[str, Any], hostname: str) -> dict[str,
             settings=settings(),
             before=before,
             timings=timings,
+            spoken=spoken,
         ):
+            if spoken:
+                st.push_chunk(job_id, CHUNK_TIMING + json.dumps(spoken.pop(), ensure_ascii=False).encode())
             st.push_chunk(job_id, CHUNK_AUDIO + struct.pack("<I", rate) + pcm)
             if not done:  # what the first sound waited for: normalising, loading, the first sentence
                 first = {
