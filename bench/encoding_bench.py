@@ -92,7 +92,9 @@ def first_bytes(n: int) -> dict[str, Any]:
     return {
         "requests_per_format": n,
         "ttfb_median_ms": {fmt: round(1000 * m, 1) for fmt, m in medians.items()},
-        "minus_wav_ms": {fmt: round(1000 * (m - medians["wav"]), 1) for fmt, m in medians.items() if fmt != "wav"},
+        "minus_wav_ms": {
+            fmt: round(1000 * (m - medians["wav"]), 1) for fmt, m in medians.items() if fmt != "wav"
+        },
     }
 
 

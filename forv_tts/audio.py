@@ -14,10 +14,11 @@ import wave
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:  # numpy is imported where samples are made: the service's API writes headers only
+    import numpy as np
+    import numpy.typing as npt
 
 DEFAULT_PAUSE_S = 0.25
 
@@ -51,6 +52,8 @@ class AudioChunk:
 
     `pause_before` is the silence (seconds) `synthesize` puts before this chunk when it joins them
     (0 for the first): a player that writes it too gets exactly the joined clip's samples.
+    `normalize_s` and `synthesis_s` are what this sentence cost (reading the text; the voice), for
+    streams that report where their first sound's wait went.
     """
 
     samples: npt.NDArray[np.float32]
@@ -59,6 +62,8 @@ class AudioChunk:
     sentence: str
     pause_before: float = 0.0
     words: WordSpans | None = None  # the voice's word times within this chunk's samples (`Audio.words`)
+    normalize_s: float = 0.0
+    synthesis_s: float = 0.0
 
     @property
     def duration(self) -> float:
@@ -67,11 +72,20 @@ class AudioChunk:
 
     def silence_before(self) -> npt.NDArray[np.float32]:
         """`pause_before` as samples."""
+        import numpy as np
+
         return np.zeros(round(self.pause_before * self.sample_rate), dtype=np.float32)
+
+    def pcm16(self) -> bytes:
+        """The pause before this chunk and its samples as 16-bit PCM: a stream's bytes for it (the
+        chunks' bytes one after another are exactly the whole clip's)."""
+        return to_pcm16(self.silence_before()) + to_pcm16(self.samples)
 
 
 def concat(chunks: Sequence[Audio], pause_s: float = DEFAULT_PAUSE_S) -> Audio:
     """Join sentence clips with `pause_s` seconds of silence between them."""
+    import numpy as np
+
     if not chunks:
         raise ValueError("concat needs at least one chunk")
     rate = chunks[0].sample_rate
@@ -88,6 +102,8 @@ def concat(chunks: Sequence[Audio], pause_s: float = DEFAULT_PAUSE_S) -> Audio:
 
 def to_pcm16(samples: npt.NDArray[np.floating]) -> bytes:
     """Float samples to little-endian 16-bit PCM, clipped (never wrapped) at full scale."""
+    import numpy as np
+
     clipped = np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0)
     return (np.round(clipped * 32767.0)).astype("<i2").tobytes()
 
@@ -95,18 +111,26 @@ def to_pcm16(samples: npt.NDArray[np.floating]) -> bytes:
 UNKNOWN_SIZE = 0xFFFFFFFF
 
 
-def stream_wav_header(sample_rate: int) -> bytes:
-    """The 44-byte header of a 16-bit mono wav whose length is not known yet (RIFF and data sizes
-    0xFFFFFFFF): written once at the start of a stream, never again."""
+def wav_header(sample_rate: int, data_bytes: int | None) -> bytes:
+    """The 44-byte header of a 16-bit mono wav holding `data_bytes` of PCM; None writes the sizes as
+    0xFFFFFFFF (length not known yet: a stream)."""
     rate = int(sample_rate)
+    riff = UNKNOWN_SIZE if data_bytes is None else 36 + data_bytes
+    data = UNKNOWN_SIZE if data_bytes is None else data_bytes
     return (
         b"RIFF"
-        + struct.pack("<I", UNKNOWN_SIZE)
+        + struct.pack("<I", riff)
         + b"WAVEfmt "
         + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
         + b"data"
-        + struct.pack("<I", UNKNOWN_SIZE)
+        + struct.pack("<I", data)
     )
+
+
+def stream_wav_header(sample_rate: int) -> bytes:
+    """The header of a wav whose length is not known yet (RIFF and data sizes 0xFFFFFFFF): written
+    once at the start of a stream, never again."""
+    return wav_header(sample_rate, None)
 
 
 def write_wav_to(audio: Audio, stream: BinaryIO) -> None:
@@ -127,6 +151,8 @@ def wav_bytes(audio: Audio) -> bytes:
 
 def read_wav(path: Path) -> Audio:
     """Read a 16-bit mono wav written by `write_wav` (used by tests and batch resume)."""
+    import numpy as np
+
     with wave.open(str(path), "rb") as w:
         if w.getsampwidth() != 2 or w.getnchannels() != 1:
             raise ValueError(f"{path}: expected 16-bit mono wav")

@@ -24,6 +24,9 @@ LENGTH_SCALE_MAX = 10.0
 #: What `torch.Generator.manual_seed` takes without wrapping (negative seeds alias large ones).
 SEED_MAX = 2**64 - 1
 ENGINES = ("onnx", "torch")
+#: OpenAI's `speed` range (1 normal, 2 twice as fast): what `/v1/audio/speech` accepts.
+SPEED_MIN = 0.25
+SPEED_MAX = 4.0
 
 
 def check_length_scale(value: float) -> float:
@@ -37,6 +40,17 @@ def check_length_scale(value: float) -> float:
             "length_scale", value, f"use a value between {LENGTH_SCALE_MIN:g} and {LENGTH_SCALE_MAX:g}"
         )
     return scale
+
+
+def length_scale_for_speed(speed: float | None) -> float | None:
+    """OpenAI's `speed` as a length scale (None for the voice's own rate, speed 1)."""
+    if speed is None or speed == 1.0:
+        return None
+    if not SPEED_MIN <= speed <= SPEED_MAX:
+        raise InvalidInputError.bad_value(
+            "speed", speed, f"use a value between {SPEED_MIN:g} and {SPEED_MAX:g}"
+        )
+    return 1.0 / speed
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ TextTooLongError           text_too_long           chars, limit
 BatchFailedError           batch_failed            manifest, failed, pending, lines
 BatchInterruptedError      interrupted             manifest, pending, lines
 BatchTerminatedError       terminated              manifest, pending, lines
+CancelledError             cancelled               index, total (the sentence it stopped before)
 VoiceDirError              voice_dir_unusable
 UnknownFormatError         unknown_format          field, value, formats
 EncoderMissingError        encoder_missing         format, extra
@@ -260,6 +261,12 @@ class BatchTerminatedError(BatchInterruptedError):
     """The run was stopped by SIGTERM; like an interruption, resuming it finishes it."""
 
     code = "terminated"
+
+
+class CancelledError(ForvError):
+    """A stream was stopped by its caller (`iter_synthesize`'s `before` hook said no): not a fault."""
+
+    code = "cancelled"
 
 
 def error_classes() -> list[type[ForvError]]:

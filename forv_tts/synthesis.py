@@ -15,12 +15,20 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Generator, Iterator
+import time
+from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from forv_tts.audio import DEFAULT_PAUSE_S, Audio, AudioChunk, concat
 from forv_tts.config import DEFAULT_CONFIG, SynthesisConfig
-from forv_tts.errors import NoTextError, NothingToSayError, TextTooLongError, VoiceLoadError
+from forv_tts.errors import (
+    CancelledError,
+    NoTextError,
+    NothingToSayError,
+    TextTooLongError,
+    VoiceLoadError,
+)
 from forv_tts.voices.base import ENGINE_COQUI, Voice, VoiceInfo
 
 log = logging.getLogger(__name__)
@@ -116,9 +124,7 @@ def prepare_text(text: str, config: SynthesisConfig | None = None) -> list[str]:
     the cap, `NothingToSayError` when nothing speakable is left.
     """
     config = config or DEFAULT_CONFIG
-    if not text or not text.strip():
-        raise NoTextError("no text given")
-    check_text_length(text)
+    check_text(text)
     from forv_tts import text as text_stage
 
     if config.normalize:
@@ -131,17 +137,25 @@ def prepare_text(text: str, config: SynthesisConfig | None = None) -> list[str]:
 
 
 def iter_sentences(
-    voice: Voice, sentences: list[str], config: SynthesisConfig | None = None
+    voice: Voice, sentences: Iterable[str], config: SynthesisConfig | None = None
 ) -> Generator[AudioChunk, None, None]:
     """Speak each prepared sentence and yield it as soon as it is made.
 
-    A sentence the voice cannot speak at all (e.g. only symbols) is skipped with a warning; if no
-    sentence could be spoken, the last `NothingToSayError` is raised once all were tried.
+    `sentences` may be lazy (`iter_synthesize` normalises each one as it is asked for): the time taken
+    to get each is the chunk's `normalize_s`, the voice's its `synthesis_s`. A sentence the voice cannot
+    speak at all (e.g. only symbols) is skipped with a warning; if no sentence could be spoken,
+    `NothingToSayError` is raised once all were tried.
     """
     config = config or DEFAULT_CONFIG
     index = 0
     last_error: NothingToSayError | None = None
-    for sentence in sentences:
+    pending = iter(sentences)
+    while True:
+        t0 = time.perf_counter()
+        sentence = next(pending, None)
+        if sentence is None:
+            break
+        t1 = time.perf_counter()
         try:
             audio = voice.synthesize(sentence, config)
         except NothingToSayError as err:
@@ -155,11 +169,12 @@ def iter_sentences(
             sentence=sentence,
             pause_before=DEFAULT_PAUSE_S if index else 0.0,
             words=audio.words,
+            normalize_s=t1 - t0,
+            synthesis_s=time.perf_counter() - t1,
         )
         index += 1
     if not index:
-        assert last_error is not None
-        raise last_error
+        raise last_error or NothingToSayError("nothing speakable in the text: give Korean text")
 
 
 def synthesize_sentences(
@@ -182,13 +197,73 @@ def synthesize_sentences(
     return concat(chunks)
 
 
-def iter_synthesize(text: str, voice: Voice, config: SynthesisConfig | None = None) -> Iterator[AudioChunk]:
-    """Normalise `text` and yield one `AudioChunk` per sentence, as each is made.
+#: Called before each sentence of a stream with (index, total); returning False stops it there.
+BeforeSentence = Callable[[int, int], bool]
 
-    The text is checked and normalised when iteration starts (bad text raises on the first `next`);
-    writing each chunk's `silence_before()` and then its samples gives exactly `synthesize`'s audio.
+
+def check_text(text: str) -> None:
+    """What `prepare_text` and `iter_synthesize` refuse before any work: no text, or over the cap."""
+    if not text or not text.strip():
+        raise NoTextError("no text given")
+    check_text_length(text)
+
+
+def iter_synthesize(
+    text: str,
+    voice: Voice,
+    config: SynthesisConfig | None = None,
+    *,
+    before: BeforeSentence | None = None,
+    stages: list[dict[str, Any]] | None = None,
+) -> Iterator[AudioChunk]:
+    """Yield one `AudioChunk` per sentence of `text`, each normalised just before it is spoken.
+
+    The first sound waits for one sentence's reading, not the whole text's (`normalize` reads sentence
+    by sentence, so the strings are `prepare_text`'s); writing each chunk's `silence_before()` and then
+    its samples gives exactly `synthesize`'s audio. Bad text (none, over the cap) raises on the first
+    `next`; a text with nothing speakable raises `NothingToSayError` once every sentence was tried.
+
+    `before(index, total)` is called before each sentence (`total` sentences as split, before
+    normalising): returning False stops the stream with `CancelledError`. Each chunk carries what it
+    cost (`normalize_s`, `synthesis_s`). `stages`, when given, receives each sentence's normaliser stage
+    (`text.normalize_stages(explain=True)`: as written, its rewrites) just before it is spoken, so the
+    last one is the chunk's when it is yielded (`forv_tts.timing.Timer.add`).
     """
-    yield from iter_sentences(voice, prepare_text(text, config), config)
+    config = config or DEFAULT_CONFIG
+    check_text(text)
+    yield from iter_sentences(voice, _sentences_as_spoken(text, config, before, stages), config)
+
+
+def _sentences_as_spoken(
+    text: str,
+    config: SynthesisConfig,
+    before: BeforeSentence | None,
+    stages: list[dict[str, Any]] | None = None,
+) -> Iterator[str]:
+    """`text` split, then each piece normalised when it is asked for (after `before` said yes)."""
+    from forv_tts import text as text_stage
+
+    pieces = text_stage.split_sentences(text)
+    given = 0
+    for position, piece in enumerate(pieces):
+        if before is not None and not before(position, len(pieces)):
+            raise CancelledError(
+                f"stopped before sentence {position + 1} of {len(pieces)}",
+                index=position,
+                total=len(pieces),
+            )
+        if stages is not None and config.normalize:
+            piece_stages = text_stage.normalize_stages(piece, lexicon=config.lexicon, explain=True)
+            given += len(piece_stages)
+            for stage in piece_stages:
+                stages.append(stage)
+                yield stage["pronounced"]
+            continue
+        sentences = text_stage.normalize(piece, lexicon=config.lexicon) if config.normalize else [piece]
+        given += len(sentences)
+        yield from sentences
+    if not given:
+        raise NothingToSayError(f"nothing speakable in {text[:40]!r}: give Korean text", text=text[:200])
 
 
 def synthesize(text: str, voice: Voice, config: SynthesisConfig | None = None) -> Audio:

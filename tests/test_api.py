@@ -29,6 +29,15 @@ def test_import_is_light_and_every_name_resolves() -> None:
         _ = forv_tts.no_such_name  # type: ignore[attr-defined]
 
 
+def test_every_error_the_library_raises_is_exported() -> None:
+    from forv_tts.errors import error_classes
+    from forv_tts.text.lexicon import LexiconError
+
+    library = [c for c in error_classes() if not c.__module__.startswith("forv_tts.cli")]  # not CLI-only
+    for cls in {*library, LexiconError}:
+        assert getattr(forv_tts, cls.__name__) is cls, cls.__name__
+
+
 def test_config_checks_its_values_once() -> None:
     assert forv_tts.SynthesisConfig(length_scale=1).length_scale == 1.0
     for bad in (0, 10.5, float("nan"), "x"):
@@ -51,6 +60,24 @@ def test_builtin_voice_synthesize_and_stream_agree() -> None:
     np.testing.assert_array_equal(joined, audio.samples)
     assert audio.sample_rate == chunks[0].sample_rate
     assert forv_tts.normalize("3명이 왔어요.")[0].startswith("세 명")  # also once the text stage is loaded
+
+
+def test_iter_synthesize_hook_stops_before_a_sentence_and_chunks_say_what_they_cost() -> None:
+    voice = forv_tts.load_voice(None)
+    text = "첫 문장입니다. 둘째 문장입니다. 셋째 문장입니다."
+    asked: list[tuple[int, int]] = []
+
+    def before(index: int, total: int) -> bool:
+        asked.append((index, total))
+        return index < 1
+
+    stream = forv_tts.iter_synthesize(text, voice, before=before)
+    first = next(stream)
+    assert first.index == 0 and first.synthesis_s > 0 and first.normalize_s > 0
+    with pytest.raises(forv_tts.CancelledError) as err:
+        next(stream)
+    assert err.value.code == "cancelled" and err.value.fields == {"index": 1, "total": 3}
+    assert asked == [(0, 3), (1, 3)]  # the third sentence was never read
 
 
 def test_member_voice_with_config(voice_dir: Path) -> None:

@@ -32,6 +32,7 @@ TYPER_VERSIONS = ("0.29.",)
 
 _state: dict[str, str] = {}
 _threads_sized: int | None = None
+_threads_wanted: int | None = None
 
 
 def version_ok(version: str | None, accepted: tuple[str, ...]) -> bool:
@@ -80,6 +81,22 @@ def size_synthesis_threads(threads: int) -> None:
         with contextlib.suppress(RuntimeError):  # already used in this process: its size stays
             torch.set_num_interop_threads(1)
     _threads_sized = threads
+
+
+def want_synthesis_threads(threads: int) -> None:
+    """The thread count this worker process (batch's or the service's) gives its engine: applied by
+    `size_threads_for` before the first member loads."""
+    global _threads_wanted
+    _threads_wanted = max(1, threads)
+
+
+def size_threads_for(engine: str) -> None:
+    """Before a voice of `engine` loads: size the pools to the wanted count (`want_synthesis_threads`;
+    nothing when none was asked for, or for the built-in espeak-ng voice, which has no pools)."""
+    from forv_tts.voices.base import ENGINE_ESPEAK
+
+    if _threads_wanted is not None and engine != ENGINE_ESPEAK:
+        size_synthesis_threads(_threads_wanted)
 
 
 def lazy_coercion_allowed(typer_version: str | None) -> bool:

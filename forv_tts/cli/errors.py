@@ -67,6 +67,7 @@ TABLE: dict[str, Rule] = {
     # SIGTERM (systemd, Kubernetes, CI): 128 + 15, as if the signal had ended us, after a clean stop.
     "terminated": Rule(EXIT_TERMINATED, "rerun with --resume to finish", "; "),
     "voice_dir_unusable": Rule(EXIT_USAGE),
+    "cancelled": Rule(EXIT_INTERRUPTED),  # a stream its caller stopped (`iter_synthesize`'s hook)
     "unknown_format": Rule(EXIT_USAGE),
     "encoder_missing": Rule(EXIT_FAILURE),
 }

@@ -67,7 +67,7 @@ def upload_cmd(
     """
     from forv_tts import settings
     from forv_tts.errors import UploadError
-    from forv_tts.jobs.item import UploadSpec, check_upload_ready
+    from forv_tts.jobs.item import UploadSpec, check_upload_ready, upload_clip
     from forv_tts.storage import gcs
 
     member = gcs.validate_known_member(member, settings.voice_dir(voice_dir))
@@ -93,15 +93,7 @@ def upload_cmd(
         records.append({"path": str(path), "object": None, "error": str(refusal)})
     for path, name in plan:
         try:
-            result = gcs.upload_file(
-                path,
-                bucket=spec.bucket,
-                object_name=name,
-                timeout=spec.timeout,
-                overwrite=spec.overwrite,
-                signed_url=spec.signed_url,
-                keep_local=spec.keep_local,
-            )
+            result = upload_clip(path, name, spec)
         except ForvError as err:
             errors.append(err)
             if len(files) > 1:

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from forv_tts._process.startup import want_synthesis_threads
 from forv_tts.config import SynthesisConfig
 from forv_tts.errors import (
     BatchFailedError,
@@ -59,7 +60,7 @@ from forv_tts.jobs.manifest import (
     file_sha256,
     read_manifest,
 )
-from forv_tts.jobs.worker import Task, init_worker, process_task, want_threads, worker_task
+from forv_tts.jobs.worker import Task, init_worker, process_task, worker_task
 from forv_tts.storage import naming
 from forv_tts.storage.naming import ClipName
 from forv_tts.voices.base import VoiceInfo
@@ -565,7 +566,7 @@ class BatchRun:
     def _run_inline(
         self, pending: deque[_Entry], writer: ManifestWriter, summary: BatchSummary, threads: int
     ) -> None:
-        want_threads(threads)
+        want_synthesis_threads(threads)
         stats: dict[int, WorkerStats] = {}
         # Progress keeps ticking while one long item runs in this thread (the pool path ticks in its wait).
         idle = threading.Event()

@@ -20,6 +20,7 @@ plain values and returns a plain `ItemResult`, or raises a typed `ForvError` (`f
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import hashlib
 import logging
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from forv_tts.config import DEFAULT_CONFIG, SynthesisConfig
-from forv_tts.errors import ForvError, InvalidInputError
+from forv_tts.errors import ForvError, InvalidInputError, UploadError
 from forv_tts.storage.gcs import DEFAULT_TIMEOUT_S  # imports no Google code
 from forv_tts.storage.naming import ClipName
 from forv_tts.voices.base import VoiceInfo
@@ -52,7 +53,9 @@ class UploadSpec:
 
     `overwrite` replaces an object holding different bytes (default: `object_exists` error);
     `keep_local=False` deletes the local file once the upload is confirmed; `signed_url` also makes a
-    V4 signed URL valid that long.
+    V4 signed URL valid that long; `attempts` tries (`backoff` seconds apart, doubling) for the errors
+    another try can mend (`gcs.upload_file`: the CLI tries once, the service's workers
+    `$FORV_TTS_UPLOAD_ATTEMPTS` times).
     """
 
     bucket: str
@@ -60,6 +63,8 @@ class UploadSpec:
     overwrite: bool = False
     keep_local: bool = True
     signed_url: _dt.timedelta | None = None
+    attempts: int = 1
+    backoff: float = 1.0
 
     def __post_init__(self) -> None:
         from forv_tts.storage import gcs
@@ -68,6 +73,10 @@ class UploadSpec:
         object.__setattr__(self, "timeout", gcs.check_timeout(self.timeout))
         if self.signed_url is not None:
             gcs.check_expiry(self.signed_url)
+        if self.attempts < 1:
+            raise InvalidInputError.bad_value("upload_attempts", self.attempts, "use 1 or more")
+        if not self.backoff >= 0:
+            raise InvalidInputError.bad_value("upload_backoff", self.backoff, "use 0 or more seconds")
 
 
 @dataclass(frozen=True)
@@ -159,18 +168,27 @@ def check_upload_ready(spec: UploadSpec) -> None:
         gcs.check_can_sign()
 
 
-def upload_clip(path: Path, name: ClipName, spec: UploadSpec) -> UploadResult:
-    """Upload an existing clip as `name` (used by `run_item` and by batch for clips already on disk)."""
+def upload_clip(
+    path: Path,
+    name: ClipName | str,
+    spec: UploadSpec,
+    on_retry: Callable[[int, UploadError], None] | None = None,
+) -> UploadResult:
+    """Upload an existing clip as `name` (a `ClipName` or an object name) the way `spec` says: what
+    `run_item`, batch (clips already on disk) and `forv-tts upload` call."""
     from forv_tts.storage import gcs
 
     return gcs.upload_file(
         path,
         bucket=spec.bucket,
-        object_name=name.object_name,
+        object_name=name.object_name if isinstance(name, ClipName) else name,
         timeout=spec.timeout,
         overwrite=spec.overwrite,
         signed_url=spec.signed_url,
         keep_local=spec.keep_local,
+        attempts=spec.attempts,
+        backoff=spec.backoff,
+        on_retry=on_retry,
     )
 
 
@@ -186,6 +204,7 @@ def run_item(
     step: int | None = None,
     registry: VoiceRegistry | None = None,
     progress: Callable[[int, int], None] | None = None,
+    on_upload_retry: Callable[[int, UploadError], None] | None = None,
 ) -> ItemResult:
     """Run one request: check everything, then normalise, synthesise, write, upload.
 
@@ -198,7 +217,9 @@ def run_item(
             team naming under the current directory, no upload).
         voice_dir, step: where members live and which checkpoint step (only when `member` is an id).
         registry: the voice registry to load from (default: the process's, `default_registry()`).
-        progress: `progress(done, total)` per sentence (the CLI's progress bar).
+        progress: `progress(done, total)` before the first sentence and after each (the CLI's
+            progress bar, the service's job record).
+        on_upload_retry: `on_upload_retry(attempt, err)` after each failed upload try that is retried.
 
     Returns an `ItemResult` (member, uuid, created_at, object_name, path, uri, url, duration,
     sample_rate, sha256, size, sentences, timings{check, normalize, load, synthesize, write, upload,
@@ -285,9 +306,9 @@ def run_item(
         if destination.upload is not None:
             spec = destination.upload
             if scratch is not None and spec.keep_local:
-                spec = UploadSpec(spec.bucket, spec.timeout, spec.overwrite, False, spec.signed_url)
+                spec = dataclasses.replace(spec, keep_local=False)
             try:
-                uploaded = upload_clip(target, name, spec)
+                uploaded = upload_clip(target, name, spec, on_upload_retry)
             except ForvError as err:
                 err.partial = result  # type: ignore[attr-defined]  # the clip that was written
                 raise

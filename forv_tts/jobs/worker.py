@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from forv_tts._process import startup
 from forv_tts.config import SynthesisConfig
 from forv_tts.errors import DiskFullError, ForvError
 from forv_tts.jobs.item import Destination, UploadSpec, run_item, upload_clip
 from forv_tts.jobs.manifest import STATUS_FAILED, STATUS_OK, file_sha256
 from forv_tts.storage.naming import ClipName
-from forv_tts.voices.base import ENGINE_ESPEAK, VoiceInfo
+from forv_tts.voices.base import VoiceInfo
 
 log = logging.getLogger(__name__)
 
@@ -43,23 +44,8 @@ class Task:
     captions: str | None = None  # "srt" or "vtt": written beside the clip
 
 
-_threads_wanted: int | None = None
 work_lock = threading.Lock()
 """Held while an item runs, so the parent-death watcher exits only between items, never mid-write."""
-
-
-def want_threads(threads: int) -> None:
-    """The thread count `_ensure_threads` applies before this process's first item (either engine)."""
-    global _threads_wanted
-    _threads_wanted = threads
-
-
-def _ensure_threads() -> None:
-    """Size this worker's thread pools (onnxruntime's or torch's) before its first item."""
-    if _threads_wanted is not None:
-        from forv_tts._process import startup
-
-        startup.size_synthesis_threads(_threads_wanted)
 
 
 class _WarningCapture(logging.Handler):
@@ -94,8 +80,7 @@ def process_task(task: Task) -> dict[str, Any]:
             if task.upload is not None:
                 record["uri"] = upload_clip(path, task.name, task.upload).uri
         else:
-            if task.info.engine != ENGINE_ESPEAK:
-                _ensure_threads()
+            startup.size_threads_for(task.info.engine)
             result = run_item(
                 task.text,
                 member=task.info,
@@ -169,15 +154,13 @@ def _watch_parent(parent_pid: int) -> None:
 
 def init_worker(threads: int, log_level: int, parent_pid: int) -> None:
     """Worker set-up: SIGINT is the parent's business, stdout is the parent's data channel."""
-    from forv_tts._process import startup
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # systemd/Kubernetes signal the whole group too
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the manifest path / JSON
     os.environ["OMP_NUM_THREADS"] = str(threads)  # this process's own OpenMP pool, before torch loads
     startup.before_torch_import()
-    want_threads(threads)
+    startup.want_synthesis_threads(threads)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("forv-tts: %(levelname)s: %(message)s"))
     logging.getLogger().addHandler(handler)

@@ -115,6 +115,7 @@ TABLE: tuple[Row, ...] = (
     Row(lib.BatchFailedError, "batch_failed", 500),
     Row(lib.BatchTerminatedError, "terminated", 503),
     Row(lib.BatchInterruptedError, "interrupted", 500),
+    Row(lib.CancelledError, "cancelled", 499),
     Row(lib.ForvError, "failed", 500),
     Row(BadRequestError, "invalid_request", 400),
     Row(TextTooLongError, "text_too_long", 413),

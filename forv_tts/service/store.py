@@ -146,7 +146,7 @@ class SyncStore:
         self.redis.publish(names.EVENTS_CHANNEL, job_id)
 
     def push_chunk(self, job_id: str, chunk: bytes) -> None:
-        """Append one chunk of a speech job's stream (see `api.CHUNK_*` for the framing)."""
+        """Append one chunk of a speech job's stream (framed by `names.audio_frame` / `names.end_frame`)."""
         key = names.chunks_key(job_id)
         pipe = self.redis.pipeline()
         pipe.rpush(key, chunk)

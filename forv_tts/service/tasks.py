@@ -1,17 +1,19 @@
-"""The tasks a worker runs. Each one is a thin shell: record the job's state, call `runner`, record the
+"""The tasks a worker runs. Each one is a thin shell over the library: record the job's state, run the
+library's steps (`jobs.item.run_item` for a clip, `synthesis.iter_synthesize` for speech), record the
 outcome. Errors become data on the record (`errors.code_for`), never a lost job.
+
+Runs in worker processes only: importing it costs nothing, but its tasks load voices.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import struct
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from forv_tts.service import names, runner
+from forv_tts.service import names
 from forv_tts.service.errors import code_for
 from forv_tts.service.settings import ServiceSettings
 from forv_tts.service.store import SyncStore
@@ -19,12 +21,12 @@ from forv_tts.service.store import SyncStore
 if TYPE_CHECKING:
     from celery import Celery
 
-log = logging.getLogger(__name__)
+    from forv_tts.config import SynthesisConfig
+    from forv_tts.errors import UploadError
+    from forv_tts.jobs.item import ItemResult
+    from forv_tts.voices.base import VoiceInfo
 
-#: Framing of a speech job's chunk list: b"A" + sample rate (uint32 LE) + PCM16, then b"E" + JSON.
-CHUNK_AUDIO = b"A"
-CHUNK_END = b"E"
-CHUNK_TIMING = b"T"  # + JSON: the next audio chunk's sentence timing (`SentenceTiming.to_dict()`)
+log = logging.getLogger(__name__)
 
 _store: SyncStore | None = None
 _settings: ServiceSettings | None = None
@@ -67,9 +69,52 @@ def store() -> SyncStore:
     return _store
 
 
-def clip_request(member: str, text: str, created_at: str) -> dict[str, Any]:
-    """The canonical request of a clip job: the API and legacy `gan_wav` build the same one."""
-    return {"kind": names.KIND_CLIP, "member": member, "text": text, "created_at": created_at}
+def warm_up() -> None:
+    """Worker-process start-up: the same process settings the CLI and batch workers use."""
+    from forv_tts._process import startup
+
+    startup.before_torch_import()
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def voice_info(member: str | None, conf: ServiceSettings) -> VoiceInfo:
+    """The voice of a member id (None or "builtin": the built-in voice); raises VoiceNotFoundError."""
+    from forv_tts.synthesis import resolve_voice
+
+    return resolve_voice(None if member in (None, names.BUILTIN) else member, conf.voice_dir)
+
+
+def job_config(job_id: str, conf: ServiceSettings, *, speed: float | None = None) -> SynthesisConfig:
+    """A job's synthesis: its seed stable per uuid (a redelivered job writes the same bytes, so its
+    upload is a no-op), and the lexicon read now, so an edited lexicon.tsv applies to the next job."""
+    from forv_tts.config import SynthesisConfig, length_scale_for_speed
+    from forv_tts.jobs.input import derived_seed
+    from forv_tts.text import resolve_lexicon
+
+    return SynthesisConfig(
+        seed=derived_seed(job_id),
+        length_scale=length_scale_for_speed(speed),
+        lexicon=resolve_lexicon(voice_dir=conf.voice_dir),
+    )
+
+
+def clip_fields(result: ItemResult) -> dict[str, Any]:
+    """A written (and maybe uploaded) clip as its job record's fields."""
+    spent = sum(v for k, v in result.timings.items() if k not in ("upload", "total"))
+    return {
+        "member": result.member,
+        "path": result.path,
+        "object": result.object_name,
+        "normalized": result.normalized,
+        "sentences": str(len(result.sentences)),
+        "duration": f"{result.duration:.3f}",
+        "sample_rate": str(result.sample_rate),
+        "sha256": result.sha256,
+        "synthesis_s": f"{spent:.3f}",
+        "uri": result.uri,
+        "gcs_url": result.url,
+        "upload_status": (result.upload or {}).get("status"),
+    }
 
 
 def _fail(job_id: str, err: BaseException, **extra: Any) -> None:
@@ -109,75 +154,104 @@ def _begin(job_id: str, hostname: str, request: dict[str, Any] | None) -> tuple[
     return action, value
 
 
+def _pause_for_tests(conf: ServiceSettings) -> None:
+    """`FORV_TTS_TEST_SENTENCE_DELAY`: fault tests kill or hang up mid-job at a known moment."""
+    if conf.sentence_delay_s > 0:
+        time.sleep(conf.sentence_delay_s)
+
+
+def clip_item(
+    job_id: str,
+    request: dict[str, Any],
+    conf: ServiceSettings,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    on_upload_retry: Callable[[int, UploadError], None] | None = None,
+) -> ItemResult:
+    """One clip job through `run_item` (synthesise, write under --out-dir, upload to the bucket with
+    the service's retries): what `say` and `batch` run for one item. `progress(done, total)` before
+    the first sentence and after each."""
+    from forv_tts._process import startup
+    from forv_tts.jobs.item import Destination, UploadSpec, run_item
+
+    info = voice_info(request["member"], conf)
+    upload = None
+    if conf.bucket:
+        upload = UploadSpec(
+            bucket=conf.bucket,
+            timeout=conf.upload_timeout_s,
+            attempts=conf.upload_attempts,
+            backoff=conf.upload_backoff_s,
+        )
+
+    def step(done: int, total: int) -> None:
+        if progress is not None:
+            progress(done, total)
+        if done < total:
+            _pause_for_tests(conf)
+
+    startup.size_threads_for(info.engine)
+    return run_item(
+        request["text"],
+        member=info,
+        uuid=job_id,
+        created_at=request["created_at"],
+        config=job_config(job_id, conf),
+        destination=Destination(local_dir=conf.out_dir, upload=upload),
+        progress=step,
+        on_upload_retry=on_upload_retry,
+    )
+
+
 def run_clip(job_id: str, request: dict[str, Any], hostname: str) -> dict[str, str]:
-    """Synthesise, write and upload one clip; the final record."""
+    """Synthesise, write and upload one clip (`clip_item`), recording its progress; the final record."""
     st = store()
     action, _value = _begin(job_id, hostname, request)
     if action != "run":
         log.info("job %s not run: %s %s", job_id, action, _value)
         return st.get(job_id)
     conf = settings()
-    member = request["member"]
-    clip: runner.Clip | None = None
 
-    def progress(index: int, total: int) -> bool:
-        st.update(job_id, {"sentences_done": str(index), "sentences_total": str(total)}, publish=False)
-        return True
+    def progress(done: int, total: int) -> None:
+        st.update(job_id, {"sentences_done": str(done), "sentences_total": str(total)}, publish=False)
+
+    def upload_retried(attempt: int, err: UploadError) -> None:
+        st.update(job_id, {"upload_attempts": str(attempt), "upload_error": str(err)})
 
     try:
-        clip = runner.write_clip(
-            job_id=job_id,
-            member=member,
-            text=request["text"],
-            created_at=request["created_at"],
-            settings=conf,
-            before=progress,
-        )
-        st.update(job_id, clip.fields(), publish=False)
-        if conf.bucket:
-            clip = runner.upload_clip(
-                clip,
-                conf,
-                on_retry=lambda attempt, reason: st.update(
-                    job_id, {"upload_attempts": str(attempt), "upload_error": reason}
-                ),
-            )
-        st.update(
-            job_id,
-            {**clip.fields(), "state": names.STATE_DONE, "finished": repr(time.time())},
-        )
+        result = clip_item(job_id, request, conf, progress=progress, on_upload_retry=upload_retried)
+        st.update(job_id, {**clip_fields(result), "state": names.STATE_DONE, "finished": repr(time.time())})
     except BaseException as err:
         if isinstance(err, KeyboardInterrupt | SystemExit):
             raise
-        _fail(job_id, err, **(clip.fields() if clip is not None else {}))
+        partial = getattr(err, "partial", None)  # the clip that was written when its upload failed
+        _fail(job_id, err, **(clip_fields(partial) if partial is not None else {}))
     return st.get(job_id)
 
 
-def run_clip_unrecorded(job_id: str, request: dict[str, Any]) -> runner.Clip:
+def run_clip_unrecorded(job_id: str, request: dict[str, Any]) -> ItemResult:
     """`gan_wav` on a worker with no job store (RabbitMQ alone, as the old deployment had).
 
     No record says that an earlier delivery already ran, so a redelivered message runs again and lands
-    on the same result: the seed comes from the uuid (`runner.seed_for`), so the wav holds the same
-    bytes, written atomically under the same name, and an upload of identical bytes is a no-op
+    on the same result: the seed comes from the uuid (`job_config`), so the wav holds the same bytes,
+    written atomically under the same name, and an upload of identical bytes is a no-op
     (`upload_file` answers "unchanged": the object keeps its generation). Failures raise, so Celery
     answers the caller with FAILURE.
     """
-    conf = settings()
-    clip = runner.write_clip(
-        job_id=job_id,
-        member=request["member"],
-        text=request["text"],
-        created_at=request["created_at"],
-        settings=conf,
-    )
-    if conf.bucket:
-        clip = runner.upload_clip(clip, conf)
-    log.info("gan_wav %s: %s (%s)", job_id, clip.uri or clip.path, clip.upload_status or "kept local")
-    return clip
+    result = clip_item(job_id, request, settings())
+    status = (result.upload or {}).get("status") or "kept local"
+    log.info("gan_wav %s: %s (%s)", job_id, result.uri or result.path, status)
+    return result
 
 
 def run_speech(job_id: str, request: dict[str, Any], hostname: str) -> dict[str, str]:
-    """Synthesise sentence by sentence, pushing each one's PCM for the API to stream."""
+    """Synthesise sentence by sentence (`iter_synthesize`), pushing each one's PCM for the API to stream."""
+    from forv_tts._process import startup
+    from forv_tts.errors import CancelledError
+    from forv_tts.synthesis import iter_synthesize
+    from forv_tts.timing import Timer
+    from forv_tts.voices.registry import default_registry
+
     st = store()
     action, value = _begin(job_id, hostname, None)
     if action == "run" and isinstance(value, int) and value > 1:
@@ -191,45 +265,46 @@ def run_speech(job_id: str, request: dict[str, Any], hostname: str) -> dict[str,
                 "finished": repr(time.time()),
             },
         )
-        st.push_chunk(job_id, CHUNK_END + json.dumps({"state": names.STATE_FAILED}).encode())
+        st.push_chunk(job_id, names.end_frame({"state": names.STATE_FAILED}))
         return st.get(job_id)
     if action != "run":
         return st.get(job_id)
+    conf = settings()
     done = 0
 
     def before(index: int, total: int) -> bool:
         st.update(job_id, {"sentences_done": str(index), "sentences_total": str(total)}, publish=False)
-        return not st.cancelled(job_id)
+        if st.cancelled(job_id):
+            return False
+        _pause_for_tests(conf)
+        return True
 
-    timings: list[float] = []
-    spoken: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     try:
-        for rate, pcm in runner.speech_chunks(
-            job_id=job_id,
-            member=request["member"],
-            text=request["text"],
-            speed=request.get("speed"),
-            settings=settings(),
-            before=before,
-            timings=timings,
-            spoken=spoken,
-        ):
-            if spoken:
-                st.push_chunk(job_id, CHUNK_TIMING + json.dumps(spoken.pop(), ensure_ascii=False).encode())
-            st.push_chunk(job_id, CHUNK_AUDIO + struct.pack("<I", rate) + pcm)
-            if not done:  # what the first sound waited for: normalising, loading, the first sentence
+        info = voice_info(request["member"], conf)
+        config = job_config(job_id, conf, speed=request.get("speed"))
+        startup.size_threads_for(info.engine)
+        voice = default_registry().get(info)
+        stages: list[dict[str, Any]] = []
+        sentences = iter_synthesize(request["text"], voice, config, before=before, stages=stages)
+        timer = Timer()
+        for chunk in sentences:
+            # Each sentence's times go before its audio: a reader has them when it plays it.
+            stage = stages[-1] if stages else None
+            st.push_chunk(job_id, names.timing_frame(timer.add(chunk, stage).to_dict()))
+            st.push_chunk(job_id, names.audio_frame(chunk.sample_rate, chunk.pcm16()))
+            if not done:  # what the first sound waited for: loading, normalising, the first sentence
                 first = {
                     "first_chunk_s": f"{time.perf_counter() - t0:.4f}",
-                    "first_sentence_s": f"{timings[0]:.4f}",
+                    "first_sentence_s": f"{chunk.synthesis_s:.4f}",
                 }
                 st.update(job_id, first, publish=False)
             done += 1
         st.update(
             job_id, {"state": names.STATE_DONE, "sentences_done": str(done), "finished": repr(time.time())}
         )
-        st.push_chunk(job_id, CHUNK_END + json.dumps({"state": names.STATE_DONE}).encode())
-    except runner.Cancelled as err:
+        st.push_chunk(job_id, names.end_frame({"state": names.STATE_DONE}))
+    except CancelledError as err:
         log.info("speech job %s: client gone, %s", job_id, err)
         st.update(
             job_id,
@@ -247,7 +322,7 @@ def run_speech(job_id: str, request: dict[str, Any], hostname: str) -> dict[str,
         _fail(job_id, err, sentences_done=str(done))
         record = st.get(job_id)
         end = {"state": names.STATE_FAILED, "code": record.get("error_code"), "error": record.get("error")}
-        st.push_chunk(job_id, CHUNK_END + json.dumps(end).encode())
+        st.push_chunk(job_id, names.end_frame(end))
     return st.get(job_id)
 
 
@@ -278,7 +353,7 @@ def register(app: Celery) -> None:
         job_id = naming.validate_uuid(str(uuid))
         member = naming.validate_member_id(str(member_id))
         created = naming.validate_created_at(str(created_at))
-        request = clip_request(member, text, created)
+        request = names.clip_request(member, text, created)
         if not settings().result_backend:
             run_clip_unrecorded(job_id, request)
             return True

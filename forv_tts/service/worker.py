@@ -52,10 +52,10 @@ def plan(settings: ServiceSettings, members: str | None, concurrency: int | None
         chosen = [m.strip() for m in wanted.split(",") if m.strip()]
         if not chosen:
             raise InvalidInputError("--members is empty: give member ids such as 1,2, or all")
-        from forv_tts.service.runner import resolve
+        from forv_tts.service.tasks import voice_info
 
         for member in chosen:
-            resolve(member, settings)  # VoiceNotFoundError naming the available ids
+            voice_info(member, settings)  # VoiceNotFoundError naming the available ids
         queues = [names.queue_for(m) for m in chosen]
     n = concurrency if concurrency is not None else cores()
     if n < 1:
@@ -83,7 +83,8 @@ def run(
     """Run the worker in this process until it is told to stop (SIGTERM: warm shutdown)."""
     from celery import signals
 
-    from forv_tts.service import runner, tasks
+    from forv_tts._process import startup
+    from forv_tts.service import tasks
     from forv_tts.service.celery_app import make_celery
 
     if not settings.broker_url:
@@ -98,7 +99,7 @@ def run(
             "/readyz heartbeats need a Redis-compatible store (--result-backend redis://HOST:6379/0)"
         )
     tasks.configure(settings)
-    runner.set_threads(max(1, cores() // worker_plan.concurrency))
+    startup.want_synthesis_threads(cores() // worker_plan.concurrency)
     app = make_celery(settings)
     tasks.register(app)
     hostname = name or f"forv-tts@{socket.gethostname()}.{os.getpid()}"
@@ -113,7 +114,7 @@ def run(
 
     @signals.worker_process_init.connect(weak=False)
     def _child_init(**_: Any) -> None:
-        runner.warm_up()
+        tasks.warm_up()
         tasks.configure(settings)  # a fresh backend connection in each pool process
 
     @signals.worker_ready.connect(weak=False)

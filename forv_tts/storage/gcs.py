@@ -29,6 +29,7 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -490,6 +491,16 @@ def _describe(
     return UploadError(f"{message}{kept}", **common)
 
 
+#: Upload failures another attempt cannot mend: different bytes under the name, no such bucket, no
+#: credentials. Every other `UploadError` (unreachable, refused by the server, corrupted on the way) is
+#: tried again when more than one attempt is asked for.
+PERMANENT_UPLOAD_ERRORS: tuple[type[UploadError], ...] = (
+    ObjectExistsError,
+    BucketNotFoundError,
+    CredentialsError,
+)
+
+
 def upload_file(
     path: str | os.PathLike[str],
     *,
@@ -499,17 +510,62 @@ def upload_file(
     overwrite: bool = False,
     signed_url: _dt.timedelta | None = None,
     keep_local: bool = True,
+    attempts: int = 1,
+    backoff: float = 1.0,
+    on_retry: Callable[[int, UploadError], None] | None = None,
 ) -> UploadResult:
     """Upload one wav as `gs://bucket/object_name` (audio/wav) and confirm it by size and md5.
 
     Idempotent: if the object already holds the same bytes this is a success ("unchanged"). Different
     bytes under the name raise `UploadError` unless `overwrite`. With `keep_local=False` the local file is
     deleted only after the confirmation. Safe to call from worker processes.
+
+    The one retry loop of every front end (`say`, `upload`, `batch`, the service's workers): up to
+    `attempts` tries `backoff` seconds apart, doubling, for the errors not in `PERMANENT_UPLOAD_ERRORS`
+    (`on_retry(attempt, err)` after each failed one). The last error is raised as its own class with
+    its fields, and `attempts` added when there was more than one.
     """
+    delay = backoff
+    for attempt in range(1, max(1, attempts) + 1):
+        try:
+            return _upload_once(
+                Path(path),
+                bucket=bucket,
+                object_name=object_name,
+                timeout=timeout,
+                overwrite=overwrite,
+                signed_url=signed_url,
+                keep_local=keep_local,
+            )
+        except UploadError as err:
+            if isinstance(err, PERMANENT_UPLOAD_ERRORS) or attempt >= attempts:
+                if attempt > 1:
+                    raise type(err)(
+                        f"{err.message} (after {attempt} attempts)", **{**err.fields, "attempts": attempt}
+                    ) from None
+                raise
+            log.warning("upload attempt %d of %d failed: %s", attempt, attempts, err)
+            if on_retry is not None:
+                on_retry(attempt, err)
+            time.sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")
+
+
+def _upload_once(
+    local: Path,
+    *,
+    bucket: str,
+    object_name: str,
+    timeout: float,
+    overwrite: bool,
+    signed_url: _dt.timedelta | None,
+    keep_local: bool,
+) -> UploadResult:
+    """One try of `upload_file`."""
     from google.api_core import exceptions as gexc
     from google.cloud.storage.retry import DEFAULT_RETRY
 
-    local = Path(path)
     check_local_wav(local)
     bucket = validate_bucket(bucket)
     check_object_name(object_name)

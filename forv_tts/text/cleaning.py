@@ -32,6 +32,10 @@ _CHAR_MAP = str.maketrans(
         "ㆍ": "·",
         "∼": "~",
         "〜": "~",
+        "⇒": "→",
+        "⟶": "→",
+        "➔": "→",
+        "➡": "→",
     }
 )
 _KEEP_SYMBOLS = frozenset("°")
@@ -66,6 +70,8 @@ def clean(text: str) -> str:
     text = re.sub("(?<![ms])²", " 제곱", re.sub("(?<!m)³", " 세제곱", text))  # x² (m² is a unit: NFKC m2)
     parts = _NO_NFKC.split(text)
     text = "".join(part if i % 2 else unicodedata.normalize("NFKC", part) for i, part in enumerate(parts))
+    text = text.translate(_CHAR_MAP)  # before ➡ (a pictograph) would be dropped
+    text = re.sub(r"(?<=\S)\s?(?:->|=>)\s?(?=\S)", "→", text)  # ASCII arrows: 서울 -> 부산
     text = "".join(_clean_char(ch) for ch in text).translate(_CHAR_MAP)
     text = re.sub(r"(?<=\d)\s?[–—]\s?(?=\d)", "~", text)  # 3–5 is a range
     text = re.sub(r"\s*[–—―]+\s*", ", ", text)

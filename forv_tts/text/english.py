@@ -46,6 +46,48 @@ def spell(letters: str) -> str:
     return "".join(LETTER_NAMES.get(ch, "") for ch in letters.upper())
 
 
+# The CMU pronunciations of the letter names, to recognise an entry that is only spelled out (abc,
+# cnn, ibm): those are spelled with our letter names, so C is 씨 everywhere (CMU's S IY would be 시).
+_LETTER_PHONES = {
+    "a": "EY",
+    "b": "B IY",
+    "c": "S IY",
+    "d": "D IY",
+    "e": "IY",
+    "f": "EH F",
+    "g": "JH IY",
+    "h": "EY CH",
+    "i": "AY",
+    "j": "JH EY",
+    "k": "K EY",
+    "l": "EH L",
+    "m": "EH M",
+    "n": "EH N",
+    "o": "OW",
+    "p": "P IY",
+    "q": "K Y UW",
+    "r": "AA R",
+    "s": "EH S",
+    "t": "T IY",
+    "u": "Y UW",
+    "v": "V IY",
+    "w": "D AH B AH L Y UW|D AH B AH Y UW",
+    "x": "EH K S",
+    "y": "W AY",
+    "z": "Z IY|Z EH D",
+}
+
+
+def spelled_in_cmu(lower: str) -> bool:
+    """Whether the CMU dictionary says `lower` is pronounced letter by letter (abc → EY B IY S IY)."""
+    from forv_tts.text.g2p import CMU
+
+    if not lower.isalpha() or not lower.isascii() or lower not in CMU:
+        return False
+    target = re.compile(" ".join(f"(?:{_LETTER_PHONES[ch]})" for ch in lower))
+    return any(target.fullmatch(re.sub(r"\d", "", " ".join(v))) for v in CMU[lower])
+
+
 def word(token: str) -> str:
     """An English word or acronym in Hangul: table, letter names for capitals, CMU, spelling."""
     if token in CAPS_WORDS:
@@ -65,6 +107,8 @@ def word(token: str) -> str:
     from forv_tts.text.g2p import transliterate_english
 
     try:
+        if spelled_in_cmu(lower):
+            return spell(letters)
         return transliterate_english(token) or spell(letters)
     except ForvError as exc:  # g2pk cannot load: spell the word rather than fail here
         _log.warning("spelling %r letter by letter: %s", token, exc)

@@ -44,14 +44,20 @@ from forv_tts.text import english, hanja, particles
 from forv_tts.text import numbers as kn
 from forv_tts.text.cleaning import clean
 from forv_tts.text.tables import (
+    CHAT_INITIALISMS,
     CURRENCY_CODES,
+    CURRENCY_SUBUNITS,
     CURRENCY_SYMBOLS,
     FILE_EXTENSIONS,
     GREEK_LETTERS,
     JAMO_NAMES,
     JAMO_RUN_SYLLABLES,
+    LAUGHTER,
+    LOWERCASE_CURRENCY_CODES,
     NATIVE_COUNTERS,
     PER_UNITS,
+    RATE_PER,
+    SERVICE_NUMBERS,
     SINO_COUNTERS,
     TOP_LEVEL_DOMAINS,
     UNIT_PREFIXES,
@@ -117,7 +123,8 @@ class _Expansion:
 
     def fill(self, text: str) -> str:
         text = _ADJACENT.sub(r"\1 ", text)  # 9월3일 → 구월 삼 일: two rewrites are two words
-        return _PH_RE.sub(lambda m: self.readings[self.index(m.group(0))], text)
+        # A reading may hold other rewrites (서울→부산 around its two sides): filled in turn.
+        return _PH_RE.sub(lambda m: self.fill(self.readings[self.index(m.group(0))]), text)
 
     def spoken_before(self, text: str) -> str:
         """The last spoken character of `text` (a placeholder counts as its reading)."""
@@ -148,7 +155,11 @@ def _whole(rule: str, read: Callable[[re.Match[str]], str | tuple[str, str] | No
             return ex.emit(reading[0], match.group(0), reading[1])
         return ex.emit(rule, match.group(0), reading)
 
+    _READ_OF[callback] = read
     return callback
+
+
+_READ_OF: dict[_Callback, Callable[..., object]] = {}  # for `_trigger`: which reading a rule uses
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -253,6 +264,26 @@ def _read_amount(number: str, big: str | None) -> str:
     return _read_big(number, big)
 
 
+def _money(number: str, big: str | None, name: str) -> str:
+    """An amount and its currency: $9.99 → 구 달러 구십구 센트, 10.00원 → 십 원, 3.0만 원 → 삼만 원.
+
+    Two decimals in a currency with cents are cents; otherwise trailing zeros after the point are not
+    read (they say nothing about the amount) and one decimal stays a decimal ($2.5 → 이 점 오 달러).
+    """
+    if "." in number and (big or "").strip() not in _LATIN_MULTIPLIERS:
+        whole, fraction = number.split(".", 1)
+        subunit = next((sub for unit, sub in CURRENCY_SUBUNITS.items() if name.endswith(unit)), None)
+        if subunit and len(fraction) == 2 and not (big or "").strip():
+            units, cents = int(whole.replace(",", "") or "0"), int(fraction)
+            words = [f"{kn.sino(units)} {name}"] if units or not cents else []
+            if cents:
+                words.append(f"{kn.sino(cents)} {subunit}")
+            return " ".join(words)
+        fraction = fraction.rstrip("0")
+        number = f"{whole}.{fraction}" if fraction else whole
+    return f"{_read_amount(number, big)} {name}"
+
+
 def _digits(text: str) -> str:
     """A code digit by digit, groups separated by a space: 010-1234 → 공일공 일이삼사."""
     return " ".join(kn.digits(group, zero="공") for group in re.findall(r"\d+", text))
@@ -268,7 +299,7 @@ _ANY_UNIT = rf"(?:(?:{_UNIT_ALT})|(?:{_SINGLE_UNIT_ALT}))(?![A-Za-z\d])"
 _QUANTITY = rf"(?:{_ANY_UNIT}|{_COUNTER_ALT})"
 _PER_ALT = _alternation(PER_UNITS)
 _CURRENCY_ALT = _alternation(CURRENCY_SYMBOLS)
-_CODE_ALT = _alternation(CURRENCY_CODES)
+_CODE_ALT = _alternation([*CURRENCY_CODES, *LOWERCASE_CURRENCY_CODES])
 _BIG = "조|억|만|천|백"
 _LATIN_BIG = r"(?:thousand|million|billion|trillion|bn|[kKmMB])(?![A-Za-z])"
 _WEEKDAY = "[월화수목금토일]"
@@ -283,6 +314,7 @@ _DATE_AFTER = re.compile(
     r"[가-힣]*(?:날|데이|절)(?![가-힣]))"
 )
 _DATE_BEFORE = re.compile(rf"(?:{_DATE_WORDS})[은는이가을를의에도]?\s?[:：]?\s?$")
+_RATE_ALT = _alternation(RATE_PER)
 
 
 def _reading_of_unit(unit: str) -> str:
@@ -296,6 +328,8 @@ def read_quantity(sign: str | None, number: str, quantity: str | None) -> str:
     quantity = quantity.strip()
     if quantity in ("h", "hr", "hrs"):
         return _signed(sign, read_counted(number, "시간"))
+    if quantity in ("cup", "cups"):
+        return _signed(sign, read_counted(number, "컵"))  # 2 cups → 두 컵, as 2컵
     if quantity in UNITS:
         prefix = UNIT_PREFIXES.get(quantity, "")
         words = f"{_signed(sign, read_sino(number))} {UNITS[quantity]}"
@@ -388,35 +422,51 @@ def _is_date_context(match: re.Match[str]) -> bool:
     return bool(re.search(r"(?:오늘|내일|어제|모레|날짜|일정|마감|기한)\S*\s(?:\S+\s)?$", before))
 
 
+def _root_words(term: str) -> str:
+    """A number that may hold a square root: 3 → 삼, √2 → 루트 이, 3√2 → 삼 루트 이."""
+    coefficient, root, radicand = term.partition("√")
+    if not root:
+        return read_sino(term.strip())
+    words = f"루트 {read_sino(radicand.strip())}"
+    return f"{read_sino(coefficient.strip())} {words}" if coefficient.strip() else words
+
+
 def _fraction_words(numerator: str, denominator: str) -> str:
-    root = numerator.startswith("√")
-    top = "루트 " + read_sino(numerator[1:].strip()) if root else read_sino(numerator)
-    return f"{read_sino(denominator)}분의 {top}"
+    return f"{_root_words(denominator)}분의 {_root_words(numerator)}"
 
 
 def _fraction(match: re.Match[str]) -> str | tuple[str, str] | None:
     sign, whole, num, den, unit = (match.group(g) for g in ("sign", "whole", "num", "den", "unit"))
-    plain = not sign and not whole and not unit and not num.startswith("√")
+    roots = "√" in num + den
+    plain = not sign and not whole and not unit and not roots
     if plain and 1 <= int(num) <= 12 and 1 <= int(den) <= 31 and _is_date_context(match):
         date = _date_words(None, int(num), int(den), None)
         return None if date is None else ("date", date)
-    if int(den) == 0:
+    if not roots and int(den) == 0:
         return None
+    unit = (unit or "").strip()
+    unit_words = UNITS.get(unit, unit)
+    if whole and num == "1" and den == "2" and unit_words in NATIVE_COUNTERS and not sign:
+        return f"{read_counted(whole, unit_words)} 반"  # 1 1/2컵 → 한 컵 반, 2½시간 → 두 시간 반
     words = _fraction_words(num, den)
     if whole:
         whole_words = read_sino(whole)
         words = f"{whole_words}{particles.agree(whole_words, '과')} {words}"
     words = _signed(sign, words)
     if unit:
-        unit = unit.strip()
-        words += " " + UNITS.get(unit, unit)
+        words += " " + unit_words
     return words
 
 
+_ROOT_NAMES = {"√": "루트", "∛": "세제곱근", "∜": "네제곱근"}
+
+
 def _root(match: re.Match[str]) -> str:
-    coefficient, radicand = match.group(1), match.group(2)
+    coefficient, sign, radicand, unit = match.group(1), match.group(2), match.group(3), match.group(4)
     rad = read_sino(radicand) if radicand[0].isdigit() else english.word(radicand)
-    words = f"루트 {rad}"
+    words = f"{_ROOT_NAMES[sign]} {rad}"
+    if unit:
+        words += " " + UNITS[unit.strip()]
     return f"{read_sino(coefficient)} {words}" if coefficient else words
 
 
@@ -451,6 +501,9 @@ def _time_am_pm(match: re.Match[str]) -> str | None:
 
 def _interpunct(match: re.Match[str]) -> str:
     """Named dates like 3·1절 → 삼일절, 6·25 → 육이오, 5·18 → 오일팔, 12·12 → 십이십이."""
+    pair = re.fullmatch(r"(\d{1,2})·(\d{1,2})", match.group(0))
+    if pair and 1 <= int(pair.group(1)) <= 12 and 1 <= int(pair.group(2)) <= 31:
+        return _named_date_words(int(pair.group(1)), int(pair.group(2)))  # 9·11 → 구일일
     out = []
     for part in re.split("·", match.group(0)):
         value = int(part)
@@ -460,25 +513,37 @@ def _interpunct(match: re.Match[str]) -> str:
 
 def _currency_symbol(match: re.Match[str]) -> str:
     symbol, sign, number, big = match.group(1), match.group(2), match.group(3), match.group(4)
-    return f"{_signed(sign, _read_amount(number, big))} {CURRENCY_SYMBOLS[symbol]}"
+    return _signed(sign, _money(number, big, CURRENCY_SYMBOLS[symbol]))
 
 
 def _currency_symbol_range(match: re.Match[str]) -> str:
     name = CURRENCY_SYMBOLS[match.group(1)]
-    left = _read_amount(match.group(2), match.group(3))
-    right = _read_amount(match.group(5), match.group(6))
-    return f"{left} {name}에서 {right} {name}"
+    left = _money(match.group(2), match.group(3), name)
+    right = _money(match.group(5), match.group(6), name)
+    return f"{left}에서 {right}"
 
 
 def _currency_after(match: re.Match[str]) -> str:
     sign, number, big, symbol = match.group(1), match.group(2), match.group(3), match.group(4)
-    name = CURRENCY_SYMBOLS.get(symbol) or CURRENCY_CODES[symbol]
-    return f"{_signed(sign, _read_amount(number, big))} {name}"
+    name = CURRENCY_SYMBOLS.get(symbol) or CURRENCY_CODES[symbol.upper()]
+    return _signed(sign, _money(number, big, name))
 
 
 def _currency_code(match: re.Match[str]) -> str:
     code, sign, number, big = match.group(1), match.group(2), match.group(3), match.group(4)
-    return f"{_signed(sign, _read_amount(number, big))} {CURRENCY_CODES[code]}"
+    return _signed(sign, _money(number, big, CURRENCY_CODES[code.upper()]))
+
+
+def _currency_word(match: re.Match[str]) -> str | None:
+    """3.50달러, 10.00원: a decimal amount before the currency's Korean name (whole ones are counters)."""
+    sign, number, big, name = match.group(1), match.group(2), match.group(3), match.group(4)
+    if "." not in number:
+        return None
+    return _signed(sign, _money(number, big, re.sub(r"\s+", " ", name)))
+
+
+_LENGTHS = frozenset(("km", "m", "cm", "mm", "mi", "ft", "yd"))
+_SPEED_PREFIXES = {"h": "시속", "hr": "시속", "hour": "시속", "min": "분속", "s": "초속", "sec": "초속"}
 
 
 def _unit(match: re.Match[str]) -> str:
@@ -488,17 +553,61 @@ def _unit(match: re.Match[str]) -> str:
     if unit == "s" and re.fullmatch(r"1\d\d0|20\d0", number) and not per:
         return f"{kn.sino(int(number))} 년대"  # 1990s → 천구백구십 년대
     words = read_quantity(sign, number, unit)
+    if per and unit in _LENGTHS and per in _SPEED_PREFIXES:
+        return f"{_SPEED_PREFIXES[per]} {words}"  # 10km/hr → 시속 십 킬로미터, 3km/s → 초속 삼 킬로미터
     if per:
         return f"{PER_UNITS[per]} {words}"
     return words
 
 
+# Two neighbouring numbers said as one (2~3일 정도 → 이삼 일, 3~4개쯤 → 서너 개), as announcers do
+# before a word that makes the range an estimate or a duration.
+_SINO_PAIRS = ("", "일이", "이삼", "삼사", "사오", "오륙", "육칠", "칠팔", "팔구")
+_NATIVE_PAIRS = ("", "한두", "두세", "서너", "네댓", "대여섯", "예닐곱", "일고여덟", "여덟아홉")
+_ESTIMATE_AFTER = re.compile(r"\s?(?:정도|쯤|가량|동안|걸려|걸리|걸린|걸릴|소요|내외|남짓|만에|씩|안팎)")
+
+
 def _range(match: re.Match[str]) -> str:
-    """3~5개 → 세 개에서 다섯 개: the left side takes the right side's counter when it has none."""
-    right_quantity = match.group("rq")
-    left_quantity = match.group("lq") or right_quantity
-    left = read_quantity(match.group("ls"), match.group("l"), left_quantity)
-    right = read_quantity(match.group("rs"), match.group("r"), right_quantity)
+    """3~5개 → 세 개에서 다섯 개: the left side takes the right side's counter when it has none.
+
+    A duration counter (일간, 년간) is said once, after the right side (삼 일에서 사 일간), and two
+    neighbouring numbers before it, or before 정도/쯤/걸려 …, are said as one (삼사 일간, 두세 시간 정도).
+    """
+    right_quantity = (match.group("rq") or "").strip()
+    left_quantity = match.group("lq")
+    duration = (
+        right_quantity.endswith("간")
+        and right_quantity != "시간"
+        and right_quantity[:-1] in SINO_COUNTERS | NATIVE_COUNTERS
+    )
+    if not left_quantity:
+        left_quantity = right_quantity[:-1] if duration else right_quantity
+    l_value, r_value = _plain_int(match.group("l")), _plain_int(match.group("r"))
+    same = left_quantity.strip() in (right_quantity, right_quantity[:-1])
+    estimate = duration or _ESTIMATE_AFTER.match(match.string[match.end() :])
+    if (
+        estimate
+        and same
+        and not match.group("ls")
+        and not match.group("rs")
+        and l_value is not None
+        and r_value == l_value + 1
+        and 1 <= l_value <= 8
+        and right_quantity != "월"
+    ):
+        counter = right_quantity[:-1] if duration else right_quantity
+        native = counter in NATIVE_COUNTERS and not (counter == "시간" and l_value > 20)
+        pair = _NATIVE_PAIRS[l_value] if native else _SINO_PAIRS[l_value]
+        return f"{pair} {right_quantity}"
+    text = match.string
+    left = _temperature(match.group("ls"), match.group("l"), left_quantity, text) or read_quantity(
+        match.group("ls"), match.group("l"), left_quantity
+    )
+    right = _temperature(match.group("rs"), match.group("r"), right_quantity, text) or read_quantity(
+        match.group("rs"), match.group("r"), right_quantity
+    )
+    if right_quantity == "시":
+        left, right = _same_clock(left, right, text[: match.start()])
     return f"{left}에서 {right}"
 
 
@@ -553,6 +662,58 @@ def _weekday_group(match: re.Match[str]) -> str:
     return " " + ", ".join(WEEKDAYS[d] for d in days)
 
 
+def _laughter(run: str) -> str:
+    """ㅋㅋㅋㅋ → 하하하, ㅎㅎ → 헤헤: laughter in at most three beats (ㅎ alone is the gentle one)."""
+    short, long = LAUGHTER["ㅎ" if set(run) == {"ㅎ"} else "ㅋ"]
+    return short if len(run) <= 2 else long
+
+
+def _chat(run: str) -> tuple[str, str] | None:
+    """A run of consonants read as chat: initialisms (ㅇㅋ → 오케이) and laughter (ㅋㅋ → 하하), in
+    any sequence (ㅇㅋㅋㅋ → 오케이 하하); None if some part of it is neither."""
+    words: list[str] = []
+    rules: set[str] = set()
+    i = 0
+    while i < len(run):
+        for size in (4, 3, 2):
+            piece = run[i : i + size]
+            if len(piece) == size and piece in CHAT_INITIALISMS:
+                words.append(CHAT_INITIALISMS[piece])
+                rules.add("chat")
+                i += size
+                break
+        else:
+            j = i
+            while j < len(run) and run[j] in LAUGHTER:
+                j += 1
+            if j == i:
+                return None
+            words.append(_laughter(run[i:j]))
+            rules.add("laughter")
+            i = j
+    return ("laughter" if rules == {"laughter"} else "chat"), " ".join(words)
+
+
+_JAMO_NAMED = re.compile(
+    r"\s?(?:받침|자음|모음|글자|소리|발음|모양|자로|자\b|자 모양|으로 시작|으로 끝|이 들어|가 들어)"
+)
+
+
+def _read_jamo(match: re.Match[str], ex: _Expansion) -> str:
+    """Lone jamo: chat initialisms and laughter first (ㅇㅋ, ㅋㅋ), else their names or syllables."""
+    run = match.group(0)
+    if match.group(1):
+        text = match.string
+        alone = not _HANGUL.match(text[match.end() : match.end() + 1]) and not _HANGUL.match(
+            text[match.start() - 1 : match.start()] if match.start() else ""
+        )
+        named = _JAMO_NAMED.match(text, match.end())  # ㅎ 받침, ㄱ자 모양: the letter itself
+        chat = None if named else _chat(run) if len(run) > 1 or (alone and run in LAUGHTER) else None
+        if chat is not None:
+            return ex.emit(chat[0], run, chat[1])
+    return ex.emit("jamo", run, _compat_jamo(match))
+
+
 def _compat_jamo(match: re.Match[str]) -> str:
     """Jamo written alone: ㅋㅋ → 크크, ㅇㅇ → 응응, ㄱ → 기역; vowel runs (ㅠㅠ) are dropped."""
     run = match.group(0)
@@ -589,13 +750,298 @@ def _until(match: re.Match[str], ex: _Expansion) -> str:
 
 
 def _between(match: re.Match[str], ex: _Expansion) -> str:
-    """A range sign between two rewrites (dates, times, weekdays): 에서."""
+    """A range sign between two rewrites (dates, times, weekdays): 에서; hours on one clock."""
     left, right = match.group("left"), match.group("right")
     if match.group("sep") in "-–" and not all(
         ex.rules[ex.index(ch)] in ("date", "time", "weekday") for ch in (left, right)
     ):
         return match.group(0)
+    _clock_pair(match, ex)
     return f"{left}에서 {right}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Issue 27: service numbers, lot numbers, named dates, offers and scores, sub-zero temperatures,
+# rates, clock ranges, arrows. Each reading function sits above its rule's pattern.
+
+_PARTICLE_ALT = "은|는|이|가|을|를|의|에|에서|로|으로|와|과|도|만|나|이나|부터|까지|이다|입니다|이에요|예요"
+_WORD_END = re.compile(rf"(?:{_PARTICLE_ALT})?(?=$|[\s.,!?)\]'\"])")
+
+# --- service numbers: 119, 112 신고, 화재 시 119, 1330 ----------------------------------------------
+_SERVICE_ALT = _alternation(SERVICE_NUMBERS)
+_SERVICE_AFTER = re.compile(
+    r"[)\]]?번?(?:에|로|으로|을|를|이나|나|은|는|이|가|도|만)?\s?"
+    r"(?:신고|전화|문의|연락|상담|안내|출동|호출|구조|구급|상황실|안전센터|콜센터|센터|번호|"
+    r"불러|부르|누르|눌러|걸어|걸면|걸었|걸고|연결|긴급)"
+)
+_SERVICE_BEFORE = re.compile(
+    r"(?:경찰|소방|구급|응급|긴급|화재|사고|신고|범죄|실종|위급|재난|구조|콜센터|민원|상담|안내|전화|연락|"
+    r"국번)[가-힣]*\s?(?:[가-힣]+\s?){0,2}[:：]?\s?[(\[]?$"
+)
+
+
+def _service_number(match: re.Match[str]) -> str | None:
+    """119 is 일일구 where the words around it say it is a number to call; else a number (백십구)."""
+    after = match.string[match.end() :]
+    if _SERVICE_AFTER.match(after):
+        return _digits(match.group(0))
+    if _SERVICE_BEFORE.search(match.string[: match.start()]) and _WORD_END.match(after):
+        return _digits(match.group(0))
+    return None
+
+
+# --- lot, building and unit numbers: 123-45번지, 산 12-3, 테헤란로 152-1, 101-1203호 --------------------
+
+
+def _lot(match: re.Match[str]) -> str:
+    mountain = "산 " if match.group(1) else ""
+    lot = " 번지" if match.group(0).endswith("번지") else ""
+    return f"{mountain}{read_sino(match.group(2))} 다시 {read_sino(match.group(3))}{lot}"
+
+
+_LOT_BEFORE = re.compile(
+    r"(?:[가-힣](?<![으에])로|[가-힣]길|[가-힣](?:시|구|군|읍|면)\s[가-힣]+(?:동|리|가))\s?$"
+)
+
+
+def _road_lot(match: re.Match[str]) -> str | None:
+    if not _LOT_BEFORE.search(match.string[: match.start()]):
+        return None
+    return f"{read_sino(match.group(2))} 다시 {read_sino(match.group(3))}"
+
+
+_HOME_WORDS = re.compile(r"(?:아파트|빌라|오피스텔|맨션|주소|빌딩|타워|[가-힣]동|[가-힣]로|[가-힣]길)\s?$")
+
+
+def _unit_number(match: re.Match[str]) -> str | None:
+    """101-1203호 is building 101, unit 1203 (다시); 301-305호 is a range of rooms unless an address
+    word comes before it."""
+    left, right = match.group(1), match.group(2)
+    address = (
+        int(left) >= int(right)
+        or (len(right) > len(left) and len(right) >= 3)
+        or _HOME_WORDS.search(match.string[: match.start()])
+    )
+    if not address:
+        return None
+    return f"{read_sino(left)} 다시 {read_sino(right)} 호"
+
+
+# --- seasons: 2019-2020 시즌, 2019-20 시즌 -------------------------------------------------------------
+
+
+def _season(match: re.Match[str]) -> str | None:
+    first, second = match.group(1), match.group(2)
+    if int(second) % 100 != (int(first) + 1) % 100:
+        return None
+    return f"{kn.sino(int(first))} {kn.sino(int(second))}"
+
+
+# --- named dates with a dot or a slash: 3.1절, 6.25 전쟁, 5/18 민주화운동 ---------------------------
+
+
+def _named_date_words(month: int, day: int) -> str:
+    """6·25 → 육이오, 9·11 → 구일일, 6·10 → 육십, 12·12 → 십이십이, 10·26 → 십이육."""
+    if day < 10 or day % 10 == 0 or day == month:
+        return kn.sino(month) + kn.sino(day)
+    return kn.sino(month) + kn.digits(str(day))
+
+
+_NAMED_EVENT = re.compile(
+    r"\s?(?:절|운동|전쟁|사변|혁명|민주|항쟁|의거|사태|사건|선언|정신|기념|묘지|묘역|참사|테러|공동|선거|대첩|만세|"
+    r"유공자|광복|세월호|특별법|희생자|유족|진상|계엄|쿠데타|정변)"
+)
+# The ones so well known that they are read as a date without the event's name (6.25 당시, 5.18은).
+_FAMOUS_DATES = frozenset(("3.1", "4.19", "5.16", "5.18", "6.10", "6.25", "6.29", "8.15", "10.26", "12.12"))
+_FAMOUS_AFTER = re.compile(r"\s?(?:당시|때|이후|이전|직후|직전|세대)")
+_QUANTITY_BEFORE = re.compile(
+    r"(?:평점|평균|지수|점수|수치|비율|금리|환율|시력|버전|약|총|값|기록|배율|성적|학점|평가|무게|길이|키|"
+    r"가격|증가|감소|상승|하락|[A-Za-z])\s?(?:은|는|이|가|을|를|의|도|만)?\s?[:：]?\s?$"
+)
+
+
+def _named_date(match: re.Match[str]) -> str | None:
+    month, day = int(match.group(1)), int(match.group(3))
+    after = match.string[match.end() :]
+    key = f"{month}.{day}"
+    if _NAMED_EVENT.match(after):
+        return _named_date_words(month, day)
+    if key not in _FAMOUS_DATES:
+        return None
+    if _FAMOUS_AFTER.match(after):
+        return _named_date_words(month, day)
+    quantity = _QUANTITY_BEFORE.search(match.string[: match.start()])
+    if match.group(2) == "." and _WORD_END.match(after) and not quantity:
+        return _named_date_words(month, day)
+    return None
+
+
+# --- offers and scores: 1+1, 2+1 → 원 플러스 원, 투 플러스 원; 3-1로 이겼다, 2대1 → 이 대 일 -------------
+
+_OFFER_WORDS = re.compile(
+    r"행사|증정|이벤트|할인|세일|특가|편의점|기획|상품|제품|구매|혜택|적용|프로모션|덤|묶음|쿠폰|매장|마트|행사가|"
+    r"원플|사면|주문|판매|골라|음료|과자|라면"
+)
+_MATH_WORDS = re.compile(r"[=×÷*^]|더하기|빼기|계산|수학|정답|문제|답은|답이|얼마|방정식|산수|덧셈")
+
+
+def _offer(match: re.Match[str]) -> str | None:
+    """1+1 is an offer (원 플러스 원) unless the sentence is arithmetic (1+1은 얼마?)."""
+    text = match.string
+    if not _OFFER_WORDS.search(text) and _MATH_WORDS.search(text):
+        return None
+    return f"{kn.ENGLISH_DIGITS[int(match.group(1))]} 플러스 {kn.ENGLISH_DIGITS[int(match.group(2))]}"
+
+
+_RESULT_WORDS = (
+    "이겼|이기|이긴|졌|패배|패했|패한|승리|꺾|비겼|비긴|무승부|스코어|역전|완승|완패|대승|대패|대파|신승|석패|"
+    "앞서|앞선|뒤지|뒤진|뒤졌|리드|동점|점차|골차|득점|실점|승부|격파|제압|눌렀|물리|무릎"
+)
+_SCORE_CONTEXT = re.compile(
+    _RESULT_WORDS + "|경기(?!도)|결승|전반|후반|연장|세트|이닝|쿼터|라운드|점수|대회|리그|시즌"
+)
+_RESULT_CONTEXT = re.compile(_RESULT_WORDS)
+_CLOCK_CUE_BEFORE = re.compile(
+    r"(?:오전|오후|새벽|아침|저녁|밤|낮|정오|시각|시간|시작|킥오프)\s?(?:은|는|이|가)?\s?$"
+)
+_CLOCK_CUE_AFTER = re.compile(r"\s?(?:에\s?(?:시작|열|킥오프|개막|개최|출발|도착)|부터|까지|경|쯤|분|시)")
+
+
+def _score(match: re.Match[str]) -> str | None:
+    """3-1 and 21:19 in a sentence about a result are a score (삼 대 일); 19:30에 시작 stays a time."""
+    text = match.string
+    before, after = text[: match.start()], text[match.end() :]
+    context = _RESULT_CONTEXT if ":" in match.group(0) else _SCORE_CONTEXT
+    if not context.search(text) or _CLOCK_CUE_BEFORE.search(before) or _CLOCK_CUE_AFTER.match(after):
+        return None
+    return f"{read_sino(match.group(1))} 대 {read_sino(match.group(2))}"
+
+
+def _score_dae(match: re.Match[str]) -> str:
+    return f"{read_sino(match.group(1))} 대 {read_sino(match.group(2))}"
+
+
+def _ampersand(match: re.Match[str]) -> str | None:
+    """R&D → 알앤디; KBS & MBC (spaced, longer than one letter a side) keeps 앤드."""
+    if (match.group(2) or match.group(3)) and len(match.group(1) + match.group(4)) > 2:
+        return None
+    return english.spell(match.group(1)) + "앤" + english.spell(match.group(4))
+
+
+def _sharp(match: re.Match[str]) -> str:
+    return english.spell(match.group(1)) + "샵"  # C# → 씨샵
+
+
+# --- sub-zero temperatures: -5도, -12℃ → 영하 오 도, 영하 십이 도 ----------------------------------------
+
+_TEMPERATURE_UNITS = frozenset(("°C", "°F", "°", "도", "도씨"))
+_ANGLE_WORDS = re.compile(r"각도|회전|기울|경사|방위|위도|경도|꺾|틀어|돌려|돌리|방향|각이")
+
+
+def _temperature(sign: str | None, number: str, unit: str | None, text: str) -> str | None:
+    """A temperature below zero in words (영하 오 도), or None when it is not one."""
+    unit = (unit or "").strip()
+    if not sign or unit not in _TEMPERATURE_UNITS:
+        return None
+    if unit in ("도", "°", "도씨") and _ANGLE_WORDS.search(text):
+        return None
+    words = f"영하 {read_sino(number)} {'도씨' if unit == '도씨' else '도'}"
+    return f"화씨 {words}" if unit == "°F" else words
+
+
+def _temperature_rule(match: re.Match[str]) -> str | None:
+    return _temperature("-", match.group("num"), match.group("u"), match.string)
+
+
+# --- clock hours on both sides of a range in the same numerals --------------------------------------
+
+_HOUR_VALUES = {kn.native(h): h for h in range(1, 25)} | {kn.sino(h): h for h in range(0, 25)}
+_HALF_DAY = "오전|오후|새벽|아침|낮|저녁|밤"
+_HOUR_READING = re.compile(rf"(?:(?P<half>{_HALF_DAY}) )?(?P<hour>\S+) 시(?= |$)")
+
+
+def _same_clock(left: str, right: str, before: str) -> tuple[str, str]:
+    """오전 아홉 시 … 십팔 시 → … 오후 여섯 시; 아홉 시 … 십팔 시 → … 열여덟 시 (one clock per range)."""
+    lm, rm = _HOUR_READING.match(left), _HOUR_READING.match(right)
+    if not lm or not rm or lm.group("hour") not in _HOUR_VALUES or rm.group("hour") not in _HOUR_VALUES:
+        return left, right
+    lh, rh = _HOUR_VALUES[lm.group("hour")], _HOUR_VALUES[rm.group("hour")]
+    said = re.search(rf"({_HALF_DAY})\s?$", before)
+    half = lm.group("half") or (said.group(1) if said else None)
+    if half or rm.group("half"):
+        if 13 <= rh <= 24 and not rm.group("half"):
+            words = kn.native(rh - 12) + " 시"
+            prefix = "" if half in ("오후", "저녁", "밤") else "오후 "
+            right = prefix + words + right[rm.end() :]
+        return left, right
+    if 1 <= lh <= 12 and 13 <= rh <= 24:
+        right = f"{kn.native(rh)} 시" + right[rm.end() :]
+    elif 13 <= lh <= 24 and 1 <= rh <= 12:
+        left = f"{kn.native(lh)} 시" + left[lm.end() :]
+    return left, right
+
+
+def _clock_pair(match: re.Match[str], ex: _Expansion) -> str:
+    """9시부터 18시까지: the two hour readings are made to use one clock (아홉 시부터 열여덟 시까지)."""
+    left, right = ex.index(match.group("left")), ex.index(match.group("right"))
+    if all(ex.rules[i] in ("time", "counter") for i in (left, right)):
+        ex.readings[left], ex.readings[right] = _same_clock(
+            ex.readings[left], ex.readings[right], match.string[: match.start()]
+        )
+    return match.group(0)
+
+
+def _counter(match: re.Match[str]) -> str:
+    """Number + counter; 오후 18시 → 오후 여섯 시 (오후 already says which half of the day)."""
+    sign, number, counter = match.group(1), match.group(2), match.group(3)
+    value = _counted_int(number)
+    afternoon = re.search("(?:오후|저녁|밤)\\s?$", match.string[: match.start()])
+    if counter == "시" and value is not None and 13 <= value <= 24 and afternoon:
+        number = str(value - 12)
+    return _signed(sign, read_counted(number, counter))
+
+
+# --- rates: 1,000원/kg → 킬로그램당 천 원, 3만원/월 → 월 삼만 원 --------------------------------------
+
+
+def _rate(match: re.Match[str]) -> str:
+    amount = expand_with_rewrites(match.group("amount"))[0]
+    return f"{RATE_PER[match.group('per')]} {amount}"
+
+
+# --- arrows: 서울→부산 → 서울에서 부산까지, 10,000원→8,000원 → 만 원에서 팔천 원으로 ------------------------
+
+_VALUE_RULES = frozenset(("number", "currency", "unit", "counter", "fraction", "time", "date", "range"))
+_CHANGE_AFTER = re.compile(
+    r"\s?(?:이동|이사|이전|변경|바뀌|바꾸|전환|인상|인하|상승|하락|증가|감소|늘|줄|올|내려|오르|떨어|조정|개편|확대|축소)"
+)
+
+
+def _arrow(match: re.Match[str], ex: _Expansion) -> str:
+    chain = match.group(0)
+    tail = re.search(r"[.,!?]*$", chain).group(0)  # type: ignore[union-attr]
+    parts = [p.strip() for p in re.split("→", chain[: len(chain) - len(tail)])]
+    if any(not p for p in parts):
+        return chain
+    last = parts[-1]
+    last_placeholders = _PH_RE.findall(last)
+    value = bool(last_placeholders) and ex.rules[ex.index(last_placeholders[-1])] in _VALUE_RULES
+    spoken = ex.spoken_before(last)
+    change = _CHANGE_AFTER.match(match.string[match.end() :])
+    if re.search("(?:까지|으로|에|에서|행)$", last) or (
+        re.search("로$", last) and (value or change or re.search(f"{_PH}로$", last))
+    ):
+        suffix = ""
+    elif value or change:
+        suffix = particles.agree(spoken, "으로")
+    else:
+        suffix = "까지"
+    middle = []
+    for part in parts[1:-1]:
+        via = "," if value else particles.agree(ex.spoken_before(part), "를") + " 거쳐"
+        middle.append(part + via)
+    words = " ".join([parts[0] + "에서", *middle, last + suffix])
+    return ex.emit("arrow", chain[: len(chain) - len(tail)], words) + tail
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -644,7 +1090,7 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
     ),
     (
         "phone",
-        re.compile(r"(?<![\d)])(?:\(0?\d{1,3}|(?<![\d(])0\d{1,3})\)\s?\d{3,4}[-. ]\d{4}(?![\d-])"),
+        re.compile(r"(?<![\d)])(?:\(0?\d{1,3}|(?<![\d(])0\d{1,3})\)\s?[-.]?\s?\d{3,4}[-. ]\d{4}(?![\d-])"),
         _whole("phone", _phone),
     ),
     (
@@ -670,6 +1116,41 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
             r"\s?(\d{4})(?![\d,.])"
         ),
         _whole("plate", lambda m: f"{_digits(m.group(1))} {m.group(2)} {_digits(m.group(3))}"),
+    ),
+    # Lot, building and unit numbers: the hyphen is 다시 (123-45번지, 산 12-3, 테헤란로 152-1, 101-1203호).
+    (
+        "lot number",
+        re.compile(r"(?<![\d.,-])(산\s?)?(\d{1,5})-(\d{1,5})\s?번지"),
+        _whole("lot number", _lot),
+    ),
+    (
+        "lot number",
+        re.compile(r"(?<![가-힣\d.,-])(산)\s?(\d{1,5})-(\d{1,5})(?![\d-])"),
+        _whole("lot number", _lot),
+    ),
+    (
+        "lot number",
+        re.compile(rf"(?<![\d.,-])()(\d{{1,5}})-(\d{{1,5}})(?![\d-]|\.\d|\s?(?:{_QUANTITY}))"),
+        _whole("lot number", _road_lot),
+    ),
+    (
+        "lot number",
+        re.compile(r"(?<![\d.,-])(\d{1,4})-(\d{1,4})\s?호(?!선)"),
+        _whole("lot number", _unit_number),
+    ),
+    # Issue 27: scores before the rules that read a hyphen or a colon (3-1로 이겼다 → 삼 대 일로).
+    (
+        "score",
+        re.compile(rf"(?<![\d.,:/-])(\d{{1,3}})\s?[-:]\s?(\d{{1,3}})(?![\d:-]|[.,]\d|\s?(?:{_QUANTITY}))"),
+        _whole("score", _score),
+    ),
+    # Seasons and fiscal years: 2019-2020 시즌 → 이천십구 이천이십 시즌 (one season, not a range).
+    (
+        "season",
+        re.compile(
+            r"(?<![\d.,/-])(\d{4}|\d{2})\s?[-/~]\s?(\d{4}|\d{2})(?=\s?(?:시즌|회계연도|학년도|절기|연도))"
+        ),
+        _whole("season", _season),
     ),
     # Codes starting with letters, joined by hyphens: SN-4K2J-9X7P, SM-G991N, COVID-19 (digits one by one).
     (
@@ -744,7 +1225,8 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
         "digits",
         re.compile(
             r"((?:[가-힣]*번호|코드|PIN|OTP|비번|암호|학번|사번|군번|"
-            r"(?:끝|뒷|뒤|앞|마지막)\s?(?:\d{1,2}\s?|[한두세네다섯여섯일곱여덟아홉열]{1,2}\s)?자리)"
+            r"(?i:last|first|final)\s(?:\d|one|two|three|four|five|six)\s?digits?(?:\s(?:are|is))?|"
+            r"(?:끝|뒷|뒤|앞|마지막)(?:의|쪽)?\s?(?:\d{1,2}\s?|[한두세네다섯여섯일곱여덟아홉열]{1,2}\s)?자리)"
             r"(?:\s?\d{1,2}\s?자리)?(?:는|은|가|이|를|을|도|만|의)?\s?[:：]?\s?[\[(「'\"]?)"
             rf"(\d{{2,}}(?:[ -]\d{{2,}})*)(?![\d,.]|\s?(?:번|개|명|회|차|위|{_ANY_UNIT}))"
         ),
@@ -761,9 +1243,15 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
         _whole("digits", _phone),
     ),
     (
-        "digits",
+        "service number",
         re.compile(r"(?<![\d.,])1\d{2,3}(?=(?:에|로|으로|번)?\s?(?:신고|전화|문의|연락|상담))"),
-        _whole("digits", _phone),
+        _whole("service number", _phone),
+    ),
+    # Service numbers: 119 구급차, 화재 시 119, 경찰(112) → 일일구, 일일이 (a count stays a count).
+    (
+        "service number",
+        re.compile(rf"(?<![\d.,:/-])(?:{_SERVICE_ALT})(?![\d]|[.,:/-]\d)"),
+        _whole("service number", _service_number),
     ),
     # Weekdays: (목) → 목요일, (화~토) → 화요일에서 토요일, 월~금 → 월요일에서 금요일.
     (
@@ -869,6 +1357,26 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
         re.compile(r"(?<![\d.,·])\d{1,2}(?:·\d{1,2})+(?![\d·])"),
         _whole("named date", _interpunct),
     ),
+    # Issue 27: 3.1절, 6.25 전쟁, 5/18 민주화운동, 4.19 당시 (not 3.14, not 평점 4.19).
+    (
+        "named date",
+        re.compile(r"(?<![\d.,/·$€£¥₩])(1[0-2]|[1-9])([./])(3[01]|[12]\d|[1-9])(?![\d.,/]|\.\d)"),
+        _whole("named date", _named_date),
+    ),
+    # Offers: 1+1 → 원 플러스 원, 2+1 → 투 플러스 원 (1+1=2 and 1+1은 얼마 are arithmetic).
+    (
+        "promotion",
+        re.compile(r"(?<![\d.,+=])([1-9])\+([1-9])(?![\d+=]|\s?=)"),
+        _whole("promotion", _offer),
+    ),
+    # Scores with 대: 2대1, 3 대 0 → 이 대 일, 삼 대 영 (차 2대 stays 두 대).
+    (
+        "score",
+        re.compile(
+            rf"(?<![\d.,])(\d{{1,3}})\s?대\s?(\d{{1,3}})(?![\d.,]|\s?(?:대|[천만억조백]|{_QUANTITY}))"
+        ),
+        _whole("score", _score_dae),
+    ),
     # Quarters: 3/4분기 → 삼 사분기 (the third quarter); 2024.3 → 이천이십사 년 삼월.
     (
         "date",
@@ -887,8 +1395,8 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
     (
         "fraction",
         re.compile(
-            rf"(?<![\d.,/])(?P<sign>{_SIGN})?(?:(?P<whole>\d+)\s?(?:과|와|\s)\s?)?(?P<num>√\s?\d+|\d+)\s?[/⁄]\s?"
-            rf"(?P<den>\d+)(?![\d/])(?P<unit>\s?{_QUANTITY})?"
+            rf"(?<![\d.,/])(?P<sign>{_SIGN})?(?:(?P<whole>\d+)\s?(?:과|와|\s)\s?)?(?P<num>(?:\d+\s?)?√\s?\d+|\d+)"
+            rf"\s?[/⁄]\s?(?P<den>√\s?\d+|\d+)(?![\d/])(?P<unit>\s?{_QUANTITY})?"
         ),
         _whole("fraction", _fraction),
     ),
@@ -897,7 +1405,31 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
         re.compile(rf"({_N})\s?분의\s?({_N})"),
         _whole("fraction", lambda m: f"{read_sino(m.group(1))}분의 {read_sino(m.group(2))}"),
     ),
-    ("root", re.compile(r"(\d+)?\s?√\s?\(?(\d+(?:\.\d+)?|[A-Za-z])\)?"), _whole("root", _root)),
+    (
+        "root",
+        re.compile(
+            rf"(\d+)?\s?([√∛∜])\s?\(?(\d+(?:\.\d+)?|[A-Za-z])\)?(?:(?<=\d)(\s?(?:{_UNIT_ALT})|(?:{_SINGLE_UNIT_ALT}))(?![A-Za-z\d]))?"
+        ),
+        _whole("root", _root),
+    ),
+    # Issue 27: rates, the per-unit first: 1,000원/kg → 킬로그램당 천 원, $5/month → 월 오 달러.
+    (
+        "rate",
+        re.compile(
+            rf"(?P<amount>(?<![A-Za-z])(?:{_CURRENCY_ALT})\s?(?:{_NUM})(?:\s?(?:{_BIG}))?|(?<![\d.,])(?:{_NUM})"
+            rf"(?:\s?(?:{_BIG}))?\s?(?:원|달러|유로|엔|위안|파운드|{_CURRENCY_ALT}|(?:{_CODE_ALT})(?![A-Za-z])))"
+            rf"\s?/\s?(?P<per>{_RATE_ALT})(?![A-Za-z\d])"
+        ),
+        _whole("rate", _rate),
+    ),
+    # Sub-zero temperatures: -5도, -12℃ → 영하 오 도, 영하 십이 도 (an angle stays 마이너스).
+    (
+        "temperature",
+        re.compile(
+            rf"(?:영하\s?)?(?<![\w.,)\]%~〜～{_PH[1:-1]}])-\s?(?P<num>\d+(?:\.\d+)?)\s?(?P<u>°C|°F|°|도씨|도)(?![A-Za-z\d])"
+        ),
+        _whole("temperature", _temperature_rule),
+    ),
     # Money: symbols and codes before or after the amount: ₩15,000, US$100, $5만, $3M, KRW 45,000, 30€.
     (
         "currency",
@@ -925,6 +1457,15 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
             rf"({_SIGN})?(?<![\d.,])({_NUM})(\s?(?:{_BIG})|\s?{_LATIN_BIG})?\s?({_CURRENCY_ALT}|(?:{_CODE_ALT})(?![A-Za-z]))"
         ),
         _whole("currency", _currency_after),
+    ),
+    # Issue 27: decimal amounts before a currency's name: 3.50달러 → 삼 달러 오십 센트, 10.00원 → 십 원.
+    (
+        "currency",
+        re.compile(
+            rf"({_SIGN})?(?<![\d.,])({_NUM})(\s?(?:{_BIG}))?\s?((?:(?:미국|호주|캐나다|홍콩|싱가포르|뉴질랜드|대만)\s?)?"
+            r"(?:달러|유로|파운드|원|엔|위안))(?!화|래|리|자|본|소|칙|인|형|장)"
+        ),
+        _whole("currency", _currency_word),
     ),
     # Ranges: 3~5개, 3-5개, 1990~2000년대, -5~5도, 3~4kg: each side with its own counter or unit.
     (
@@ -982,7 +1523,7 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
     (
         "counter",
         re.compile(rf"({_SIGN})?({_N})\s?({_COUNTER_ALT})"),
-        _whole("counter", lambda m: _signed(m.group(1), read_counted(m.group(2), m.group(3)))),
+        _whole("counter", _counter),
     ),
     # Any other number, Sino-Korean; a minus sign before it.
     (
@@ -1003,6 +1544,23 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
         re.compile(rf"(?P<left>{_PH})\s?(?P<sep>{_RANGE_SEP}|-|–)\s?(?P<right>{_PH})"),
         _between,
     ),
+    # 9시부터 18시까지: both hours on one clock (아홉 시부터 열여덟 시까지).
+    (
+        "range",
+        re.compile(rf"(?P<left>{_PH})\s?(?:부터|에서)\s?(?:(?:{_HALF_DAY})\s?)?(?P<right>{_PH})"),
+        _clock_pair,
+    ),
+    # Issue 27: letters joined by & are one word with 앤 (R&D → 알앤디, Q & A → 큐앤에이); C# → 씨샵.
+    (
+        "letters",
+        re.compile(r"(?<![A-Za-z&])([A-Z]{1,3})(\s?)&(\s?)([A-Z]{1,3})(?![A-Za-z&])"),
+        _whole("letters", _ampersand),
+    ),
+    (
+        "letters",
+        re.compile(r"(?<![A-Za-z])([A-G])#(?![A-Za-z\d#])"),
+        _whole("letters", _sharp),
+    ),
     # Initials (J. K.), A/S, and English words and acronyms.
     (
         "letters",
@@ -1015,17 +1573,47 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
         re.compile(r"[A-Za-z]+(?:['-][A-Za-z]+)*"),
         _whole("english", lambda m: english.word(m.group(0))),
     ),
+    # Issue 27: arrows between places or values: 서울→부산 → 서울에서 부산까지, 만 원→팔천 원 → … 으로.
+    ("arrow", re.compile(r"[^\s→]+(?:\s?→\s?[^\s→]+)+"), _arrow),
     # 1 더하기 1 = 2: "=" reads as the topic particle, 은 after a final consonant, else 는.
     ("equals", re.compile(r"\s*=\s*"), _equals),
 ]
 
 
+# What each issue-27 rule needs in the sentence before it is worth running.
+_NEEDS: dict[Callable[..., object], str] = {
+    _service_number: r"1[1-3]\d|182",
+    _lot: "-",
+    _road_lot: "-",
+    _unit_number: "-",
+    _score: r"\d\s?[-:]\s?\d",
+    _score_dae: r"\d\s?대\s?\d",
+    _season: "시즌|학년도|회계연도|연도|절기",
+    _named_date: r"\d[./]\d",
+    _offer: r"\d\+\d",
+    _rate: r"\S\s?/\s?[A-Za-z가-힣1]",
+    _temperature_rule: r"-\s?\d",
+    _currency_word: r"\d\.\d",
+    _ampersand: "&",
+    _sharp: "#",
+}
+
+
 def _trigger(name: str, callback: _Callback) -> re.Pattern[str] | None:
     """A cheap test that a rule can match at all (most sentences have no digit and no Latin letter)."""
+    read = _READ_OF.get(callback)
+    if read in _NEEDS:
+        return re.compile(_NEEDS[read])
+    if callback is _clock_pair:
+        return re.compile(f"{_PH}\\s?(?:부터|에서)")
     if callback is _between or callback is _until:
         return _PH_RE
-    if name in ("root",):
-        return re.compile("√")
+    if name == "root":
+        return re.compile("[√∛∜]")
+    if name == "arrow":
+        return re.compile("→")
+    if name == "letters":
+        return re.compile("[A-Z]")
     if name in ("company", "equals"):
         return None
     if name == "weekday":
@@ -1116,7 +1704,7 @@ def expand_with_rewrites(text: str, *, lexicon: Lexicon | None = None) -> tuple[
         text = lexicon.apply(text, lambda source, spoken: ex.emit("lexicon", source, spoken))
     if _HANJA.search(text):
         text = _HANJA.sub(lambda m: ex.emit("hanja", m.group(0), hanja.reading(m.group(0))), text)
-    text = _JAMO.sub(lambda m: ex.emit("jamo", m.group(0), _compat_jamo(m)), text)
+    text = _JAMO.sub(lambda m: _read_jamo(m, ex), text)
     for (_name, pattern, callback), trigger in zip(_RULES, _TRIGGERS, strict=True):
         if trigger is None or trigger.search(text):
             text = pattern.sub(lambda m, cb=callback: cb(m, ex), text)  # type: ignore[misc]

@@ -150,6 +150,13 @@ UNITS: dict[str, str] = {
     "lbs": "파운드",
     "gal": "갤런",
     "inch": "인치",
+    "inches": "인치",
+    # Issue 27: kitchen measures after mixed numbers (1 1/2 tsp); cup is the native counter 컵.
+    "tsp": "티스푼",
+    "tbsp": "테이블스푼",
+    "Tbsp": "테이블스푼",
+    "cup": "컵",
+    "cups": "컵",
     "mmHg": "밀리미터 수은주",
     "mph": "마일",  # 시속 is put in front
     "kph": "킬로미터",  # 시속 is put in front
@@ -173,6 +180,7 @@ PER_UNITS: dict[str, str] = {
     "min": "분당",
     "h": "시간당",
     "hr": "시간당",
+    "hour": "시간당",
     "d": "일당",
     "day": "일당",
     "kg": "킬로그램당",
@@ -252,6 +260,126 @@ CURRENCY_CODES: dict[str, str] = {
     "ETH": "이더리움",
 }
 
+# ISO codes also recognised in lower case next to an amount (usd 30, 100 eur); not the ones that are
+# everyday English words or names (try, php, cad, rub, sar, aed).
+LOWERCASE_CURRENCY_CODES = _words(
+    "krw usd eur jpy cny rmb gbp aud hkd sgd nzd twd chf thb vnd inr idr myr brl btc"
+)
+# The hundredth part of a currency, read after the whole units when an amount has two decimals
+# ($9.99 → 구 달러 구십구 센트); matched on the end of the currency's name (호주 달러 → 센트).
+CURRENCY_SUBUNITS: dict[str, str] = {"달러": "센트", "유로": "센트", "파운드": "펜스"}
+# A per-unit after an amount (1,000원/kg, $5/month): how "per …" is read, before the amount.
+RATE_PER: dict[str, str] = {
+    "kg": "킬로그램당",
+    "g": "그램당",
+    "L": "리터당",
+    "l": "리터당",
+    "m": "미터당",
+    "km": "킬로미터당",
+    "m2": "제곱미터당",
+    "kWh": "킬로와트시당",
+    "개": "개당",
+    "건": "건당",
+    "장": "장당",
+    "평": "평당",
+    "회": "회당",
+    "시간": "시간당",
+    "h": "시간당",
+    "hr": "시간당",
+    "hour": "시간당",
+    "일": "하루",
+    "day": "하루",
+    "주": "주당",
+    "week": "주당",
+    "월": "월",
+    "달": "월",
+    "month": "월",
+    "mo": "월",
+    "년": "연",
+    "year": "연",
+    "yr": "연",
+    "명": "일 인당",
+    "인": "일 인당",
+    "1인": "일 인당",
+    "1명": "일 인당",
+    "person": "일 인당",
+    "박": "일 박당",
+    "1박": "일 박당",
+    "night": "일 박당",
+}
+
+# Public service numbers (three digits and a few four-digit ones), read digit by digit when the words
+# around them say it is a number to call (expand's `service number` rule); what each one is for.
+SERVICE_NUMBERS: dict[str, str] = {
+    "110": "정부민원안내",
+    "111": "국가정보원 신고",
+    "112": "경찰",
+    "113": "간첩 신고",
+    "114": "전화번호 안내",
+    "117": "학교폭력 신고",
+    "118": "사이버 상담",
+    "119": "화재·구조·구급",
+    "120": "다산콜센터",
+    "122": "해양 긴급신고",
+    "125": "밀수 신고",
+    "126": "국세 상담",
+    "128": "환경오염 신고",
+    "129": "보건복지 상담",
+    "131": "기상 안내",
+    "132": "법률 구조",
+    "182": "실종아동 신고",
+    "1330": "관광 안내",
+    "1331": "인권 상담",
+    "1345": "외국인 종합안내",
+    "1350": "고용노동 상담",
+    "1366": "여성 긴급전화",
+    "1388": "청소년 상담",
+    "1393": "자살예방 상담",
+}
+
+# Chat initialisms made of consonants (ㅇㅋ, ㄱㅅ): what they stand for, as it is said. Repeated ones
+# (ㅇㅋㅇㅋ) are read twice; profanity is left out on purpose (read as the letters' syllables).
+CHAT_INITIALISMS: dict[str, str] = {
+    "ㅇㅋ": "오케이",
+    "ㄱㄱ": "고고",
+    "ㄱㄱㄱ": "고고고",
+    "ㄱㄱㅆ": "고고씽",
+    "ㅇㅇ": "응응",
+    "ㅇㅇㅇ": "응응응",
+    "ㄴㄴ": "노노",
+    "ㄴㄴㄴ": "노노노",
+    "ㅊㅋ": "축하",
+    "ㄱㅅ": "감사",
+    "ㄳ": "감사",
+    "ㅈㅅ": "죄송",
+    "ㅂㅂ": "바이바이",
+    "ㅃㅃ": "빠빠",
+    "ㅃㅇ": "빠이",
+    "ㅎㅇ": "하이",
+    "ㅅㄱ": "수고",
+    "ㅅㄱㅇ": "수고요",
+    "ㄱㅊ": "괜찮아",
+    "ㅇㄷ": "어디",
+    "ㅁㄹ": "몰라",
+    "ㄷㄷ": "덜덜",
+    "ㅎㄷㄷ": "후덜덜",
+    "ㅇㅈ": "인정",
+    "ㄹㅇ": "레알",
+    "ㅊㅊ": "추천",
+    "ㄱㄷ": "기다려",
+    "ㅂㄷㅂㄷ": "부들부들",
+    "ㅇㅎ": "아하",
+    "ㄴㅇㅅ": "나이스",
+    "ㅎㅇㅌ": "화이팅",
+    "ㄱㄴ": "가능",
+    "ㅇㄴ": "아니",
+    "ㅅㄹㅎ": "사랑해",
+    "ㅂㄱㅅㄷ": "보고 싶다",
+    "ㄱㅇㄷ": "개이득",
+}
+# Laughter runs are read as laughter, at most three beats: ㅋ (loud) and ㅎ (gentle).
+LAUGHTER: dict[str, tuple[str, str]] = {"ㅋ": ("하하", "하하하"), "ㅎ": ("헤헤", "헤헤헤")}
+
 # Spoken names of the parts of addresses, e-mails and file names.
 WEEKDAYS: dict[str, str] = {
     "월": "월요일",
@@ -309,6 +437,10 @@ DOMAIN_LABELS: dict[str, str] = {
     "icloud": "아이클라우드",
     "github": "깃허브",
     "example": "이그잼플",
+    "kaist": "카이스트",
+    "postech": "포스텍",
+    "yonsei": "연세",
+    "korail": "코레일",
     "mail": "메일",
     "blog": "블로그",
     "news": "뉴스",

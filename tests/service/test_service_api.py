@@ -442,3 +442,30 @@ def test_workers_use_the_user_lexicon(tmp_path: Path) -> None:
         assert texts(c, uuid=job_id, text="코끼리가 왔어요.").status_code == 200
         normalized = c.get(f"/v1/jobs/{job_id}").json()["normalized"]
     assert "바나나" in normalized and "코끼리" not in normalized
+
+
+def test_workers_read_an_edited_lexicon_as_the_page_does(tmp_path: Path) -> None:
+    """The voice directory's lexicon.tsv applies to clips and speech as to /v1/normalize, and an edit
+    applies to the next job (workers read it per job, not once per process)."""
+    voices = tmp_path / "voices"
+    voices.mkdir()
+    lexicon = voices / "lexicon.tsv"
+    lexicon.write_text("forv\t가나\n", encoding="utf-8")
+    with (
+        service(tmp_path / "svc", ["--workers", "1", "--voice-dir", str(voices)]) as s,
+        httpx.Client(base_url=s.url, timeout=60) as c,
+    ):
+
+        def clip_reading() -> str:
+            r = texts(c, text="forv 입니다.")
+            assert r.status_code == 200, r.text
+            return str(c.get(f"/v1/jobs/{r.json()['uuid']}").json()["normalized"])
+
+        def page_reading() -> str:
+            return str(
+                c.post("/v1/normalize", json={"text": "forv 입니다."}).json()["sentences"][0]["pronounced"]
+            )
+
+        assert "가나" in clip_reading() and "가나" in page_reading()
+        lexicon.write_text("forv\t다라\n", encoding="utf-8")
+        assert "다라" in clip_reading() and "다라" in page_reading()

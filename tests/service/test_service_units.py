@@ -92,7 +92,7 @@ def test_names_and_urls() -> None:
 
 
 def test_streaming_wav_header_is_a_valid_wav_prefix() -> None:
-    from forv_tts.service.api.routes.speech import UNKNOWN_SIZE, wav_header
+    from forv_tts.audio import UNKNOWN_SIZE, wav_header
 
     pcm = b"\x01\x00" * 100
     with wave.open(io.BytesIO(wav_header(16000, len(pcm)) + pcm)) as w:

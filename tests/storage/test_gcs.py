@@ -32,7 +32,14 @@ import pytest
 from typer.testing import CliRunner
 
 from forv_tts.cli import app
-from forv_tts.errors import CredentialsError, InvalidInputError, UploadError
+from forv_tts.errors import (
+    BucketNotFoundError,
+    CredentialsError,
+    InvalidInputError,
+    ObjectExistsError,
+    UploadError,
+    UploadUnreachableError,
+)
 from forv_tts.storage import gcs as up
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -301,6 +308,40 @@ def test_emulator_down_fails_within_the_deadline_and_keeps_the_file(
     assert line.endswith(f"local file kept: {path}")
     assert elapsed < 3 + 3, elapsed
     assert path.exists() and result.stdout == ""
+
+
+def test_retries_keep_the_error_class_and_its_fields(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one retry loop (say, upload, batch, the service): a transient error is tried again and the
+    last one raised as its own class, fields kept and `attempts` added."""
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", f"http://127.0.0.1:{free_port()}")
+    path = clip(tmp_path)
+    retried: list[tuple[int, str]] = []
+    with pytest.raises(UploadUnreachableError) as err:
+        gcs_upload(
+            path,
+            "forv_bucket",
+            timeout=0.5,
+            attempts=3,
+            backoff=0.05,
+            on_retry=lambda n, e: retried.append((n, e.code)),
+        )
+    assert retried == [(1, "upload_unreachable"), (2, "upload_unreachable")]
+    assert err.value.fields["attempts"] == 3 and err.value.fields["local_path"] == str(path)
+    assert err.value.fields["endpoint"].startswith("http://127.0.0.1:") and "reason" in err.value.fields
+    assert "(after 3 attempts)" in str(err.value) and path.exists()
+
+
+def test_permanent_upload_errors_are_not_retried(gcs: GcsEmulator, bucket: str, tmp_path: Path) -> None:
+    gcs_upload(clip(tmp_path / "a"), bucket)
+    retried: list[int] = []
+    with pytest.raises(ObjectExistsError) as err:
+        gcs_upload(clip(tmp_path / "b", seed=1), bucket, attempts=3, on_retry=lambda n, e: retried.append(n))
+    assert retried == [] and "attempts" not in err.value.fields
+    with pytest.raises(BucketNotFoundError):
+        gcs_upload(
+            clip(tmp_path / "c"), "no-such-bucket", attempts=3, on_retry=lambda n, e: retried.append(n)
+        )
+    assert retried == []
 
 
 @pytest.fixture

@@ -82,7 +82,7 @@ EXPAND_CASES: list[tuple[str, str]] = [
     ("3.14", "삼 점 일사"),
     ("0.5", "영 점 오"),
     ("-5", "마이너스 오"),
-    ("기온은 -3.5도", "기온은 마이너스 삼 점 오 도"),
+    ("기온은 -3.5도", "기온은 영하 삼 점 오 도"),  # issue 27: below zero is 영하
     # Dates, clock times and phone numbers.
     ("2022년 8월 22일", "이천이십이 년 팔월 이십이 일"),
     ("2022-08-22", "이천이십이 년 팔월 이십이 일"),
@@ -110,7 +110,7 @@ EXPAND_CASES: list[tuple[str, str]] = [
     ("2L", "이 리터"),
     ("500ml", "오백 밀리리터"),
     ("36.5℃", "삼십육 점 오 도"),
-    ("-5°C", "마이너스 오 도"),
+    ("-5°C", "영하 오 도"),
     ("100km/h", "시속 백 킬로미터"),
     ("84㎡", "팔십사 제곱미터"),
     # Ordinals.
@@ -126,7 +126,7 @@ EXPAND_CASES: list[tuple[str, str]] = [
     ("오전 10시~오후 2시", "오전 열 시에서 오후 두 시"),
     # Issue 16: each side of a range keeps its own unit (was 삼에서 사 킬로그램).
     ("3~4kg", "삼 킬로그램에서 사 킬로그램"),
-    ("-5~5도", "마이너스 오 도에서 오 도"),
+    ("-5~5도", "영하 오 도에서 오 도"),
     ("1+1=2", "일 플러스 일은 이"),
     ("x²", "엑스 제곱"),
     ("3:2로 이겼다", "삼 대 이로 이겼다"),
@@ -151,8 +151,8 @@ EXPAND_CASES: list[tuple[str, str]] = [
     ("學校에 간다", "학교에 간다"),
     ("１２３", "백이십삼"),
     ("Ｈｅｌｌｏ", "헬로"),
-    ("ㅋㅋㅋ", "크크크"),
-    ("A&B", "에이 앤드 비"),
+    ("ㅋㅋㅋ", "하하하"),  # issue 27: laughter, not the letters' syllables
+    ("A&B", "에이앤비"),  # issue 27: letters joined by & are one word
     ("www.naver.com", "더블유더블유더블유 닷 네이버 닷 컴"),
     ("(주)삼성", "주식회사 삼성"),
     ("  여러   칸\t띄어  ", "여러 칸 띄어"),
@@ -316,7 +316,7 @@ def test_unreadable_script_is_dropped_with_a_warning(caplog: pytest.LogCaptureFi
 
 def test_compatibility_jamo_are_not_nfkc_decomposed() -> None:
     # NFKC would turn ㅋ (U+314B) into the conjoining ᄏ (U+110F), which is not a syllable.
-    assert expand("ㅎㅎ 좋아요 ㅠㅠ") == "흐흐 좋아요"
+    assert expand("ㅎㅎ 좋아요 ㅠㅠ") == "헤헤 좋아요"
 
 
 def test_decomposed_hangul_is_composed() -> None:

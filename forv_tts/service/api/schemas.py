@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
+from forv_tts.config import SPEED_MAX, SPEED_MIN
 from forv_tts.errors import ForvError
 from forv_tts.service import names
 from forv_tts.service.errors import BadRequestError, ServiceError, code_for, status_for
@@ -52,7 +53,7 @@ class SpeechBody(BaseModel):
     model: StrictStr = "forv-tts"
     voice: StrictStr | StrictInt = names.BUILTIN
     response_format: StrictStr | None = None
-    speed: StrictFloat | StrictInt = Field(default=1.0, ge=0.25, le=4.0)
+    speed: StrictFloat | StrictInt = Field(default=1.0, ge=SPEED_MIN, le=SPEED_MAX)
     stream: StrictBool = False
     stream_format: Literal["audio", "sse"] | None = None
     instructions: StrictStr | None = None

@@ -184,8 +184,7 @@ class Service:
         )
         self.check_text(text, "text")
         member = await self.check_member(member_value, "member_id")
-        request = {"kind": names.KIND_CLIP, "member": member, "text": text, "created_at": created}
-        return job_id, member, request
+        return job_id, member, names.clip_request(member, text, created)
 
     async def submit(self, task: str, job_id: str, request: dict[str, Any], *, kind: str, member: str) -> str:
         """Claim the uuid and queue the job unless it already exists; returns the claim's outcome."""

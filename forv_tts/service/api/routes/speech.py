@@ -23,7 +23,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from forv_tts import encoding
-from forv_tts.audio import Audio
+from forv_tts.audio import Audio, stream_wav_header, wav_header
 from forv_tts.encoding import CONTENT_TYPES
 from forv_tts.errors import EncoderMissingError, UnknownFormatError
 from forv_tts.service import names
@@ -31,35 +31,6 @@ from forv_tts.service.api.schemas import CaptionsBody, SpeechBody
 from forv_tts.service.api.state import Service
 from forv_tts.service.errors import BadRequestError, JobFailedError, JobTimeoutError, ServiceError
 from forv_tts.timing import CAPTION_TYPES
-
-#: Framing of the chunk list a speech job fills (see `tasks`): kept here as bytes so the API does not
-#: import the worker's modules.
-CHUNK_AUDIO = b"A"
-CHUNK_END = b"E"
-CHUNK_TIMING = b"T"
-UNKNOWN_SIZE = 0xFFFFFFFF
-
-
-def wav_header(sample_rate: int, data_bytes: int | None) -> bytes:
-    """A 16-bit mono PCM WAV header; `None` writes 0xFFFFFFFF sizes (length unknown: a stream)."""
-    riff = UNKNOWN_SIZE if data_bytes is None else 36 + data_bytes
-    data = UNKNOWN_SIZE if data_bytes is None else data_bytes
-    return struct.pack(
-        "<4sI4s4sIHHIIHH4sI",
-        b"RIFF",
-        riff,
-        b"WAVE",
-        b"fmt ",
-        16,
-        1,
-        1,
-        sample_rate,
-        sample_rate * 2,
-        2,
-        16,
-        b"data",
-        data,
-    )
 
 
 def router(service: Service) -> APIRouter:
@@ -185,7 +156,7 @@ def router(service: Service) -> APIRouter:
         finished = False
         try:
             if fmt in ("wav", "pcm"):  # the samples as the worker made them, behind one open-ended header
-                head = wav_header(rate, None) if fmt == "wav" else b""
+                head = stream_wav_header(rate) if fmt == "wav" else b""
                 async for pcm in reader.chunks():
                     yield head + pcm
                     head = b""
@@ -313,11 +284,11 @@ class _Reader:
             chunk = await self.service.store.next_chunk(self.job_id, self._wait)
             if chunk is None:
                 raise JobTimeoutError(f"no audio within {self._wait:g} s: check GET /v1/jobs/{self.job_id}")
-            kind = chunk[:1]
-            if kind == CHUNK_TIMING:
-                self.spoken.append(json.loads(chunk[1:]))
+            kind, rate, data = names.read_frame(chunk)
+            if kind == names.CHUNK_TIMING:
+                self.spoken.append(json.loads(data))
                 continue
-            return kind, chunk[1:]
+            return kind, (struct.pack("<I", rate) + data if kind == names.CHUNK_AUDIO else data)
 
     def _fail(self, payload: bytes) -> ServiceError:
         end = json.loads(payload or b"{}")
@@ -328,7 +299,7 @@ class _Reader:
     async def first(self) -> int:
         """The sample rate, once the first sentence is there; a job that failed first raises its error."""
         kind, data = await self._next()
-        if kind == CHUNK_END:
+        if kind == names.CHUNK_END:
             raise self._fail(data)
         self._first = data[4:]
         rate: int = struct.unpack("<I", data[:4])[0]
@@ -341,7 +312,7 @@ class _Reader:
             yield first
         while True:
             kind, data = await self._next()
-            if kind == CHUNK_END:
+            if kind == names.CHUNK_END:
                 end = json.loads(data or b"{}")
                 if end.get("state") != names.STATE_DONE:
                     self._fail(data)
