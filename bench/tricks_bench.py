@@ -39,6 +39,8 @@ import report  # noqa: E402
 TRICKS = (
     ("lazy option coercion", "FORV_TTS_LAZY_COERCION"),
     ("passive OpenMP", "FORV_TTS_PASSIVE_OPENMP"),
+    ("vocoder windows side by side", "FORV_TTS_VOCODER_WINDOWS"),
+    ("graph weight pages handed back", "FORV_TTS_RELEASE_GRAPH_PAGES"),
 )
 
 

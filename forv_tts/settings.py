@@ -174,6 +174,13 @@ ONNX_THREADS = Setting(
     "onnxruntime's threads per process (batch sets it per worker). Default: $OMP_NUM_THREADS, else "
     "one per core.",
 )
+VOCODER_WINDOWS = Setting(
+    "FORV_TTS_VOCODER_WINDOWS",
+    parse_switch,
+    _on,
+    "On more than one thread, the ONNX vocoder runs in overlapping windows side by side (the same "
+    "samples). 0: one run on onnxruntime's intra-op threads. Default: on.",
+)
 LEXICON = Setting(
     "FORV_TTS_LEXICON",
     parse_str,
@@ -204,6 +211,13 @@ LAZY_COERCION = Setting(
     parse_switch,
     _on,
     "Start-up trick: the CLI coerces plain option values without typer's pydantic. 0 turns it off.",
+)
+RELEASE_GRAPH_PAGES = Setting(
+    "FORV_TTS_RELEASE_GRAPH_PAGES",
+    parse_switch,
+    _on,
+    "`say` with the ONNX engine hands back each graph's weight pages once it has run (lower peak "
+    "memory). 0 turns it off.",
 )
 # The service's limits on what a client may send (forv_tts.service.guard) and where `serve`'s embedded
 # store keeps its data (forv_tts.service.embedded).
@@ -244,12 +258,14 @@ SETTINGS: tuple[Setting[Any], ...] = (
     MAX_TEXT_CHARS,
     ENGINE,
     ONNX_THREADS,
+    VOCODER_WINDOWS,
     LEXICON,
     EMULATOR_HOST,
     CREDENTIALS,
     PROJECT,
     PASSIVE_OPENMP,
     LAZY_COERCION,
+    RELEASE_GRAPH_PAGES,
     MAX_BODY_BYTES,
     HTTP_READ_TIMEOUT,
     MAX_CONNECTIONS,

@@ -1,10 +1,11 @@
 """The process-level settings forv-tts applies in processes it owns (the CLI, batch and service
 workers), each behind one switch; the library never applies them behind an embedding application's back.
 
-| setting                    | switch                  | guarded by       | pays on                         |
-|----------------------------|-------------------------|------------------|---------------------------------|
-| passive OpenMP             | FORV_TTS_PASSIVE_OPENMP | (public env var) | the torch engine and the export |
-| lazy option coercion (CLI) | FORV_TTS_LAZY_COERCION  | typer 0.29.*     | every command (the default one) |
+| setting                    | switch                       | guarded by         | pays on                   |
+|----------------------------|------------------------------|--------------------|---------------------------|
+| passive OpenMP             | FORV_TTS_PASSIVE_OPENMP      | (public env var)   | torch engine, the export  |
+| lazy option coercion (CLI) | FORV_TTS_LAZY_COERCION       | typer 0.29.*       | every command             |
+| graph pages handed back    | FORV_TTS_RELEASE_GRAPH_PAGES | onnxruntime 1.32.* | `say` peak RSS (ONNX)     |
 
 With the ONNX engine the default, three earlier tricks no longer paid for themselves on the default
 path and were removed (BENCHMARKS.md, "Start-up settings, each switched off"): torch's meta kernels
@@ -29,10 +30,13 @@ log = logging.getLogger(__name__)
 
 #: The typer releases the lazy coercion was measured on (its private `_coercion` module).
 TYPER_VERSIONS = ("0.29.",)
+#: The onnxruntime releases whose weight mappings `voices/onnx/pages.py` was measured on.
+ONNXRUNTIME_VERSIONS = ("1.32.",)
 
 _state: dict[str, str] = {}
 _threads_sized: int | None = None
 _threads_wanted: int | None = None
+_release_pages_asked = False
 
 
 def version_ok(version: str | None, accepted: tuple[str, ...]) -> bool:
@@ -108,6 +112,31 @@ def lazy_coercion_allowed(typer_version: str | None) -> bool:
         _state["lazy_coercion"] = f"disarmed (typer {typer_version}, measured on {TYPER_VERSIONS[0]}*)"
         return False
     _state["lazy_coercion"] = "armed"
+    return True
+
+
+def arm_release_graph_pages() -> None:
+    """This process speaks once and exits (`forv-tts say`): an ONNX voice may hand back each graph's
+    weight pages after the graph has run (voices/onnx/pages.py), if switched on and onnxruntime is a
+    release it was measured on (`release_graph_pages`). Peak RSS of a cold `say --member` 243 → 184 MB
+    (bench/notes.md); later sentences fault the pages in again from the page cache."""
+    global _release_pages_asked
+    _release_pages_asked = True
+
+
+def release_graph_pages(onnxruntime_version: str | None) -> bool:
+    """Whether an ONNX voice in this process hands back its graphs' weight pages after each run."""
+    if not _release_pages_asked:
+        return False
+    if not settings.switch(settings.RELEASE_GRAPH_PAGES):
+        _state["release_graph_pages"] = f"off ({settings.RELEASE_GRAPH_PAGES.env})"
+        return False
+    if not version_ok(onnxruntime_version, ONNXRUNTIME_VERSIONS):
+        _state["release_graph_pages"] = (
+            f"disarmed (onnxruntime {onnxruntime_version}, measured on {ONNXRUNTIME_VERSIONS[0]}*)"
+        )
+        return False
+    _state["release_graph_pages"] = "armed"
     return True
 
 

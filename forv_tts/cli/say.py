@@ -137,12 +137,14 @@ def say(
     record gains an "upload" object (uri, url, bucket, object, size, md5, path, ...). '-o -' cannot be
     combined with --upload: the upload needs a file that is kept until the object is confirmed.
     """
+    from forv_tts._process import startup
     from forv_tts.config import SynthesisConfig
     from forv_tts.jobs import item
     from forv_tts.storage import naming
     from forv_tts.voices.onnx import resolve_engine
 
     engine = resolve_engine(engine)  # a bad name is a usage error before any work
+    startup.arm_release_graph_pages()  # one utterance, then exit: weight pages need not stay resident
 
     to_stdout = output == "-" or (output is not None and _is_our_stdout(output))
     if to_stdout and as_json:

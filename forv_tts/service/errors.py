@@ -140,6 +140,7 @@ EXTRA_CODES: dict[str, int] = {
     "body_too_large": 413,
     "unsupported_media_type": 415,
     "too_many_connections": 503,
+    "no_worker": 503,  # no live worker consumes the member's queue (forv_tts.service.api.state)
 }
 _BY_CODE: dict[str, int] = {**EXTRA_CODES, **{row.code: row.status for row in TABLE}}
 

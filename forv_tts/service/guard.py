@@ -256,6 +256,12 @@ class BodyGuard:
         await self.app(scope, guarded_receive, send)
 
 
+class StreamAborted(Exception):
+    """A streamed response cannot be completed (its job failed after the first bytes were sent): the
+    connection is closed without the final chunk, so every client sees an error, never a clean end
+    with audio missing."""
+
+
 class ErrorBoundary:
     """Pure ASGI, inside the app's middleware: an unexpected exception before the response started is
     answered by `handler` (the app's own catch-all) and not re-raised, so uvicorn keeps the connection.
@@ -280,6 +286,12 @@ class ErrorBoundary:
 
         try:
             await self.app(scope, receive, tracking_send)
+        except StreamAborted as err:
+            # Returning with the response unfinished makes uvicorn close the connection (one log line,
+            # no traceback per aborted stream).
+            log.warning("aborted a streamed response: %s", err)
+            if not started:
+                raise
         except Exception as err:
             if started:
                 raise

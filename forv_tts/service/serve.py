@@ -7,6 +7,7 @@ torch; workers are separate interpreters (`python -m forv_tts worker`).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import signal
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 
 WORKER_STOP_S = 10.0
 STATE_DIR_NAME = ".forv-tts-state"
+#: `ServiceSettings.extra` key: how many local workers `serve` started (they share its --out-dir).
+LOCAL_WORKERS = "local_workers"
 
 
 @dataclass
@@ -125,6 +128,8 @@ def run(
             embedded = EmbeddedServer(state_dir=state_dir(settings)).start().supervise()
             settings = settings.with_urls(embedded.url, embedded.url)
         n = workers if workers is not None else cores()
+        # The API's /readyz then also answers for the directory these workers write clips to.
+        settings = dataclasses.replace(settings, extra={**settings.extra, LOCAL_WORKERS: n})
         if n > 0:
             local = LocalWorkers(settings, n, loglevel="INFO" if loglevel == "debug" else "WARNING").start()
         app = create_app(settings)

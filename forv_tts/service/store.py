@@ -33,6 +33,8 @@ CHUNKS_TTL_S = 600
 HEARTBEAT_TTL_S = 15.0
 HEARTBEAT_EVERY_S = 3.0
 MAX_API_CONNECTIONS = 256
+#: The longest single blocking read the API makes (see `AsyncStore.next_chunk`).
+BLOCK_SLICE_S = 2.0
 
 CLAIM_LUA = """
 local k = KEYS[1]
@@ -282,12 +284,31 @@ class AsyncStore:
                     del self._waiters[job_id]
 
     async def next_chunk(self, job_id: str, timeout: float) -> bytes | None:
-        """The next chunk of a speech job's stream, or None after `timeout` seconds with none."""
-        result = await self.redis.blpop([names.chunks_key(job_id)], timeout=max(0.01, timeout))
-        if result is None:
-            return None
-        value = result[1]
-        return value if isinstance(value, bytes) else str(value).encode()
+        """The next chunk of a speech job's stream, or None after `timeout` seconds with none.
+
+        Blocks in slices of `BLOCK_SLICE_S`, under the client's socket timeout (redis-py's default is
+        5 s): one long BLPOP was cut by it, so a wait over 5 s for a sentence answered a false 503 or cut
+        the stream. Between slices the job's record is read: a job that ended without its end-of-stream
+        chunk (failed before it ran, a worker gone) ends the stream with the record's reason.
+        """
+        key = names.chunks_key(job_id)
+        deadline = time.monotonic() + max(0.0, timeout)
+        while True:
+            left = deadline - time.monotonic()
+            result = await self.redis.blpop([key], timeout=max(0.01, min(left, BLOCK_SLICE_S)))
+            if result is not None:
+                value = result[1]
+                return value if isinstance(value, bytes) else str(value).encode()
+            record = await self.get(job_id)
+            if record.get("state") in names.FINAL_STATES and not await self.redis.llen(key):
+                end = {
+                    "state": record["state"],
+                    "code": record.get("error_code"),
+                    "error": record.get("error"),
+                }
+                return names.end_frame(end)
+            if deadline - time.monotonic() <= 0:
+                return None
 
     async def cancel(self, job_id: str) -> None:
         """Tell the worker the client is gone."""

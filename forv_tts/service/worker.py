@@ -15,6 +15,7 @@ import socket
 import threading
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from forv_tts.errors import InvalidInputError
 from forv_tts.service import names
@@ -63,16 +64,23 @@ def plan(settings: ServiceSettings, members: str | None, concurrency: int | None
     return WorkerPlan(members=tuple(chosen), queues=tuple(queues), concurrency=n)
 
 
-def _heartbeat(stop: threading.Event, name: str, info: dict[str, Any], backend: str) -> None:
+def _heartbeat(stop: threading.Event, name: str, info: dict[str, Any], backend: str, app: Any = None) -> None:
+    """Beat every few seconds; with a Redis broker (`app` given) also requeue lost workers' jobs."""
+    from forv_tts.service.reaper import Reaper
     from forv_tts.service.store import HEARTBEAT_EVERY_S, SyncStore
 
     store = SyncStore(backend)
+    reaper = Reaper(app, store) if app is not None else None
     while not stop.is_set():
         try:
             store.heartbeat(name, info)
         except Exception as err:  # the backend may be restarting: keep beating
             log.warning("heartbeat failed: %s", err)
-        stop.wait(HEARTBEAT_EVERY_S)
+        if reaper is not None:
+            reaper.tick()
+        stop.wait(min(HEARTBEAT_EVERY_S, 1.0) if reaper is not None else HEARTBEAT_EVERY_S)
+    if reaper is not None:
+        reaper.close()
     with contextlib.suppress(Exception):
         store.forget_worker(name)
 
@@ -117,16 +125,34 @@ def run(
         tasks.warm_up()
         tasks.configure(settings)  # a fresh backend connection in each pool process
 
+    redis_broker = urlsplit(settings.broker_url or "").scheme.startswith("redis")
+
     @signals.worker_ready.connect(weak=False)
     def _ready(**_: Any) -> None:
         if not settings.result_backend:
             return
         threading.Thread(
             target=_heartbeat,
-            args=(stop, hostname, info, settings.result_backend),
+            args=(stop, hostname, info, settings.result_backend, app if redis_broker else None),
             daemon=True,
             name="forv-tts-heartbeat",
         ).start()
+
+    marker: list[Any] = []
+
+    @signals.task_received.connect(weak=False)
+    def _received(request: Any = None, **_: Any) -> None:
+        if not redis_broker or not settings.result_backend or request is None:
+            return
+        from forv_tts.service.reaper import mark_received
+        from forv_tts.service.store import SyncStore
+
+        try:
+            if not marker:
+                marker.append(SyncStore(settings.result_backend))
+            mark_received(marker[0], str(request.id), hostname)
+        except Exception as err:  # the backend may be restarting: the visibility timeout is the backstop
+            log.warning("could not mark job %s as received: %s", getattr(request, "id", "?"), err)
 
     @signals.worker_shutting_down.connect(weak=False)
     def _stopping(**_: Any) -> None:

@@ -28,6 +28,9 @@ Conventions written down once (tested in tests/text/):
 - 시간 (and h) takes native numerals up to 20 (세 시간, 스무 시간) and Sino-Korean above
   (이십사 시간, 칠십이 시간), as news readers say it.
 
+- Issue 27's rules (service and lot numbers, named dates, offers, scores, 영하, chat, cents, rates,
+  hour ranges, arrows) and the ambiguous forms they decide are listed in docs/normalization.md.
+
 Never raises on odd input: what cannot be read is dropped (letters of other scripts with a warning).
 """
 
@@ -56,6 +59,8 @@ from forv_tts.text.tables import (
     LOWERCASE_CURRENCY_CODES,
     NATIVE_COUNTERS,
     PER_UNITS,
+    PLACE_SUFFIXES,
+    PLACES,
     RATE_PER,
     SERVICE_NUMBERS,
     SINO_COUNTERS,
@@ -594,9 +599,10 @@ def _range(match: re.Match[str]) -> str:
         and r_value == l_value + 1
         and 1 <= l_value <= 8
         and right_quantity != "월"
+        and (right_quantity[:-1] if duration else right_quantity) in SINO_COUNTERS | NATIVE_COUNTERS
     ):
         counter = right_quantity[:-1] if duration else right_quantity
-        native = counter in NATIVE_COUNTERS and not (counter == "시간" and l_value > 20)
+        native = counter in NATIVE_COUNTERS | {"번"}  # 두세 번 정도: 번 counts times here
         pair = _NATIVE_PAIRS[l_value] if native else _SINO_PAIRS[l_value]
         return f"{pair} {right_quantity}"
     text = match.string
@@ -848,11 +854,14 @@ def _named_date_words(month: int, day: int) -> str:
 
 
 _NAMED_EVENT = re.compile(
-    r"\s?(?:절|운동|전쟁|사변|혁명|민주|항쟁|의거|사태|사건|선언|정신|기념|묘지|묘역|참사|테러|공동|선거|대첩|만세|"
+    r"\s?(?:절|운동|전쟁|사변|동란|참전|발발|휴전|정전|혁명|민주|항쟁|의거|사태|사건|선언|정신|기념|묘지|묘역|참사|"
+    r"테러|공동|선거|대첩|만세|"
     r"유공자|광복|세월호|특별법|희생자|유족|진상|계엄|쿠데타|정변)"
 )
 # The ones so well known that they are read as a date without the event's name (6.25 당시, 5.18은).
 _FAMOUS_DATES = frozenset(("3.1", "4.19", "5.16", "5.18", "6.10", "6.25", "6.29", "8.15", "10.26", "12.12"))
+# Standing alone: the end of the sentence or clause, or a particle (5.18은 …); not 3.1 버전.
+_NAME_ALONE = re.compile(rf"(?:(?:{_PARTICLE_ALT})(?=$|[\s.,!?)\]'\"])|(?=$|[.,!?)\]'\"]))")
 _FAMOUS_AFTER = re.compile(r"\s?(?:당시|때|이후|이전|직후|직전|세대)")
 _QUANTITY_BEFORE = re.compile(
     r"(?:평점|평균|지수|점수|수치|비율|금리|환율|시력|버전|약|총|값|기록|배율|성적|학점|평가|무게|길이|키|"
@@ -871,7 +880,7 @@ def _named_date(match: re.Match[str]) -> str | None:
     if _FAMOUS_AFTER.match(after):
         return _named_date_words(month, day)
     quantity = _QUANTITY_BEFORE.search(match.string[: match.start()])
-    if match.group(2) == "." and _WORD_END.match(after) and not quantity:
+    if match.group(2) == "." and _NAME_ALONE.match(after) and not quantity:
         return _named_date_words(month, day)
     return None
 
@@ -885,10 +894,19 @@ _OFFER_WORDS = re.compile(
 _MATH_WORDS = re.compile(r"[=×÷*^]|더하기|빼기|계산|수학|정답|문제|답은|답이|얼마|방정식|산수|덧셈")
 
 
+_MATH_AFTER = re.compile(r"\s?(?:은|는|의|이|가)?\s?(?:\d|얼마|몇)")
+
+
 def _offer(match: re.Match[str]) -> str | None:
-    """1+1 is an offer (원 플러스 원) unless the sentence is arithmetic (1+1은 얼마?)."""
+    """1+1 is an offer (원 플러스 원) unless the sentence is arithmetic (1+1은 얼마?, 3+5는 8).
+
+    Offers give as many or fewer free (1+1, 2+1, 3+2), so 3+5 is always a sum.
+    """
     text = match.string
-    if not _OFFER_WORDS.search(text) and _MATH_WORDS.search(text):
+    if int(match.group(2)) > int(match.group(1)):
+        return None
+    math = _MATH_WORDS.search(text) or _MATH_AFTER.match(text, match.end())
+    if math and not _OFFER_WORDS.search(text):
         return None
     return f"{kn.ENGLISH_DIGITS[int(match.group(1))]} 플러스 {kn.ENGLISH_DIGITS[int(match.group(2))]}"
 
@@ -907,14 +925,29 @@ _CLOCK_CUE_BEFORE = re.compile(
 _CLOCK_CUE_AFTER = re.compile(r"\s?(?:에\s?(?:시작|열|킥오프|개막|개최|출발|도착)|부터|까지|경|쯤|분|시)")
 
 
+_RESULT_AFTER = re.compile(rf"(?:로|으로|의|에서)?\s?(?:[가-힣]+\s)?(?:{_RESULT_WORDS})")
+_SCORE_BEFORE = re.compile(r"(?:스코어|점수|세트|결과|최종|전적)\s?(?:는|은|가|이|로)?\s?[:：]?\s?$")
+
+
 def _score(match: re.Match[str]) -> str | None:
-    """3-1 and 21:19 in a sentence about a result are a score (삼 대 일); 19:30에 시작 stays a time."""
+    """3-1 and 21:19 in a sentence about a result are a score (삼 대 일); 19:30에 시작 stays a time.
+
+    A colon between numbers that can be a clock time (3:30) is a score only right before the result
+    (15:13으로 역전승) or after 스코어/점수/세트; elsewhere in a sentence about a game it is the time.
+    """
     text = match.string
     before, after = text[: match.start()], text[match.end() :]
-    context = _RESULT_CONTEXT if ":" in match.group(0) else _SCORE_CONTEXT
+    hours, minutes = match.group(1), match.group(2)
+    if ":" in match.group(0):
+        clock = len(minutes) == 2 and int(hours) <= 24 and int(minutes) <= 59
+        if clock and not (_RESULT_AFTER.match(after) or _SCORE_BEFORE.search(before)):
+            return None
+        context = _RESULT_CONTEXT
+    else:
+        context = _SCORE_CONTEXT
     if not context.search(text) or _CLOCK_CUE_BEFORE.search(before) or _CLOCK_CUE_AFTER.match(after):
         return None
-    return f"{read_sino(match.group(1))} 대 {read_sino(match.group(2))}"
+    return f"{read_sino(hours)} 대 {read_sino(minutes)}"
 
 
 def _score_dae(match: re.Match[str]) -> str:
@@ -1017,7 +1050,20 @@ _CHANGE_AFTER = re.compile(
 )
 
 
+_ROUTE_WORDS = re.compile(
+    r"항공권|항공편|비행기|비행|노선|열차|기차|KTX|SRT|버스|고속|편도|왕복|구간|이동|출발|도착|경로|여행|운행|직항|"
+    r"환승|택시|요금(?!제)|거리|운임|배편|여객선|km|킬로"
+)
+
+
+def _is_place(written: str) -> bool:
+    word = re.sub(r"(?:까지|으로|로|에서|에|행)$", "", written.strip())
+    return word in PLACES or word.endswith(PLACE_SUFFIXES) or bool(re.fullmatch("[A-Z]{3}", word))
+
+
 def _arrow(match: re.Match[str], ex: _Expansion) -> str:
+    """A→B between places or values: 에서 … 까지 (a route) or 에서 … 으로 (a change); any other arrow
+    (원인 → 결과) is a pause."""
     chain = match.group(0)
     tail = re.search(r"[.,!?]*$", chain).group(0)  # type: ignore[union-attr]
     parts = [p.strip() for p in re.split("→", chain[: len(chain) - len(tail)])]
@@ -1027,7 +1073,12 @@ def _arrow(match: re.Match[str], ex: _Expansion) -> str:
     last_placeholders = _PH_RE.findall(last)
     value = bool(last_placeholders) and ex.rules[ex.index(last_placeholders[-1])] in _VALUE_RULES
     spoken = ex.spoken_before(last)
-    change = _CHANGE_AFTER.match(match.string[match.end() :])
+    spaced = bool(re.search(r"\s→|→\s", chain))
+    change = not spaced and _CHANGE_AFTER.match(match.string[match.end() :])
+    written = [ex.source(part) for part in parts]
+    route = any(_is_place(w) for w in written) or _ROUTE_WORDS.search(ex.source(match.string))
+    if not (value or change or route):
+        return ex.emit("arrow", chain[: len(chain) - len(tail)], ", ".join(parts)) + tail
     if re.search("(?:까지|으로|에|에서|행)$", last) or (
         re.search("로$", last) and (value or change or re.search(f"{_PH}로$", last))
     ):
@@ -1138,12 +1189,6 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
         re.compile(r"(?<![\d.,-])(\d{1,4})-(\d{1,4})\s?호(?!선)"),
         _whole("lot number", _unit_number),
     ),
-    # Issue 27: scores before the rules that read a hyphen or a colon (3-1로 이겼다 → 삼 대 일로).
-    (
-        "score",
-        re.compile(rf"(?<![\d.,:/-])(\d{{1,3}})\s?[-:]\s?(\d{{1,3}})(?![\d:-]|[.,]\d|\s?(?:{_QUANTITY}))"),
-        _whole("score", _score),
-    ),
     # Seasons and fiscal years: 2019-2020 시즌 → 이천십구 이천이십 시즌 (one season, not a range).
     (
         "season",
@@ -1162,6 +1207,12 @@ _RULES: list[tuple[str, re.Pattern[str], _Callback]] = [
         "phone",
         re.compile(r"(?<![\d.,-])1[568]\d\d[-. ]\d{4}(?![\d-]|\.\d)"),
         _whole("phone", _phone),
+    ),
+    # Issue 27: scores before the rules that read a hyphen or a colon (3-1로 이겼다 → 삼 대 일로).
+    (
+        "score",
+        re.compile(rf"(?<![\d.,:/-])(\d{{1,3}})\s?[-:]\s?(\d{{1,3}})(?![\d:-]|[.,]\d|\s?(?:{_QUANTITY}))"),
+        _whole("score", _score),
     ),
     # Dates: 2022-08-22, 2022.08.22, 2022. 8. 22., 2022/8/22, 23.04.09, 11/25/2023, 31/01/1999.
     (
@@ -1678,6 +1729,7 @@ def tidy_punctuation(text: str) -> str:
 _HANJA = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _JAMO = re.compile(r"([ㄱ-ㅎ]+)|[ㅏ-ㅣ]+")
 _PARTICLE_AFTER = re.compile(rf"({_PH})({particles.PARTICLE})")
+_PAREN_PARTICLE = re.compile(rf"(?<={_PH})\)(?=(?:{particles.PARTICLE}|에서|에게|에|의|도|만)(?![가-힣]))")
 
 
 def _agree_particles(text: str, ex: _Expansion) -> str:
@@ -1708,6 +1760,7 @@ def expand_with_rewrites(text: str, *, lexicon: Lexicon | None = None) -> tuple[
     for (_name, pattern, callback), trigger in zip(_RULES, _TRIGGERS, strict=True):
         if trigger is None or trigger.search(text):
             text = pattern.sub(lambda m, cb=callback: cb(m, ex), text)  # type: ignore[misc]
+    text = _PAREN_PARTICLE.sub("", text)  # 경찰(112)에 → 경찰 일일이에, not 일일이 에
     text = _symbols(text)
     text = _agree_particles(text, ex)
     rewrites: list[Rewrite] = []

@@ -337,6 +337,39 @@ SERVICE_NUMBERS: dict[str, str] = {
     "1393": "자살예방 상담",
 }
 
+# Places an arrow may join (서울→부산 → 서울에서 부산까지): cities and regions people write routes
+# between; any word ending in a place suffix (역, 공항, 터미널, …시, …군 …) counts as well.
+PLACES = _words(
+    """서울 부산 대구 인천 광주 대전 울산 세종 제주 서귀포 수원 성남 고양 용인 창원 청주 전주 천안 안산
+    안양 포항 김해 김포 강릉 춘천 원주 여수 목포 순천 경주 속초 평택 파주 의정부 진주 구미 군산 익산
+    통영 거제 안동 충주 제천 양양 부천 남양주 화성 시흥 광명 하남 판교 분당 일산 송도 동탄 평창 태백
+    삼척 동해 보령 공주 아산 서산 당진 논산 정읍 남원 여수 광양 사천 밀양 양산 김천 영주 상주 문경
+    울릉도 독도 백령도 거문도 강남 강북 여의도 종로 명동 홍대 잠실 신촌 이태원 성수 수서 용산 영등포
+    도쿄 오사카 후쿠오카 삿포로 오키나와 교토 베이징 상하이 홍콩 타이베이 방콕 하노이 다낭 호찌민
+    싱가포르 마닐라 세부 발리 괌 사이판 뉴욕 로스앤젤레스 엘에이 샌프란시스코 시애틀 하와이 런던 파리
+    로마 바르셀로나 마드리드 프라하 빈 베를린 뮌헨 프랑크푸르트 암스테르담 시드니 멜버른 밴쿠버
+    토론토 두바이 이스탄불 블라디보스토크"""
+)
+PLACE_SUFFIXES = (
+    "역",
+    "공항",
+    "터미널",
+    "정류장",
+    "나들목",
+    "분기점",
+    "휴게소",
+    "항",
+    "시",
+    "군",
+    "읍",
+    "면",
+    "섬",
+    "캠퍼스",
+    "점",
+    "지점",
+    "본점",
+)
+
 # Chat initialisms made of consonants (ㅇㅋ, ㄱㅅ): what they stand for, as it is said. Repeated ones
 # (ㅇㅋㅇㅋ) are read twice; profanity is left out on purpose (read as the letters' syllables).
 CHAT_INITIALISMS: dict[str, str] = {

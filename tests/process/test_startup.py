@@ -94,3 +94,23 @@ def test_worker_threads_are_sized_for_the_engine_without_importing_torch_for_onn
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip().splitlines()[-1] == expected
+
+
+def test_graph_pages_are_handed_back_only_where_asked_switched_on_and_measured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from forv_tts._process import startup
+
+    monkeypatch.delenv("FORV_TTS_RELEASE_GRAPH_PAGES", raising=False)
+    monkeypatch.setattr(startup, "_release_pages_asked", False)
+    monkeypatch.setattr(startup, "_state", {})
+    assert not startup.release_graph_pages("1.32.0")  # a library user's process: never
+    startup.arm_release_graph_pages()  # what `forv-tts say` does
+    assert startup.release_graph_pages("1.32.0")
+    assert startup.report()["release_graph_pages"] == "armed"
+    assert not startup.release_graph_pages("1.33.1")
+    assert startup.report()["release_graph_pages"] == "disarmed (onnxruntime 1.33.1, measured on 1.32.*)"
+    assert not startup.release_graph_pages(None)
+    monkeypatch.setenv("FORV_TTS_RELEASE_GRAPH_PAGES", "0")
+    assert not startup.release_graph_pages("1.32.0")
+    assert startup.report()["release_graph_pages"] == "off (FORV_TTS_RELEASE_GRAPH_PAGES)"

@@ -152,6 +152,7 @@ def start_service(
     ready_timeout: float = 90.0,
     headers: dict[str, str] | None = None,
     readiness: str = "/readyz",
+    cwd: Path | None = None,
 ) -> Service:
     """Start `forv-tts serve` on a free port and wait for /readyz (workers consuming every queue), or
     for another path that answers 200 when ready (`/healthz`: no worker needed)."""
@@ -159,7 +160,7 @@ def start_service(
     port = free_port()
     proc = start_cli(
         ["serve", "--host", "127.0.0.1", "--port", str(port), "--out-dir", str(tmp), *(args or [])],
-        tmp,
+        cwd or tmp,  # where serve runs and its log goes (the out-dir unless it is read-only)
         env_for(env),
         "serve.log",
     )

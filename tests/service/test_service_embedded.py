@@ -129,3 +129,26 @@ def test_two_serves_cannot_share_a_state_directory(tmp_path: Path) -> None:
     finally:
         first.stop()
     assert (tmp_path / "state").is_dir()
+
+
+def test_a_uuid_names_one_clip_across_restarts(tmp_path: Path) -> None:
+    import hashlib
+
+    out = tmp_path / "svc"
+    job_id = "022db29c-d0e2-11e5-bb4c-60f81dca7602"
+    body = {"uuid": job_id, "member_id": "builtin", "text": "처음 글입니다.", "created_at": "2022-08-22"}
+    clip = out / f"wav_files/builtin/{job_id}_2022-08-22_voice.wav"
+    with service(out, ["--workers", "1"]) as svc, httpx.Client(base_url=svc.url, timeout=60) as c:
+        assert c.post("/api/texts", json=body).status_code == 200
+    first = hashlib.sha256(clip.read_bytes()).hexdigest()
+    # Restarted with the store's memory kept (the state directory), then with it gone: either way the
+    # same uuid with another text is a 409, and the clip on disk is the first one.
+    for state in (out / ".forv-tts-state", tmp_path / "fresh-state"):
+        env = {"FORV_TTS_STATE_DIR": str(state)}
+        with service(out, ["--workers", "1"], env) as svc, httpx.Client(base_url=svc.url, timeout=60) as c:
+            r = c.post("/api/texts", json={**body, "text": "다른 글입니다.", "created_at": "2023-01-01"})
+            assert r.status_code == 409 and r.json()["error"]["field"] == "uuid", r.text
+            r = c.post("/v1/jobs", json={"uuid": job_id, "text": "또 다른 글.", "member_id": "builtin"})
+            assert r.status_code == 409, r.text
+        assert hashlib.sha256(clip.read_bytes()).hexdigest() == first
+        assert sorted(p.name for p in (out / "wav_files").rglob("*.wav")) == [clip.name]

@@ -304,5 +304,5 @@ def test_older_exports_still_speak_and_the_cache_rebuilds_them(voice_dir: Path, 
 
     data[manifest.FORMAT_KEY] = "2"
     (old / manifest.MANIFEST).write_text(json.dumps(data), encoding="utf-8")
-    with pytest.raises(VoiceLoadError, match="exported voice format '2', expected one of 3, 4"):
+    with pytest.raises(VoiceLoadError, match="exported voice format '2', expected one of 3, 4, 5"):
         OnnxVoice(info, old)

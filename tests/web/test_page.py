@@ -270,3 +270,67 @@ def test_first_sound_for_a_long_paragraph(driver: Any, page_service: Service) ->
     driver.find_element(By.ID, "stop").click()
     wait_for(driver, lambda: page_stats(driver).get("state") == "stopped", 10, "stop")
     assert not driver.find_element(By.ID, "download").is_displayed()
+
+
+def _contrast(driver: Any, fg: str, bg: str) -> float:
+    """WCAG contrast of two CSS colours as the browser resolved them ("rgb(r, g, b)")."""
+    return float(
+        driver.execute_script(
+            """
+            const lum = (c) => {
+              const [r, g, b] = c.match(/[\\d.]+/g).slice(0, 3).map(Number).map((v) => {
+                v /= 255;
+                return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+              });
+              return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+            };
+            const [a, b] = [lum(arguments[0]), lum(arguments[1])].sort((x, y) => y - x);
+            return (a + 0.05) / (b + 0.05);
+            """,
+            fg,
+            bg,
+        )
+    )
+
+
+def test_a_failed_request_leaves_nothing_stale_on_a_phone(driver: Any, page_service: Service) -> None:
+    open_page(driver, page_service)
+    with phone_viewport(driver, 360, 640):
+        type_text(driver, "안녕하세요.")
+        driver.find_element(By.ID, "speak").click()
+        wait_done(driver)
+        assert driver.find_element(By.ID, "download").is_displayed()
+        driver.execute_script("window.scrollTo(0, document.body.scrollHeight)")
+        type_text(driver, "?!…")  # refused by the service (nothing_to_say) while the text is normalised
+        driver.find_element(By.ID, "speak").click()
+        wait_for(driver, lambda: page_stats(driver).get("state") == "error", 60, "the error")
+        # The sentence card does not stay on "Normalising…" (it did: an abort left it so).
+        wait_for(
+            driver,
+            lambda: "Normalising" not in driver.find_element(By.ID, "normalized-empty").text,
+            15,
+            "the sentence card to leave 'Normalising…'",
+        )
+        assert not driver.find_element(By.ID, "download").is_displayed(), "the last clip's download stayed"
+        assert "Done" not in driver.find_element(By.ID, "status").text
+        top, bottom, height = driver.execute_script(
+            "const r = document.getElementById('error').getBoundingClientRect();"
+            "return [r.top, r.bottom, window.innerHeight];"
+        )
+        assert top >= 0 and bottom <= height, ("the error is off-screen", top, bottom, height)
+
+
+def test_focus_ring_slider_and_live_regions(driver: Any, page_service: Service) -> None:
+    open_page(driver, page_service)
+    # Light theme (headless Chromium's default): the focus ring against the card it sits on, ≥ 3:1.
+    driver.find_element(By.ID, "text").send_keys(Keys.TAB)  # keyboard focus: :focus-visible applies
+    ring, card = driver.execute_script(
+        "const e = document.activeElement; return [getComputedStyle(e).outlineColor,"
+        " getComputedStyle(e.closest('form')).backgroundColor];"
+    )
+    assert _contrast(driver, ring, card) >= 3.0, (ring, card)
+    slider = driver.find_element(By.ID, "speed").size
+    assert slider["height"] >= 24, slider  # WCAG 2.5.8's minimum target (it was 16 px)
+    # Only the status line is live: the sentence list is not read out over the audio.
+    live = driver.execute_script("return [...document.querySelectorAll('[aria-live]')].map(e => e.id)")
+    assert live == ["status"], live

@@ -4,6 +4,7 @@ known to this API and its Prometheus metrics; and the checks every request's tex
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,6 +75,8 @@ class Service:
         self.store = AsyncStore(settings.result_backend)
         self.metrics = Metrics().build()
         self._celery: Any = None
+        self._celery_lock = threading.RLock()
+        self._sent_once = False
         self._members: tuple[float, list[str]] = (0.0, [])
         self._workers: tuple[float, list[dict[str, Any]]] = (0.0, [])
         self._broker_redis: Any = None
@@ -81,17 +84,31 @@ class Service:
     @property
     def celery(self) -> Any:
         if self._celery is None:
-            from forv_tts.service.celery_app import make_celery
+            with self._celery_lock:
+                if self._celery is None:
+                    from forv_tts.service.celery_app import make_celery
 
-            self._celery = make_celery(self.settings, name="forv_tts_api")
+                    self._celery = make_celery(self.settings, name="forv_tts_api")
         return self._celery
+
+    def _send_task(self, task: str, job_id: str, request: dict[str, Any], member: str) -> None:
+        """Publish, the first time under a lock: Celery and kombu import and build their parts lazily on
+        first use, and concurrent first sends from worker threads raised ImportError (partially
+        initialised modules) in 19 of 20 fresh API processes."""
+        args = {"args": [job_id, request], "task_id": job_id, "queue": names.queue_for(member)}
+        if self._sent_once:
+            self.celery.send_task(task, **args)
+            return
+        with self._celery_lock:
+            self.celery.send_task(task, **args)
+            self._sent_once = True
 
     async def send(self, task: str, job_id: str, request: dict[str, Any], member: str) -> None:
         """Publish a task (kombu is blocking: run it in a worker thread, not on the event loop)."""
         import anyio
 
         def _send() -> None:
-            self.celery.send_task(task, args=[job_id, request], task_id=job_id, queue=names.queue_for(member))
+            self._send_task(task, job_id, request, member)
 
         try:
             await anyio.to_thread.run_sync(_send)
@@ -186,8 +203,37 @@ class Service:
         member = await self.check_member(member_value, "member_id")
         return job_id, member, names.clip_request(member, text, created)
 
+    async def require_worker(self, member: str, job_id: str | None = None) -> None:
+        """A 503 at once when no live worker consumes the member's queue: a request that waits for the
+        job would otherwise wait its whole timeout (600 s) for nothing. A job already done needs none."""
+        queue = names.queue_for(member)
+        if any(queue in w.get("queues", ()) for w in await self.live_workers()):
+            return
+        if job_id is not None and (await self.store.get(job_id)).get("state") == names.STATE_DONE:
+            return
+        raise UnavailableError(
+            f"no worker serves member {member!r} (queue {queue}) now: start one (forv-tts worker --members "
+            f"{member}), or queue the clip with POST /v1/jobs, which waits for a worker",
+            code="no_worker",
+        )
+
+    def check_no_clip_on_disk(self, job_id: str) -> None:
+        """A uuid names one clip forever: one the store does not know (its record expired, the state
+        directory was wiped) but whose clip is under --out-dir is a 409, not a new clip over the old."""
+        root = self.settings.out_dir / "wav_files"
+        found = sorted(root.glob(f"*/{job_id}_*{naming.SUFFIX}")) if root.is_dir() else []
+        if found:
+            where = found[0].relative_to(self.settings.out_dir)
+            raise ConflictError(
+                f"uuid {job_id} already names a clip on this server ({where}), made by a request this "
+                "server no longer remembers: use a new uuid",
+                field="uuid",
+            )
+
     async def submit(self, task: str, job_id: str, request: dict[str, Any], *, kind: str, member: str) -> str:
         """Claim the uuid and queue the job unless it already exists; returns the claim's outcome."""
+        if kind == names.KIND_CLIP and not await self.store.get(job_id):
+            self.check_no_clip_on_disk(job_id)
         outcome, state = await self.store.claim(job_id, request, kind=kind, member=member)
         if outcome == "conflict":
             raise ConflictError(

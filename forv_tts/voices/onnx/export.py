@@ -32,7 +32,7 @@ import torch
 from forv_tts.voices.base import FORMAT_LEGACY
 from forv_tts.voices.coqui.dsp import interpolate_mel
 from forv_tts.voices.coqui.voice import CoquiVoice
-from forv_tts.voices.onnx import conv2d, manifest
+from forv_tts.voices.onnx import conv2d, manifest, windows
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +158,24 @@ def _finish(raw: Path, final: Path, *, optimize: bool) -> dict[str, Any]:
     }
 
 
+def _vocoder_windows(path: Path, vocoder: Any, scale: float) -> dict[str, Any] | None:
+    """What windowed vocoding needs (windows.py): the graph's reach and padding; None when the graph
+    resamples the mel or its output rate is not the upsampling layers' product (then it runs whole)."""
+    hop = 1
+    for layer in getattr(vocoder, "ups", ()):
+        hop *= int(layer.stride[0])
+    found = windows.graph_reach(path) if scale == 1 else None
+    if found is None or found[0] != hop:
+        log.info("vocoder of %s cannot run in windows (rate %s, hop %s)", path, found, hop)
+        return None
+    return {
+        "reach": round(found[1], 4),
+        "context": windows.context_frames(found[1]),
+        "padding": int(getattr(vocoder, "inference_padding", 0)),
+        "hop": hop,
+    }
+
+
 def export_voice(voice: CoquiVoice, directory: Path, *, source: dict[str, Any] | None = None) -> Path:
     """Write `voice` as an exported voice into `directory` (created; existing graphs are replaced).
 
@@ -212,6 +230,7 @@ def export_voice(voice: CoquiVoice, directory: Path, *, source: dict[str, Any] |
             dynamic_axes={"mel": {2: "mel_frames"}, "wav": {2: "samples"}},
         )
     conv2d.rewrite(files["vocoder"])  # opened at onnxruntime's full level: its NCHWc kernels
+    vocoder_windows = _vocoder_windows(files["vocoder"], vocoder, scale)
     graphs = {}
     for name, raw in files.items():
         graphs[name] = _finish(raw, directory / f"{name}.onnx", optimize=name in PREOPTIMIZED)
@@ -230,6 +249,7 @@ def export_voice(voice: CoquiVoice, directory: Path, *, source: dict[str, Any] |
             "tts_audio": manifest.audio_to_dict(voice.tts_audio),
             "vocoder_audio": manifest.audio_to_dict(voice.vocoder_audio),
             "graphs": graphs,
+            "vocoder_windows": vocoder_windows,
             "exporter": {"torch": torch.__version__, "method": EXPORTER, "opset": OPSET},
             "source": source or {},
         },

@@ -15,6 +15,10 @@ import os
 import secrets
 import threading
 import time
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +31,14 @@ from forv_tts.config import DEFAULT_CONFIG, SynthesisConfig
 from forv_tts.errors import InvalidInputError, SynthesisError, VoiceLoadError
 from forv_tts.voices.base import VoiceInfo
 from forv_tts.voices.coqui.dsp import finish_signal, timed
-from forv_tts.voices.onnx import manifest
+from forv_tts.voices.onnx import manifest, pages, windows
 from forv_tts.voices.onnx.noise import glow_noise
 
 log = logging.getLogger(__name__)
+
+#: `vocode_blocks`' first block and largest block, in padded mel frames (11.6 ms each at 22 kHz).
+STREAM_FIRST_FRAMES = 32
+STREAM_LARGEST_FRAMES = 256
 
 
 def _threads() -> int:
@@ -107,8 +115,14 @@ class OnnxVoice:
                 "the ONNX engine needs onnxruntime: pip install onnxruntime (or use --engine torch)"
             ) from None
         self._ort = ort
+        from forv_tts._process import startup
+
+        self.release_pages = startup.release_graph_pages(getattr(ort, "__version__", None))
         self._threads = threads
         self._by_threads: dict[int, dict[str, Any]] = {}
+        self._pools: dict[int, ThreadPoolExecutor] = {}
+        self._pools_pid = os.getpid()
+        self.windows = _window_spec(data.get("vocoder_windows"))
         self._session_lock = threading.Lock()
         self._sessions = self._sessions_now()  # load now: a damaged graph fails here, not mid-batch
         log.debug("member %s (onnx, %s) ready in %.2f s", info.id, self.directory, time.perf_counter() - t0)
@@ -118,9 +132,11 @@ class OnnxVoice:
 
         onnxruntime fixes a session's pool size when it is created; batch sets the count per process
         (`OMP_NUM_THREADS`, `FORV_TTS_ONNX_THREADS`), and with a seed it must be 1 for the same bytes at
-        any `--jobs`, so a voice keeps one set of sessions per count it was asked to run with.
+        any `--jobs`, so a voice keeps one set of sessions per count it was asked to run with. With more
+        than one thread and a vocoder that runs in windows (windows.py), the vocoder's session has one
+        thread and the windows run side by side on `threads` Python threads (`_window_pool`) instead.
         """
-        threads = _threads() if self._threads is None else self._threads
+        threads = self.thread_count()
         with self._session_lock:
             sessions = self._by_threads.get(threads)
             if sessions is None:
@@ -128,7 +144,9 @@ class OnnxVoice:
                 for name in manifest.GRAPHS:
                     entry = self.manifest["graphs"][name]
                     path = self.directory / entry["file"]
-                    opts = session_options(threads)
+                    opts = session_options(
+                        1 if name == "vocoder" and self._parallel_windows(threads) else threads
+                    )
                     if entry.get("optimized"):  # optimised at export: skip the optimiser (export.py)
                         opts.graph_optimization_level = self._ort.GraphOptimizationLevel.ORT_DISABLE_ALL
                     try:
@@ -142,6 +160,25 @@ class OnnxVoice:
                 self._by_threads[threads] = sessions
             self._sessions = sessions
             return sessions
+
+    def thread_count(self) -> int:
+        """The threads this voice runs with now: its own count, else the environment's, else the cores."""
+        threads = _threads() if self._threads is None else self._threads
+        return threads if threads > 0 else (_cores() or 1)
+
+    def _parallel_windows(self, threads: int) -> bool:
+        return threads > 1 and self.windows is not None and settings.switch(settings.VOCODER_WINDOWS)
+
+    def _window_pool(self, threads: int) -> ThreadPoolExecutor:
+        """The threads the windows run on; a fresh pool in a forked child (threads do not survive a fork,
+        and a prefork worker may inherit a voice its parent has spoken with)."""
+        with self._session_lock:
+            if self._pools_pid != os.getpid():
+                self._pools, self._pools_pid = {}, os.getpid()
+            pool = self._pools.get(threads)
+            if pool is None:
+                pool = self._pools[threads] = ThreadPoolExecutor(threads, thread_name_prefix="forv-vocoder")
+            return pool
 
     def tokenize(self, text: str) -> list[int]:
         """Token ids for `text`; unspeakable characters are dropped with one logged warning."""
@@ -186,6 +223,7 @@ class OnnxVoice:
         o_mean, o_log_scale, w = sessions["encoder"].run(
             None, {"ids": x, "length_scale": np.asarray([length_scale], np.float32)}
         )
+        self._release("encoder")
         w_ceil = np.ceil(w[0, 0])
         if self.duration_rule == manifest.DURATION_CEIL_MIN1:
             w_ceil = np.maximum(w_ceil, np.float32(1))
@@ -201,9 +239,7 @@ class OnnxVoice:
                 f"{self.num_squeeze} its decoder needs; the checkpoint may be untrained or the text too "
                 "short (run `forv-tts check`)"
             )
-        path = alignment(w_ceil, frames)  # [tokens, frames]
-        y_mean = (path.T @ o_mean[0].T).T[None]  # compute_outputs: [1, C, frames]
-        y_log_scale = (path.T @ o_log_scale[0].T).T[None]
+        y_mean, y_log_scale = expand(w_ceil, frames, o_mean[0], o_log_scale[0])  # compute_outputs
         noise = glow_noise(seed, y_mean.shape[1], frames)
         (mel,) = sessions["decoder"].run(
             None,
@@ -214,16 +250,144 @@ class OnnxVoice:
                 "noise_scale": np.asarray([self.noise_scale], np.float32),
             },
         )
+        self._release("decoder")
         out: npt.NDArray[np.float32] = mel[0]
+        return out
+
+    def _release(self, graph: str) -> None:
+        """Hand back `graph`'s weight pages if this process asked (`startup.arm_release_graph_pages`)."""
+        data = self.manifest["graphs"][graph].get("data")
+        if self.release_pages and data:
+            pages.release(self.directory / str(data))
+
+    def vocoder_input(self, mel: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """Model mel [C, T] → the vocoder's normalised mel [C, T]."""
+        voc_in: npt.NDArray[np.float32] = np.ascontiguousarray(
+            self.vocoder_audio.normalize(self.tts_audio.denormalize(mel)), np.float32
+        )
+        return voc_in
+
+    def _vocode_raw(self, session: Any, voc_in: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        (wav,) = session.run(None, {"mel": voc_in[None]})
+        out: npt.NDArray[np.float32] = np.atleast_1d(wav.squeeze().astype(np.float32, copy=False))
         return out
 
     def vocode(
         self, mel: npt.NDArray[np.float32], sessions: dict[str, Any] | None = None
     ) -> npt.NDArray[np.float32]:
-        """Model mel [C, T] → waveform, as `CoquiVoice.vocode` (no peak scaling)."""
+        """Model mel [C, T] → waveform, as `CoquiVoice.vocode` (no peak scaling).
+
+        On more than one thread, in as many windows run side by side (windows.py; the same samples
+        within float rounding); otherwise in one run.
+        """
         sessions = sessions or self._sessions
-        spec = self.tts_audio.denormalize(mel)
-        voc_in = self.vocoder_audio.normalize(spec)
-        (wav,) = sessions["vocoder"].run(None, {"mel": np.ascontiguousarray(voc_in[None], np.float32)})
-        out: npt.NDArray[np.float32] = np.atleast_1d(wav.squeeze().astype(np.float32, copy=False))
-        return out
+        voc_in = self.vocoder_input(mel)
+        threads = self.thread_count()
+        spec = self.windows
+        if spec is None or not self._parallel_windows(threads):
+            return self._vocode_raw(sessions["vocoder"], voc_in)
+        frames = voc_in.shape[1]
+        if not windows.worth_splitting(frames, spec.context, threads):
+            return self._vocode_raw(sessions["vocoder"], voc_in)
+        edges = windows.even_edges(frames + 2 * spec.padding, threads)
+        return np.concatenate(list(self._run_windows(sessions["vocoder"], voc_in, edges, threads)))
+
+    def vocode_blocks(
+        self,
+        mel: npt.NDArray[np.float32],
+        *,
+        first: int = STREAM_FIRST_FRAMES,
+        largest: int = STREAM_LARGEST_FRAMES,
+        sessions: dict[str, Any] | None = None,
+    ) -> Iterator[npt.NDArray[np.float32]]:
+        """`vocode(mel)` in consecutive blocks, each yielded as soon as it is made: `first` padded
+        frames, then blocks doubling up to `largest`; joined, the same samples as `vocode` within float
+        rounding (tests/voices/test_onnx_windows.py). A vocoder that cannot run in windows (an export
+        older than format 5, a resampling vocoder) yields its whole output once."""
+        sessions = sessions or self._sessions
+        voc_in = self.vocoder_input(mel)
+        spec = self.windows
+        if spec is None:
+            yield self._vocode_raw(sessions["vocoder"], voc_in)
+            return
+        edges = windows.growing_edges(voc_in.shape[1] + 2 * spec.padding, first, largest)
+        threads = self.thread_count() if self._parallel_windows(self.thread_count()) else 1
+        yield from self._run_windows(sessions["vocoder"], voc_in, edges, threads)
+
+    def _run_windows(
+        self, session: Any, voc_in: npt.NDArray[np.float32], edges: list[int], threads: int
+    ) -> Iterator[npt.NDArray[np.float32]]:
+        """Each window's kept samples in order; with `threads` > 1 up to that many run at once."""
+        spec = self.windows
+        assert spec is not None
+        plan = windows.plan(voc_in.shape[1], spec.padding, spec.context, edges)
+
+        def one(window: tuple[int, int, int, int]) -> npt.NDArray[np.float32]:
+            out = self._vocode_raw(session, np.ascontiguousarray(voc_in[:, window[2] : window[3]]))
+            kept: npt.NDArray[np.float32] = windows.window_samples(window, out, spec.hop, spec.padding)
+            return kept
+
+        if threads <= 1:
+            for window in plan:
+                yield one(window)
+            return
+        pool = self._window_pool(threads)
+        pending: deque[Future[npt.NDArray[np.float32]]] = deque()
+        try:
+            for window in plan:
+                pending.append(pool.submit(one, window))
+                if len(pending) >= threads:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    """voice.json's `vocoder_windows` (export.py): context frames, the graph's padding, its hop."""
+
+    context: int
+    padding: int
+    hop: int
+
+
+def _window_spec(data: Any) -> WindowSpec | None:
+    if not isinstance(data, dict):
+        return None
+    try:
+        spec = WindowSpec(int(data["context"]), int(data["padding"]), int(data["hop"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return spec if spec.context > 0 and spec.padding >= 0 and spec.hop > 0 else None
+
+
+def expand(
+    w_ceil: npt.NDArray[np.float32],
+    frames: int,
+    o_mean: npt.NDArray[np.float32],
+    o_log_scale: npt.NDArray[np.float32],
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """Glow-TTS's `compute_outputs` for one utterance: each frame takes its token's statistics.
+
+    `alignment(w_ceil, frames).T @ stats.T` picks one token per frame (a one-hot row: the same value,
+    bit for bit, as the product); indexing does it without a matrix product, whose BLAS threads
+    otherwise spin beside onnxruntime's (bench/notes.md). A frame no token owns gets zeros.
+    """
+    cum = np.cumsum(w_ceil, dtype=np.float32)
+    owner = np.searchsorted(cum, np.arange(frames, dtype=np.float32), side="right")
+    tokens = o_mean.shape[1]
+    zero = np.zeros((o_mean.shape[0], 1), np.float32)
+    means = np.concatenate([o_mean, zero], axis=1)[:, np.minimum(owner, tokens)]
+    scales = np.concatenate([o_log_scale, zero], axis=1)[:, np.minimum(owner, tokens)]
+    return np.ascontiguousarray(means[None]), np.ascontiguousarray(scales[None])
+
+
+def _cores() -> int:
+    """CPUs this process may run on (what onnxruntime's default pool is sized from, near enough)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1

@@ -124,6 +124,9 @@
     );
     if (err.field) els.error.append(" ", el("code", {}, `field: ${err.field}`));
     els.error.hidden = false;
+    // On a phone the box may be above the fold: bring it into view, nothing stale beside it.
+    els.download.hidden = true;
+    els.error.scrollIntoView({ block: "nearest" });
   }
 
   function clearError() {
@@ -341,6 +344,24 @@
   }
 
   async function showNormalized(text, signal, runId) {
+    // Never left on "Normalising…": an aborted or failed request says so (and nothing rejects unhandled).
+    try {
+      await fetchNormalized(text, signal, runId);
+    } catch (err) {
+      if (runId === stats.runs) {
+        els.normalizedEmpty.textContent = (err && err.info && err.info.message) || String(err);
+        els.normalizedEmpty.hidden = false;
+      }
+    }
+  }
+
+  function normalizeStopped(runId) {
+    if (runId !== stats.runs || els.normalized.childElementCount > 0) return;
+    els.normalizedEmpty.textContent = "정리를 멈췄습니다 · Not shown: the request failed or was stopped";
+    els.normalizedEmpty.hidden = false;
+  }
+
+  async function fetchNormalized(text, signal, runId) {
     let response;
     try {
       response = await api("/v1/normalize", {
@@ -350,7 +371,7 @@
         signal,
       });
     } catch (err) {
-      if (err && err.name === "AbortError") return;
+      if (err && err.name === "AbortError") return normalizeStopped(runId);
       els.normalizedEmpty.textContent = (err.info && err.info.message) || String(err);
       els.normalizedEmpty.hidden = false;
       return;
@@ -363,7 +384,13 @@
       els.normalizedEmpty.hidden = false;
       return;
     }
-    const body = await response.json();
+    let body;
+    try {
+      body = await response.json();
+    } catch (err) {
+      if (err && err.name === "AbortError") return normalizeStopped(runId);
+      throw err;
+    }
     if (runId !== stats.runs) return;
     renderNormalized(Array.isArray(body.sentences) ? body.sentences : []);
   }
@@ -622,6 +649,8 @@
     const text = els.text.value;
     if (current) stopRun(current, "stopped");
     clearError();
+    els.download.hidden = true; // the last clip's download and "Done" do not stand beside a new error
+    say("", "");
     if (!text.trim()) {
       showError({ code: "invalid_request", message: "텍스트를 입력하세요 · Type some Korean text first", field: "text" });
       els.text.focus();

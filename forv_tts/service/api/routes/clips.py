@@ -26,6 +26,7 @@ def router(service: Service) -> APIRouter:
         job_id, member, req = await service.clip_request(
             body.member_id, body.text, body.uuid, body.created_at
         )
+        await service.require_worker(member, job_id)
         await service.submit(names.TASK_JOB, job_id, req, kind=names.KIND_CLIP, member=member)
         record = await service.wait(job_id, service.settings.request_timeout_s, names.KIND_CLIP)
         answer: dict[str, Any] = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
@@ -35,11 +36,16 @@ def router(service: Service) -> APIRouter:
         # at least one live worker.
         members = [m for m in service.voice_dir_members() if m != names.BUILTIN]
         missing = [m for m in members if names.queue_for(m) not in served]
-        ready = broker_ok and backend_ok and bool(workers) and not missing
+        # Local workers (serve's own) write clips under --out-dir: a read-only or missing one fails them all.
+        out_dir = service.settings.out_dir
+        writable = out_dir.is_dir() and os.access(out_dir, os.W_OK | os.X_OK)
+        out_dir_ok = writable or not service.settings.extra.get("local_workers")
+        ready = broker_ok and backend_ok and bool(workers) and not missing and out_dir_ok
         body = {
             "ready": ready,
             "broker": broker_ok,
             "result_backend": backend_ok,
+            "out_dir_writable": writable,
             "workers": len(workers),
             "members_without_worker": missing,
             "builtin_served": names.queue_for(names.BUILTIN) in served,

@@ -26,7 +26,7 @@ from forv_tts import encoding
 from forv_tts.audio import Audio, stream_wav_header, wav_header
 from forv_tts.encoding import CONTENT_TYPES
 from forv_tts.errors import EncoderMissingError, UnknownFormatError
-from forv_tts.service import names
+from forv_tts.service import guard, names
 from forv_tts.service.api.schemas import CaptionsBody, SpeechBody
 from forv_tts.service.api.state import Service
 from forv_tts.service.errors import BadRequestError, JobFailedError, JobTimeoutError, ServiceError
@@ -141,6 +141,7 @@ def router(service: Service) -> APIRouter:
         """Queue the speech job and wait for its first sentence (a failure before it is a JSON error)."""
         text = service.check_text(body.input, "input")
         member = await service.check_member(body.voice, "voice")
+        await service.require_worker(member)
         job_id = str(_uuid.uuid4())
         req = {"kind": names.KIND_SPEECH, "member": member, "text": text, "speed": float(body.speed)}
         await service.submit(names.TASK_SPEECH, job_id, req, kind=names.KIND_SPEECH, member=member)
@@ -165,10 +166,17 @@ def router(service: Service) -> APIRouter:
                 async for pcm in reader.chunks():
                     async for part in encode_parts(encoder, pcm, rate):
                         yield part
-                tail = await asyncio.to_thread(encoder.finish)
-                if tail:
-                    yield tail
+                if reader.failure is None:
+                    tail = await asyncio.to_thread(encoder.finish)
+                    if tail:
+                        yield tail
             finished = reader.done
+            if reader.failure is not None:
+                # Never a clean end with audio missing: the stream is aborted on the wire.
+                failure = reader.failure
+                raise guard.StreamAborted(
+                    f"speech job {reader.job_id} failed mid-stream ({failure['code']}: {failure['message']})"
+                )
         finally:
             if not finished:
                 # The client went away (or the wait ran out): stop the worker at its next sentence.
@@ -192,8 +200,8 @@ def router(service: Service) -> APIRouter:
         except ServiceError as err:
             yield event({"type": "error", "error": {"code": err.code, "message": err.message}})
             return
-        if reader.failure is not None:
-            yield event({"type": "error", "error": reader.failure})
+        except guard.StreamAborted:
+            yield event({"type": "error", "error": reader.failure})  # an SSE stream says so in an event
             return
         usage = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}  # we count no tokens
         yield event({"type": "speech.audio.done", "usage": usage})
