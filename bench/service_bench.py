@@ -169,7 +169,13 @@ async def ttfb(url: str, member: str, n: int) -> dict[str, float]:
         await warm(c, member, 2)
         for _ in range(n):
             t0 = time.perf_counter()
-            req = {"model": "forv-tts", "input": PARAGRAPH, "voice": member, "stream": True}
+            req = {
+                "model": "forv-tts",
+                "input": PARAGRAPH,
+                "voice": member,
+                "stream": True,
+                "response_format": "wav",
+            }
             async with c.stream("POST", "/v1/audio/speech", json=req) as s:
                 async for chunk in s.aiter_raw():
                     if chunk:

@@ -23,12 +23,22 @@ if TYPE_CHECKING:  # numpy is imported where samples are made: the service's API
 DEFAULT_PAUSE_S = 0.25
 
 
+#: (start, end) seconds of each word of a sentence within its audio (`forv_tts.timing`).
+WordSpans = tuple[tuple[float, float], ...]
+
+
 @dataclass(frozen=True)
 class Audio:
-    """Mono float32 samples in [-1, 1] at `sample_rate` Hz."""
+    """Mono float32 samples in [-1, 1] at `sample_rate` Hz.
+
+    `words`, where a voice knows them, are the (start, end) seconds of each whitespace-separated word
+    of the sentence it spoke (members: the acoustic model's durations; the built-in voice: espeak-ng's
+    word events); None for a joined clip or a voice that cannot tell.
+    """
 
     samples: npt.NDArray[np.float32]
     sample_rate: int
+    words: WordSpans | None = None
 
     @property
     def duration(self) -> float:
@@ -51,6 +61,7 @@ class AudioChunk:
     index: int
     sentence: str
     pause_before: float = 0.0
+    words: WordSpans | None = None  # the voice's word times within this chunk's samples (`Audio.words`)
     normalize_s: float = 0.0
     synthesis_s: float = 0.0
 

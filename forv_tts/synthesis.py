@@ -18,6 +18,7 @@ import os
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from forv_tts.audio import DEFAULT_PAUSE_S, Audio, AudioChunk, concat
 from forv_tts.config import DEFAULT_CONFIG, SynthesisConfig
@@ -167,6 +168,7 @@ def iter_sentences(
             index=index,
             sentence=sentence,
             pause_before=DEFAULT_PAUSE_S if index else 0.0,
+            words=audio.words,
             normalize_s=t1 - t0,
             synthesis_s=time.perf_counter() - t1,
         )
@@ -212,6 +214,7 @@ def iter_synthesize(
     config: SynthesisConfig | None = None,
     *,
     before: BeforeSentence | None = None,
+    stages: list[dict[str, Any]] | None = None,
 ) -> Iterator[AudioChunk]:
     """Yield one `AudioChunk` per sentence of `text`, each normalised just before it is spoken.
 
@@ -222,14 +225,21 @@ def iter_synthesize(
 
     `before(index, total)` is called before each sentence (`total` sentences as split, before
     normalising): returning False stops the stream with `CancelledError`. Each chunk carries what it
-    cost (`normalize_s`, `synthesis_s`).
+    cost (`normalize_s`, `synthesis_s`). `stages`, when given, receives each sentence's normaliser stage
+    (`text.normalize_stages(explain=True)`: as written, its rewrites) just before it is spoken, so the
+    last one is the chunk's when it is yielded (`forv_tts.timing.Timer.add`).
     """
     config = config or DEFAULT_CONFIG
     check_text(text)
-    yield from iter_sentences(voice, _sentences_as_spoken(text, config, before), config)
+    yield from iter_sentences(voice, _sentences_as_spoken(text, config, before, stages), config)
 
 
-def _sentences_as_spoken(text: str, config: SynthesisConfig, before: BeforeSentence | None) -> Iterator[str]:
+def _sentences_as_spoken(
+    text: str,
+    config: SynthesisConfig,
+    before: BeforeSentence | None,
+    stages: list[dict[str, Any]] | None = None,
+) -> Iterator[str]:
     """`text` split, then each piece normalised when it is asked for (after `before` said yes)."""
     from forv_tts import text as text_stage
 
@@ -242,6 +252,13 @@ def _sentences_as_spoken(text: str, config: SynthesisConfig, before: BeforeSente
                 index=position,
                 total=len(pieces),
             )
+        if stages is not None and config.normalize:
+            piece_stages = text_stage.normalize_stages(piece, lexicon=config.lexicon, explain=True)
+            given += len(piece_stages)
+            for stage in piece_stages:
+                stages.append(stage)
+                yield stage["pronounced"]
+            continue
         sentences = text_stage.normalize(piece, lexicon=config.lexicon) if config.normalize else [piece]
         given += len(sentences)
         yield from sentences

@@ -144,7 +144,24 @@ def batch(
     ] = None,
     fmt: Annotated[
         str | None,
-        typer.Option("--format", help="Input format: text or jsonl (default: detected).", show_default=False),
+        typer.Option(
+            "--format",
+            help="The clips' audio format: mp3, opus, aac, flac, wav (default) or pcm; text or jsonl "
+            "still set the input format, as --input-format does.",
+            show_default=False,
+        ),
+    ] = None,
+    input_format: Annotated[
+        str | None,
+        typer.Option(
+            "--input-format", help="Input format: text or jsonl (default: detected).", show_default=False
+        ),
+    ] = None,
+    captions: Annotated[
+        str | None,
+        typer.Option(
+            "--captions", help="Write srt or vtt captions beside each clip (same name).", show_default=False
+        ),
     ] = None,
     jobs: Annotated[
         int | None,
@@ -223,8 +240,26 @@ def batch(
         )
     elif overwrite or upload_timeout is not None:
         raise CliUsageError("--overwrite and --upload-timeout only apply with --upload")
+    from forv_tts import encoding
+
+    audio_format = "wav"
+    if fmt is not None and fmt.strip().lower() in ("text", "jsonl"):
+        if input_format is not None:
+            raise CliUsageError("--format text|jsonl and --input-format both set the input format: use one")
+        input_format = fmt
+    elif fmt is not None:
+        if fmt.strip().lower() not in encoding.FORMATS:
+            raise CliUsageError(
+                f"invalid --format {fmt!r}: use an audio format ({', '.join(encoding.FORMATS)}) "
+                "or an input format (text, jsonl)"
+            )
+        audio_format = encoding.require(fmt)
+    if upload and audio_format != "wav":
+        raise CliUsageError(f"--upload stores the team's wav objects: drop --format {audio_format}")
+    if captions is not None and captions.strip().lower() not in ("srt", "vtt"):
+        raise CliUsageError(f"invalid --captions {captions!r}: use srt or vtt")
     data, name = read_source(source)
-    parsed = parse_input(data, fmt=fmt, name=name)
+    parsed = parse_input(data, fmt=input_format, name=name)
     options = fb.BatchOptions(
         out_dir=out_dir,
         manifest=manifest,
@@ -236,6 +271,8 @@ def batch(
         upload=spec,
         resume=resume,
         fail_fast=fail_fast,
+        audio_format=audio_format,
+        captions=captions.strip().lower() if captions is not None else None,
     )
     mode = "none" if quiet else "rich" if sys.stderr.isatty() else "plain"
     view = _BatchProgressView(mode)

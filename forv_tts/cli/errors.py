@@ -84,6 +84,7 @@ OPTIONS: dict[str, str] = {
     "signed_url": "--signed-url",
     "format": "--format",
     "engine": "--engine",
+    "captions": "--captions",
 }
 
 #: Extra hints for an `invalid_input` error by field.

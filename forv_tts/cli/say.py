@@ -10,7 +10,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from forv_tts.audio import AudioChunk
     from forv_tts.config import SynthesisConfig
+    from forv_tts.timing import SentenceTiming
     from forv_tts.voices.base import VoiceInfo
 
 from forv_tts.cli.errors import EXIT_BROKEN_PIPE, CliUsageError
@@ -101,8 +105,19 @@ def say(
     no_normalize: NoNormalizeOption = False,
     engine: EngineOption = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON object describing the clip.")
+        bool,
+        typer.Option(
+            "--json", help="Print one JSON object describing the clip (sentences[].words[] with times)."
+        ),
     ] = False,
+    captions: Annotated[
+        Path | None,
+        typer.Option(
+            "--captions",
+            help="Also write captions of the clip: SRT or WebVTT by the extension (.srt, .vtt).",
+            show_default=False,
+        ),
+    ] = None,
     upload: Annotated[
         bool,
         typer.Option(
@@ -149,6 +164,13 @@ def say(
             f"--upload stores the team's wav objects: drop --format {audio_format} (or -o's extension)"
         )
     encoding.require(audio_format)  # encoder_missing (aac without PyAV) before any work
+    caption_format: str | None = None
+    if captions is not None:
+        from forv_tts.storage.local import check_writable
+        from forv_tts.timing import caption_format as caption_format_of
+
+        caption_format = caption_format_of(captions)
+        check_writable(captions)
     config = SynthesisConfig(
         seed=seed,
         length_scale=length_scale,
@@ -179,9 +201,11 @@ def say(
     if to_stdout and sys.stdout.isatty():
         raise CliUsageError("refusing to write wav bytes to a terminal: pipe '-o -' into a player or file")
     if to_stdout:
-        _say_to_stdout(
+        spoken = _say_to_stdout(
             _read_text(text), member, voice_dir, step, uuid, created_at, config, stream, audio_format
         )
+        if captions is not None and caption_format is not None:
+            _write_captions(captions, caption_format, spoken)
         return
     from forv_tts.cli.progress import SayProgress
 
@@ -202,6 +226,8 @@ def say(
         )
     finally:
         feedback.close()
+    if captions is not None and caption_format is not None:
+        _write_captions(captions, caption_format, result.spoken)
     if as_json:
         record: dict[str, Any] = {
             "path": result.path,
@@ -210,7 +236,7 @@ def say(
             "created_at": result.created_at,
             "text": result.text,
             "normalized": result.normalized,
-            "sentences": result.sentences,
+            "sentences": [s.to_dict() for s in result.spoken],
             "sample_rate": result.sample_rate,
             "duration": round(result.duration, 3),
             "seconds": round(result.timings["total"], 3),
@@ -225,6 +251,14 @@ def say(
         typer.echo("\t".join(fields))
     else:
         typer.echo(str(result.path))
+
+
+def _write_captions(path: Path, fmt: str, spoken: list[SentenceTiming]) -> None:
+    """The captions file, written atomically (never half-written)."""
+    from forv_tts.storage.local import atomic_write_bytes
+    from forv_tts.timing import captions
+
+    atomic_write_bytes(path, captions(spoken, fmt).encode("utf-8"))
 
 
 def _resolve(member: str | None, voice_dir: Path | None, step: int | None) -> VoiceInfo:
@@ -243,7 +277,7 @@ def _say_to_stdout(
     config: SynthesisConfig,
     stream: bool = False,
     audio_format: str = "wav",
-) -> None:
+) -> list[SentenceTiming]:
     """`-o -`: the clip on stdout, nothing on disk (names are still checked, as for a file).
 
     Whole: one complete file of `audio_format`. Streamed: each sentence (after the pause before it) is
@@ -254,21 +288,30 @@ def _say_to_stdout(
     """
     import os
 
-    from forv_tts import encoding, synthesis
+    from forv_tts import encoding, synthesis, timing
     from forv_tts.storage import naming
     from forv_tts.voices.registry import default_registry
 
     info = _resolve(member, voice_dir, step)
     naming.ClipName.new(info.id, uuid, created_at)
-    sentences = synthesis.prepare_text(text, config)
+    sentences, stages = timing.stages_for(text, config)
     voice = default_registry().get(info, config.engine)
     out = sys.stdout.buffer
+    timer = timing.Timer(stages)
+    spoken: list[SentenceTiming] = []
+
+    def timed(chunks: Iterator[AudioChunk]) -> Iterator[AudioChunk]:
+        for chunk in chunks:
+            spoken.append(timer.add(chunk))
+            yield chunk
+
+    chunks = timed(synthesis.iter_sentences(voice, sentences, config))
     if not stream:
-        audio = synthesis.synthesize_sentences(voice, sentences, config)
+        audio, _ = timing.join_timed((c, spoken[-1]) for c in chunks)
         out.write(encoding.encode(audio, audio_format))
         out.flush()
-        return
-    parts = encoding.encode_stream(synthesis.iter_sentences(voice, sentences, config), audio_format)
+        return spoken
+    parts = encoding.encode_stream(chunks, audio_format)
     try:
         for part in parts:
             out.write(part)
@@ -280,3 +323,4 @@ def _say_to_stdout(
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
         raise typer.Exit(EXIT_BROKEN_PIPE) from None
+    return spoken

@@ -101,6 +101,10 @@ class BatchOptions:
     upload: UploadSpec | None = None
     resume: bool = False
     fail_fast: bool = False
+    #: The clips' audio format (`forv_tts.encoding.FORMATS`): `<uuid>_<created_at>_voice.<ext>`.
+    audio_format: str = "wav"
+    #: "srt" or "vtt": a caption file beside each clip (same name, that extension).
+    captions: str | None = None
 
     @property
     def manifest_path(self) -> Path:
@@ -352,6 +356,10 @@ class BatchRun:
             clip = ClipName(voice.id, uuid, item.created_at or run_date)
             name = clip.object_name
             path = clip.path_under(opts.out_dir)
+            if opts.audio_format != "wav":
+                from forv_tts.encoding import EXTENSIONS
+
+                path = path.with_suffix(EXTENSIONS[opts.audio_format])
             seed = opts.config.seed if opts.config.seed is not None else derived_seed(clip.uuid)
             config = dataclasses.replace(opts.config, seed=seed)
             record.update(
@@ -379,6 +387,7 @@ class BatchRun:
                 and _same_settings(old, record)
                 and bool(old.get("sha256"))
                 and file_sha256(path) == old["sha256"]
+                and (opts.captions is None or path.with_suffix("." + opts.captions).is_file())
             )
             if clip_ok and old is not None:
                 if old["status"] == STATUS_OK and (opts.upload is None or old.get("uri")):
@@ -394,6 +403,8 @@ class BatchRun:
                 config=config,
                 upload=opts.upload,
                 previous=reuse,
+                audio_format=opts.audio_format,
+                captions=opts.captions,
             )
             entries.append(_Entry(item.line, task=task))
         return entries
@@ -427,7 +438,7 @@ class BatchRun:
             if not directory.is_dir():
                 continue
             for leftover in directory.glob(".*.part"):
-                match = re.fullmatch(r"\.(.+_voice\.wav)\.[^.]+\.part", leftover.name)
+                match = re.fullmatch(r"\.(.+_voice\.[a-z0-9]+)\.[^.]+\.part", leftover.name)
                 if match and match.group(1) in names:
                     log.info("removing %s left by an interrupted write", leftover)
                     with contextlib.suppress(OSError):

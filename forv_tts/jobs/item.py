@@ -41,6 +41,7 @@ from forv_tts.voices.base import VoiceInfo
 
 if TYPE_CHECKING:
     from forv_tts.storage.gcs import UploadResult
+    from forv_tts.timing import SentenceTiming
     from forv_tts.voices.registry import VoiceRegistry
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,8 @@ class ItemResult:
     url: str | None = None
     upload: dict[str, Any] | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    #: When each sentence and word is spoken in the clip (`forv_tts.timing`; `say --json`, captions).
+    spoken: list[SentenceTiming] = field(default_factory=list)
 
     @property
     def normalized(self) -> str:
@@ -230,6 +233,7 @@ def run_item(
     the error, and `err.partial` is the `ItemResult` of the clip that was written, minus the upload).
     """
     from forv_tts import encoding, synthesis
+    from forv_tts import timing as timing_stage
     from forv_tts.storage.local import atomic_write_bytes, check_writable
     from forv_tts.voices.registry import default_registry
 
@@ -252,13 +256,21 @@ def run_item(
         check_upload_ready(destination.upload)
     lap("check")
 
-    sentences = synthesis.prepare_text(text, config)
+    sentences, stages = timing_stage.stages_for(text, config)
     if config.normalize:
         synthesis.warn_dropped(text)  # once something speakable is known to remain
     lap("normalize")
     voice = (registry or default_registry()).get(info, config.engine)
     lap("load")
-    audio = synthesis.synthesize_sentences(voice, sentences, config, progress)
+    timer = timing_stage.Timer(stages)
+    pairs = []
+    if progress is not None:
+        progress(0, len(sentences))
+    for chunk in synthesis.iter_sentences(voice, sentences, config):
+        pairs.append((chunk, timer.add(chunk)))
+        if progress is not None:
+            progress(chunk.index + 1, len(sentences))
+    audio, spoken = timing_stage.join_timed(pairs)
     lap("synthesize")
 
     data = encoding.encode(audio, destination.format)
@@ -286,6 +298,7 @@ def run_item(
         size=len(data),
         path=str(target) if scratch is None else None,
         timings=timings,
+        spoken=spoken,
     )
     try:
         atomic_write_bytes(target, data)

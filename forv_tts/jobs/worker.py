@@ -40,6 +40,8 @@ class Task:
     config: SynthesisConfig
     upload: UploadSpec | None
     previous: dict[str, Any] | None = None  # verified clip on disk that only needs uploading
+    audio_format: str = "wav"
+    captions: str | None = None  # "srt" or "vtt": written beside the clip
 
 
 work_lock = threading.Lock()
@@ -85,8 +87,17 @@ def process_task(task: Task) -> dict[str, Any]:
                 uuid=task.name.uuid,
                 created_at=task.name.created_at,
                 config=task.config,
-                destination=Destination(local_dir=None, path=path, upload=task.upload),
+                destination=Destination(
+                    local_dir=None, path=path, upload=task.upload, format=task.audio_format
+                ),
             )
+            if task.captions is not None:
+                from forv_tts.storage.local import atomic_write_bytes
+                from forv_tts.timing import captions
+
+                beside = path.with_suffix("." + task.captions)
+                atomic_write_bytes(beside, captions(result.spoken, task.captions).encode("utf-8"))
+                record["captions"] = str(beside)
             record.update(
                 normalized=result.normalized,
                 duration=round(result.duration, 3),

@@ -34,10 +34,12 @@ FINAL_STATES = (STATE_DONE, STATE_FAILED, STATE_CANCELLED)
 KIND_CLIP = "clip"  # /api/texts, /v1/jobs, gan_wav: a wav written (and uploaded)
 KIND_SPEECH = "speech"  # /v1/audio/speech: audio streamed back through the backend
 
-#: A speech job's chunk list: `CHUNK_AUDIO` + sample rate (uint32 LE) + PCM16 per sentence, then one
-#: `CHUNK_END` + JSON (`{"state": "done"}`, or `"failed"` with its `code` and `error`).
+#: A speech job's chunk list: `CHUNK_AUDIO` + sample rate (uint32 LE) + PCM16 per sentence, each after
+#: a `CHUNK_TIMING` + JSON (that sentence's times, `SentenceTiming.to_dict()`), then one `CHUNK_END` +
+#: JSON (`{"state": "done"}`, or `"failed"` with its `code` and `error`).
 CHUNK_AUDIO = b"A"
 CHUNK_END = b"E"
+CHUNK_TIMING = b"T"
 
 
 def clip_request(member: str, text: str, created_at: str) -> dict[str, Any]:
@@ -50,15 +52,22 @@ def audio_frame(sample_rate: int, pcm: bytes) -> bytes:
     return CHUNK_AUDIO + struct.pack("<I", sample_rate) + pcm
 
 
+def timing_frame(timing: dict[str, Any]) -> bytes:
+    """One sentence's times (before its audio), as a chunk of the list."""
+    return CHUNK_TIMING + json.dumps(timing, ensure_ascii=False).encode()
+
+
 def end_frame(end: dict[str, Any]) -> bytes:
     """The chunk that ends the list."""
     return CHUNK_END + json.dumps(end).encode()
 
 
 def read_frame(frame: bytes) -> tuple[bytes, int, bytes]:
-    """`(CHUNK_AUDIO, sample_rate, pcm)` or `(CHUNK_END, 0, json)`."""
+    """`(CHUNK_AUDIO, sample_rate, pcm)`, `(CHUNK_TIMING, 0, json)` or `(CHUNK_END, 0, json)`."""
     if frame[:1] == CHUNK_AUDIO:
         return CHUNK_AUDIO, struct.unpack("<I", frame[1:5])[0], frame[5:]
+    if frame[:1] == CHUNK_TIMING:
+        return CHUNK_TIMING, 0, frame[1:]
     return CHUNK_END, 0, frame[1:]
 
 

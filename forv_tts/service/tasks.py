@@ -249,6 +249,7 @@ def run_speech(job_id: str, request: dict[str, Any], hostname: str) -> dict[str,
     from forv_tts._process import startup
     from forv_tts.errors import CancelledError
     from forv_tts.synthesis import iter_synthesize
+    from forv_tts.timing import Timer
     from forv_tts.voices.registry import default_registry
 
     st = store()
@@ -284,7 +285,13 @@ def run_speech(job_id: str, request: dict[str, Any], hostname: str) -> dict[str,
         config = job_config(job_id, conf, speed=request.get("speed"))
         startup.size_threads_for(info.engine)
         voice = default_registry().get(info)
-        for chunk in iter_synthesize(request["text"], voice, config, before=before):
+        stages: list[dict[str, Any]] = []
+        sentences = iter_synthesize(request["text"], voice, config, before=before, stages=stages)
+        timer = Timer()
+        for chunk in sentences:
+            # Each sentence's times go before its audio: a reader has them when it plays it.
+            stage = stages[-1] if stages else None
+            st.push_chunk(job_id, names.timing_frame(timer.add(chunk, stage).to_dict()))
             st.push_chunk(job_id, names.audio_frame(chunk.sample_rate, chunk.pcm16()))
             if not done:  # what the first sound waited for: loading, normalising, the first sentence
                 first = {

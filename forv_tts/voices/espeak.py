@@ -173,12 +173,39 @@ def builtin_info() -> VoiceInfo:
 
 # Samples delivered by the callback of the session in progress (only ever touched with `_lock` held).
 _chunks: list[bytes] = []
+# The same session's word events: (audio position in ms, text position, length), in order.
+_word_events: list[tuple[int, int, int]] = []
+_EVENT_LIST_TERMINATED = 0
+_EVENT_WORD = 1
 
 
-def _on_samples(wav: ctypes._Pointer[ctypes.c_short], n: int, _events: int | None) -> int:
+class _Event(ctypes.Structure):
+    """speak_lib.h's espeak_EVENT (the union `id` is 8 bytes: an int, a pointer or char[8])."""
+
+    _fields_ = (
+        ("type", ctypes.c_int),
+        ("unique_identifier", ctypes.c_uint),
+        ("text_position", ctypes.c_int),
+        ("length", ctypes.c_int),
+        ("audio_position", ctypes.c_int),
+        ("sample", ctypes.c_int),
+        ("user_data", ctypes.c_void_p),
+        ("id", ctypes.c_char * 8),
+    )
+
+
+def _on_samples(wav: ctypes._Pointer[ctypes.c_short], n: int, events: int | None) -> int:
     # Called synchronously from inside espeak_Synth on the calling thread.
     if wav and n > 0:
         _chunks.append(ctypes.string_at(wav, n * 2))
+    if events:
+        listed = ctypes.cast(events, ctypes.POINTER(_Event))
+        i = 0
+        while listed[i].type != _EVENT_LIST_TERMINATED:
+            ev = listed[i]
+            if ev.type == _EVENT_WORD:
+                _word_events.append((int(ev.audio_position), int(ev.text_position), int(ev.length)))
+            i += 1
     return 0
 
 
@@ -350,6 +377,7 @@ def _session() -> Iterator[tuple[ctypes.CDLL, int]]:
             yield lib, rate
         finally:
             _chunks.clear()
+            _word_events.clear()
             lib.espeak_Terminate()
     finally:
         _unload(lib, lib_path)
@@ -426,9 +454,14 @@ def _trim(samples: npt.NDArray[np.float32], sample_rate: int) -> npt.NDArray[np.
     What espeak made is kept as far as it goes (its quiet edges, so onsets stay soft); past that,
     digital silence.
     """
+    return _trim_shift(samples, sample_rate)[0]
+
+
+def _trim_shift(samples: npt.NDArray[np.float32], sample_rate: int) -> tuple[npt.NDArray[np.float32], int]:
+    """`_trim`, and how far it moved the samples (an index in the input minus the shift is the output's)."""
     loud = np.flatnonzero(np.abs(samples) > _SILENCE_THRESHOLD)
     if loud.size == 0:
-        return samples[:0]
+        return samples[:0], 0
     lead = round(TUNING.lead_ms * sample_rate / 1000)
     tail = round(TUNING.tail_ms * sample_rate / 1000)
     start = max(int(loud[0]) - lead, 0)
@@ -437,10 +470,40 @@ def _trim(samples: npt.NDArray[np.float32], sample_rate: int) -> npt.NDArray[np.
     extra_lead = lead - (int(loud[0]) - start)
     extra_tail = tail - (stop - int(loud[-1]) - 1)
     if extra_lead <= 0 and extra_tail <= 0:
-        return kept
-    return np.concatenate(
+        return kept, start
+    padded = np.concatenate(
         [np.zeros(max(extra_lead, 0), np.float32), kept, np.zeros(max(extra_tail, 0), np.float32)]
     )
+    return padded, start - max(extra_lead, 0)
+
+
+def _word_spans(
+    events: list[tuple[int, int, int]],
+    shift: int,
+    samples: npt.NDArray[np.float32],
+    sample_rate: int,
+    words: int,
+) -> tuple[tuple[float, float], ...] | None:
+    """Each word's (start, end) seconds from espeak-ng's word events, in the trimmed samples.
+
+    A word starts at its event and ends at its last sound before the next word's event (espeak puts
+    its word gap and phrase pauses between them). None when espeak counted other words than the
+    sentence has (then the caller estimates).
+    """
+    if len(events) != words or not words:
+        if events:
+            log.debug("built-in voice: %d word events for %d words; no word times", len(events), words)
+        return None
+    n = samples.size
+    starts = [min(max(round(ms * sample_rate / 1000) - shift, 0), n) for ms, _pos, _len in events]
+    loud = np.abs(samples) > _SILENCE_THRESHOLD
+    spans: list[tuple[float, float]] = []
+    for i, start in enumerate(starts):
+        stop = starts[i + 1] if i + 1 < len(starts) else n
+        sounding = np.flatnonzero(loud[start:stop])
+        end = start + int(sounding[-1]) + 1 if sounding.size else start
+        spans.append((start / sample_rate, end / sample_rate))
+    return tuple(spans)
 
 
 def text_to_phonemes(text: str) -> str:
@@ -494,11 +557,13 @@ class EspeakVoice:
             if lib.espeak_Synchronize() != 0:
                 raise SynthesisError("espeak-ng failed to finish synthesis")
             raw = b"".join(_chunks)
+            events = list(_word_events)
         samples = np.frombuffer(raw, dtype="<i2").astype(np.float32) / np.float32(32768.0)
-        samples = _trim(samples, sample_rate)
+        samples, shift = _trim_shift(samples, sample_rate)
         if samples.size == 0:
             raise SynthesisError(f"espeak-ng produced no audio for {cleaned!r}")
-        audio = Audio(samples, sample_rate)
+        words = _word_spans(events, shift, samples, sample_rate, len(text.split()))
+        audio = Audio(samples, sample_rate, words)
         log.debug(
             "built-in voice: %d chars -> %.2f s audio in %.3f s",
             len(cleaned),

@@ -119,3 +119,27 @@ def test_any_format_streams_to_stdout(tmp_path: Path, fmt: str, magic: bytes) ->
     assert streamed.stdout.startswith(magic)
     seconds = (len(whole.stdout) - 44) / 2 / struct.unpack("<I", whole.stdout[24:28])[0]
     assert abs(_decoded_seconds(streamed.stdout) - seconds) < 0.1  # mp3: LAME's delay, no tag to trim it
+
+
+def test_json_has_word_times_and_captions_go_beside(tmp_path: Path) -> None:
+    import json
+
+    srt = pytest.importorskip("srt")
+    r = _say("--json", "--captions", "c.srt", "-o", "c.mp3", "사과 3개 주세요. 고맙습니다!", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    record = json.loads(r.stdout)
+    first, second = record["sentences"]
+    assert first["text"] == "사과 3개 주세요." and first["spoken"] == "사과 세 개 주세요."
+    assert [w["text"] for w in first["words"]] == ["사과", "3개", "주세요."]
+    assert first["words"][1]["spoken"] == "세 개"
+    assert 0 <= first["start"] < first["words"][0]["end"] <= first["end"] < second["start"]
+    assert second["end"] == pytest.approx(record["duration"], abs=1e-3)
+    subs = list(srt.parse((tmp_path / "c.srt").read_text(encoding="utf-8")))
+    assert [s.content for s in subs] == ["사과 3개 주세요.", "고맙습니다!"]
+    assert subs[1].start.total_seconds() == pytest.approx(second["start"], abs=1e-3)
+    streamed = _say(
+        "-o", "-", "--stream", "--format", "opus", "--captions", "s.vtt", "고맙습니다!", cwd=tmp_path
+    )
+    assert streamed.returncode == 0 and (tmp_path / "s.vtt").read_text().startswith("WEBVTT")
+    bad = _say("--captions", "c.txt", "안녕", cwd=tmp_path)
+    assert bad.returncode == 2 and "invalid --captions 'c.txt'" in bad.stderr.decode()

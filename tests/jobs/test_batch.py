@@ -160,6 +160,36 @@ def test_text_batch_with_the_builtin_voice(runner: CliRunner, in_tmp: Path) -> N
     assert len(_wavs(in_tmp)) == 3
 
 
+def test_format_and_captions_beside_each_clip_and_resume_keeps_them(runner: CliRunner, in_tmp: Path) -> None:
+    webvtt = pytest.importorskip("webvtt")
+    Path("lines.txt").write_text("안녕하세요. 반갑습니다.\n오늘 날씨가 좋네요!\n", encoding="utf-8")
+    r = runner.invoke(app, ["batch", "lines.txt", "--jobs", "1", "--format", "mp3", "--captions", "vtt"])
+    assert r.exit_code == 0, r.output
+    records = _assert_complete(in_tmp / "manifest.jsonl", 2)
+    for record in records.values():
+        clip = in_tmp / record["path"]
+        assert clip.name.endswith("_voice.mp3") and clip.read_bytes()[:1] == b"\xff"
+        assert in_tmp / record["captions"] == clip.with_suffix(".vtt")
+        cues = list(webvtt.read(str(in_tmp / record["captions"])))
+        assert cues and cues[-1].end_in_seconds <= record["duration"] + 1
+    assert [c.text for c in webvtt.read(str(in_tmp / records[1]["captions"]))] == [
+        "안녕하세요.",
+        "반갑습니다.",
+    ]
+    # --format text still names the input format; --resume keeps clips and captions that are there.
+    (in_tmp / records[2]["captions"]).unlink()
+    r = runner.invoke(
+        app,
+        ["batch", "lines.txt", "--resume", "--format", "mp3", "--captions", "vtt", "--input-format", "text"],
+    )
+    assert r.exit_code == 0, r.output
+    assert "1 already done" in r.stderr and (in_tmp / records[2]["captions"]).is_file()
+    bad = runner.invoke(app, ["batch", "lines.txt", "--format", "ogg", "--manifest", "m2.jsonl"])
+    assert (
+        bad.exit_code == 2 and "mp3, opus, aac, flac, wav, pcm" in bad.stderr and "text, jsonl" in bad.stderr
+    )
+
+
 def test_jsonl_mixed_members_and_malformed_lines(runner: CliRunner, in_tmp: Path, voice_dir: Path) -> None:
     lines = [
         json.dumps({"uuid": UUID, "member_id": 1, "text": "안녕하세요!", "created_at": "2022-08-22"}),

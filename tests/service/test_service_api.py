@@ -142,7 +142,10 @@ def _parse_wav(data: bytes) -> tuple[int, bytes]:
 
 def test_speech_wav_pcm_and_stream(client: httpx.Client) -> None:
     text = "안녕하세요. 오늘은 날씨가 좋네요. 내일 만나요."
-    r = client.post("/v1/audio/speech", json={"model": "forv-tts", "input": text, "voice": "builtin"})
+    r = client.post(
+        "/v1/audio/speech",
+        json={"model": "forv-tts", "input": text, "voice": "builtin", "response_format": "wav"},
+    )
     assert r.status_code == 200 and r.headers["content-type"] == "audio/wav"
     rate, pcm = _parse_wav(r.content)
     assert rate == 22050 and len(pcm) > 1000
@@ -151,7 +154,9 @@ def test_speech_wav_pcm_and_stream(client: httpx.Client) -> None:
     )
     assert raw.status_code == 200 and raw.content == pcm
     with client.stream(
-        "POST", "/v1/audio/speech", json={"model": "x", "input": text, "voice": "builtin", "stream": True}
+        "POST",
+        "/v1/audio/speech",
+        json={"model": "x", "input": text, "voice": "builtin", "stream": True, "response_format": "wav"},
     ) as s:
         assert s.status_code == 200
         data = b"".join(s.iter_bytes())
@@ -161,8 +166,10 @@ def test_speech_wav_pcm_and_stream(client: httpx.Client) -> None:
     assert data[44:] == pcm  # the same samples as the whole clip
     clip = texts(client, text=text)  # sentence-by-sentence normalising speaks what the clip job speaks
     assert _parse_wav(client.get(clip.json()["url"]).content)[1] == pcm
-    bad = client.post("/v1/audio/speech", json={"model": "x", "input": text, "response_format": "mp3"})
+    bad = client.post("/v1/audio/speech", json={"model": "x", "input": text, "response_format": "ogg"})
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "response_format"
+    assert bad.json()["error"]["code"] == "unknown_format"
+    assert "mp3, opus, aac, flac, wav, pcm" in bad.json()["error"]["message"]
     unknown = client.post("/v1/audio/speech", json={"model": "x", "input": text, "voice": "alloy"})
     assert unknown.status_code == 404 and unknown.json()["error"]["field"] == "voice"
 
@@ -180,6 +187,145 @@ def test_openai_client(svc: Service) -> None:
         model="forv-tts", voice="builtin", input="스트리밍입니다. 두 번째 문장.", response_format="pcm"
     ) as streamed:
         assert len(b"".join(streamed.iter_bytes())) > 0
+
+
+def test_openai_client_every_format_streamed_default_mp3_and_sse(svc: Service) -> None:
+    from openai import OpenAI
+
+    client = OpenAI(base_url=f"{svc.url}/v1", api_key="unused", max_retries=0)
+    for fmt in ("mp3", "opus", "aac", "flac"):
+        with client.audio.speech.with_streaming_response.create(
+            model="tts-1", voice="builtin", input="스트리밍입니다. 두 번째 문장.", response_format=fmt
+        ) as streamed:
+            samples, rate = _decode(b"".join(streamed.iter_bytes()))
+            assert len(samples) / rate > 1.0 and float(abs(samples).max()) > 0.1
+    default = client.audio.speech.create(model="tts-1", voice="builtin", input="기본 형식입니다.")
+    assert default.response.headers["content-type"] == "audio/mpeg"
+    sse = client.audio.speech.create(
+        model="tts-1", voice="builtin", input="이벤트입니다.", stream_format="sse", instructions="calm"
+    )
+    assert b"speech.audio.done" in sse.read()
+
+
+def _decode(data: bytes) -> tuple[Any, int]:
+    import numpy as np
+
+    av = pytest.importorskip("av")
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.audio[0]
+        samples = np.concatenate([f.to_ndarray().reshape(-1) for f in container.decode(stream)])
+        return samples, stream.codec_context.sample_rate
+
+
+FRAMES = {"mp3": 576 * 4, "opus": 960, "aac": 2048 + 1024, "flac": 4096}  # a frame (+ priming, streamed)
+
+
+@pytest.mark.parametrize("fmt", ["mp3", "opus", "aac", "flac"])
+def test_speech_in_every_format_whole_and_streamed(client: httpx.Client, fmt: str) -> None:
+    text = "안녕하세요. 오늘은 날씨가 좋네요."
+    body = {"model": "tts-1", "input": text, "voice": "builtin", "response_format": fmt}
+    wav = client.post("/v1/audio/speech", json={**body, "response_format": "wav"})
+    rate, pcm = _parse_wav(wav.content)
+    seconds = len(pcm) / 2 / rate
+    whole = client.post("/v1/audio/speech", json=body)
+    assert whole.status_code == 200, whole.text
+    assert (
+        whole.headers["content-type"]
+        == {
+            "mp3": "audio/mpeg",
+            "opus": "audio/ogg",
+            "aac": "audio/aac",
+            "flac": "audio/flac",
+        }[fmt]
+    )
+    with client.stream("POST", "/v1/audio/speech", json={**body, "stream": True}) as s:
+        assert s.status_code == 200 and s.headers["content-type"] == whole.headers["content-type"]
+        streamed = b"".join(s.iter_bytes())
+    for data in (whole.content, streamed):
+        samples, decoded_rate = _decode(data)
+        assert abs(len(samples) / decoded_rate - seconds) <= FRAMES[fmt] / decoded_rate, fmt
+        assert float(abs(samples).max()) > 0.1  # loud: speech, not silence
+
+
+def test_no_format_is_mp3_and_instructions_are_ignored(client: httpx.Client) -> None:
+    r = client.post(
+        "/v1/audio/speech",
+        json={
+            "model": "gpt-4o-mini-tts",
+            "input": "안녕하세요.",
+            "voice": "builtin",
+            "instructions": "cheerful",
+        },
+    )
+    assert r.status_code == 200 and r.headers["content-type"] == "audio/mpeg"
+    assert r.content[:1] == b"\xff"
+    models = client.get("/v1/models").json()
+    assert models["object"] == "list" and [m["id"] for m in models["data"]] == ["forv-tts"]
+
+
+def _sse_events(lines: Iterator[str]) -> list[dict[str, Any]]:
+    """A plain SSE reader (the text/event-stream framing: `data:` lines, a blank line ends an event)."""
+    events, data = [], []
+    for line in lines:
+        if line == "":
+            if data:
+                events.append(json.loads("\n".join(data)))
+            data = []
+        elif line.startswith("data:"):
+            data.append(line[5:].lstrip())
+    if data:
+        events.append(json.loads("\n".join(data)))
+    return events
+
+
+def test_sse_stream_carries_audio_deltas_sentence_times_then_done(client: httpx.Client) -> None:
+    import base64
+
+    text = "안녕하세요. 3개 주세요!"
+    body = {
+        "model": "x",
+        "input": text,
+        "voice": "builtin",
+        "stream_format": "sse",
+        "response_format": "opus",
+    }
+    with client.stream("POST", "/v1/audio/speech", json=body) as s:
+        assert s.status_code == 200 and s.headers["content-type"].startswith("text/event-stream")
+        assert s.headers["x-audio-media-type"] == "audio/ogg"
+        events = _sse_events(s.iter_lines())
+    kinds = [e["type"] for e in events]
+    assert kinds[-1] == "speech.audio.done" and "usage" in events[-1]
+    assert kinds.count("forv_tts.sentence") == 2 and kinds[0] == "forv_tts.sentence"
+    # Each sentence's times come before its audio.
+    assert kinds.index("forv_tts.sentence", 1) > kinds.index("speech.audio.delta")
+    audio = b"".join(base64.b64decode(e["audio"]) for e in events if e["type"] == "speech.audio.delta")
+    samples, rate = _decode(audio)
+    second = [e["sentence"] for e in events if e["type"] == "forv_tts.sentence"][1]
+    assert second["text"] == "3개 주세요!" and [w["text"] for w in second["words"]] == ["3개", "주세요!"]
+    assert abs(len(samples) / rate - second["end"]) < 0.1
+
+
+def test_timed_speech_and_captions(client: httpx.Client) -> None:
+    import base64
+
+    srt = pytest.importorskip("srt")
+    webvtt = pytest.importorskip("webvtt")
+    body = {"input": "사과 3개 주세요. 고맙습니다!", "voice": "builtin", "response_format": "wav"}
+    timed = client.post("/v1/audio/speech/timed", json=body).json()
+    assert timed["format"] == "wav" and timed["content_type"] == "audio/wav"
+    rate, pcm = _parse_wav(base64.b64decode(timed["audio"]))
+    assert timed["duration"] == pytest.approx(len(pcm) / 2 / rate, abs=1e-3)
+    first, second = timed["sentences"]
+    assert [w["text"] for w in first["words"]] == ["사과", "3개", "주세요."]
+    assert first["words"][1]["spoken"] == "세 개" and second["end"] == pytest.approx(
+        timed["duration"], abs=1e-3
+    )
+    vtt = client.post("/v1/audio/captions", json={**body, "format": "vtt"})
+    assert vtt.status_code == 200 and vtt.headers["content-type"].startswith("text/vtt")
+    cues = list(webvtt.from_buffer(io.StringIO(vtt.text)))
+    assert [c.text for c in cues] == ["사과 3개 주세요.", "고맙습니다!"]
+    subs = list(srt.parse(client.post("/v1/audio/captions", json={**body, "format": "srt"}).text))
+    assert subs[1].start.total_seconds() == pytest.approx(second["start"], abs=1e-3)
 
 
 def test_voices_health_ready_metrics(client: httpx.Client) -> None:

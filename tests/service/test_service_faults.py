@@ -106,7 +106,9 @@ def test_stream_disconnect_stops_the_work(slow: Service) -> None:
     text = " ".join(f"{i}번째 문장을 스트리밍합니다." for i in range(1, 16))
     with httpx.Client(base_url=slow.url, timeout=60) as c:
         with c.stream(
-            "POST", "/v1/audio/speech", json={"model": "x", "input": text, "voice": "builtin", "stream": True}
+            "POST",
+            "/v1/audio/speech",
+            json={"model": "x", "input": text, "voice": "builtin", "stream": True, "response_format": "wav"},
         ) as s:
             assert s.status_code == 200
             job_id = s.headers["x-job-id"]

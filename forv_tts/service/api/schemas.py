@@ -41,16 +41,28 @@ class JobBody(BaseModel):
 
 
 class SpeechBody(BaseModel):
-    """OpenAI's `/v1/audio/speech` request; `voice` is a member id (or "builtin")."""
+    """OpenAI's `/v1/audio/speech` request; `voice` is a member id (or "builtin").
+
+    `response_format` is one of `forv_tts.encoding.FORMATS` (checked by the route, so an unknown one is
+    a 422 listing the six), mp3 when left out as OpenAI's; `instructions` (a voice prompt for OpenAI's
+    gpt-4o-mini-tts) is accepted and ignored: our voices have no such control.
+    """
 
     model_config = ConfigDict(extra="ignore")
     input: StrictStr
     model: StrictStr = "forv-tts"
     voice: StrictStr | StrictInt = names.BUILTIN
-    response_format: Literal["wav", "pcm"] = "wav"
+    response_format: StrictStr | None = None
     speed: StrictFloat | StrictInt = Field(default=1.0, ge=SPEED_MIN, le=SPEED_MAX)
     stream: StrictBool = False
     stream_format: Literal["audio", "sse"] | None = None
+    instructions: StrictStr | None = None
+
+
+class CaptionsBody(SpeechBody):
+    """`POST /v1/audio/captions`: a speech request, and which captions (SubRip or WebVTT)."""
+
+    format: Literal["srt", "vtt"] = "vtt"
 
 
 def check_field(kind: str, fn: Callable[[str], str], value: str) -> str:

@@ -41,12 +41,19 @@ class AudioSettings:
     spec_gain: float = 20
     log_func: str = "np.log10"
     stats_path: str | None = None
+    #: Samples per mel frame (`frame_shift_ms` wins when set, as in AudioProcessor): the word times.
+    #: Exports written before it was recorded read Coqui's default.
+    hop_length: int = 256
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> AudioSettings:
+        from forv_tts.voices.audio_pair import mel_settings
+
         audio = config.get("audio") or {}
         fields = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in audio.items() if k in fields})
+        values = {k: v for k, v in audio.items() if k in fields}
+        values["hop_length"] = int(mel_settings(config)["hop_length"])
+        return cls(**values)
 
     def normalize(self, spec: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """dB mel → model range; same float32 arithmetic as `AudioProcessor.normalize`."""
@@ -131,3 +138,29 @@ def finish_signal(
     if wav.size == 0:
         raise SynthesisError(f"member {member} produced an empty signal for {quote_text(text)}")
     return Audio(peak_normalize(wav), sample_rate)
+
+
+def timed(
+    audio: Audio, owners: list[int], durations: Any, words: int, raw_samples: int, frames: int, hop: int
+) -> Audio:
+    """`audio` with its words' times (`Audio.words`) from the frames Glow-TTS gave each token.
+
+    A mel frame is `hop` samples; the vocoder's output (`raw_samples`, before trimming) is the
+    decoder's `frames` plus the replicate padding HiFi-GAN adds on both sides (`inference_padding`),
+    so frame f starts at pad + f * hop. Where that does not add up (an export that recorded no hop
+    and used another), the output's samples per frame are used, unpadded.
+    """
+    import dataclasses
+
+    from forv_tts.timing import word_spans
+
+    pad = (raw_samples - frames * hop) / 2
+    if pad < 0 or pad != int(pad) or pad % hop:
+        pad, hop_s = 0.0, raw_samples / max(frames, 1)
+    else:
+        hop_s = float(hop)
+    rate = audio.sample_rate
+    spans = word_spans(
+        owners, np.asarray(durations).reshape(-1), words, hop_s / rate, audio.duration, pad / rate
+    )
+    return dataclasses.replace(audio, words=spans)

@@ -229,13 +229,14 @@ def glow_infer(
     length_scale: float,
     generator: torch.Generator,
     zero_length_tokens: bool,
+    durations: list[Any] | None = None,
 ) -> torch.Tensor:
     """Glow-TTS inference → mel [1, C, T]; `GlowTTS.inference` with our noise source.
 
     `zero_length_tokens=True` keeps Coqui TTS <= 0.3.1's `w_ceil = torch.ceil(w)`, where a token whose
     predicted duration is <= 0 gets no frames; v0.4.0 on (and coqui-tts 0.28) force at least one frame
     per token (`torch.clamp_min(torch.ceil(w), 1)`). Which one a voice needs is decided from its files
-    (`forv_tts.voices.duration_rule`).
+    (`forv_tts.voices.duration_rule`). `durations`, when given, receives each token's frames (numpy).
     Fewer frames than the decoder squeezes together raise `TooFewFrames` instead of a torch error.
     """
     ensure_coqui_importable()
@@ -246,6 +247,8 @@ def glow_infer(
     o_mean, o_log_scale, o_dur_log, x_mask = glow.encoder(x, x_lengths, g=None)
     w = (torch.exp(o_dur_log) - 1) * x_mask * length_scale
     w_ceil = torch.ceil(w) if zero_length_tokens else torch.clamp_min(torch.ceil(w), 1)
+    if durations is not None:
+        durations.append(w_ceil[0, 0].detach().cpu().numpy())
     total = int(torch.sum(w_ceil))
     y_lengths = torch.clamp_min(torch.sum(w_ceil, [1, 2]), 1).long()
     squeeze = max(1, int(getattr(glow.decoder, "num_squeeze", 1)))

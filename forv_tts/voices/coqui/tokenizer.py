@@ -77,14 +77,18 @@ class Tokenizer:
 
     def ids_for(self, text: str, voice_id: str) -> list[int]:
         """Token ids for `text`; unspeakable characters are dropped with one logged warning (both engines)."""
-        ids, dropped = self.encode(text)
+        return self.owned_ids_for(text, voice_id)[0]
+
+    def owned_ids_for(self, text: str, voice_id: str) -> tuple[list[int], list[int]]:
+        """`ids_for` plus each token's word (`encode_words`): what a voice that times words needs."""
+        ids, dropped, owners = self.encode_words(text)
         if dropped:
             log.warning(
                 "voice %s cannot speak %s; dropped",
                 voice_id,
                 " ".join(f"{c!r}(U+{ord(c):04X})" for c in dropped),
             )
-        return ids
+        return ids, owners
 
     def encode(self, text: str) -> tuple[list[int], list[str]]:
         """Token ids for `text` plus the input characters that had to be dropped (in order, unique).
@@ -94,15 +98,28 @@ class Tokenizer:
         brace syntax is not interpreted (normalised Korean has no braces; they are dropped).
         Raises `NothingToSayError` when no letter or digit survives.
         """
+        ids, dropped, _ = self.encode_words(text)
+        return ids, dropped
+
+    def encode_words(self, text: str) -> tuple[list[int], list[str], list[int]]:
+        """`encode`, plus for each token the word of `text` (split on whitespace) it spells, or -1.
+
+        Spaces, blanks and BOS/EOS belong to no word: a word's time is its own tokens' durations
+        (`forv_tts.timing.word_spans`).
+        """
         text = " ".join(text.split())
         if self.lowercase:
             text = text.lower()
         if self.text_form == TEXT_SYLLABLE:
             text = unicodedata.normalize("NFC", text)
         ids: list[int] = []
+        owners: list[int] = []
         dropped: list[str] = []
         speakable = False
+        word = 0
         for ch in text:
+            if ch == " ":
+                word += 1
             pieces = to_text_form(ch, self.text_form)
             for piece in pieces:
                 idx = self.char_to_id.get(piece)
@@ -111,6 +128,7 @@ class Tokenizer:
                         dropped.append(ch)
                     continue
                 ids.append(idx)
+                owners.append(-1 if ch == " " else word)
                 speakable = speakable or piece.isalpha() or piece.isdigit()
         if not speakable:
             raise NothingToSayError(f"nothing speakable left in {text!r} for this voice")
@@ -118,9 +136,13 @@ class Tokenizer:
             spaced = [self.blank_id] * (len(ids) * 2 + 1)
             spaced[1::2] = ids
             ids = spaced
+            spaced_owners = [-1] * len(spaced)
+            spaced_owners[1::2] = owners
+            owners = spaced_owners
         if self.bos_id is not None and self.eos_id is not None:
             ids = [self.bos_id, *ids, self.eos_id]
-        return ids, dropped
+            owners = [-1, *owners, -1]
+        return ids, dropped, owners
 
 
 def legacy_tokenizer(

@@ -42,7 +42,7 @@ from forv_tts.errors import SynthesisError, VoiceLoadError
 from forv_tts.voices import audio_pair, duration_rule
 from forv_tts.voices.base import FORMAT_LEGACY, VoiceInfo
 from forv_tts.voices.coqui import weight_cache
-from forv_tts.voices.coqui.dsp import AudioSettings, finish_signal, interpolate_mel, quote_text
+from forv_tts.voices.coqui.dsp import AudioSettings, finish_signal, interpolate_mel, quote_text, timed
 from forv_tts.voices.coqui.networks import (
     _LEGACY_NOISE_SCALE,
     TooFewFrames,
@@ -177,7 +177,8 @@ class CoquiVoice:
         """Speak one normalised sentence; `config.seed` makes it reproducible, `length_scale` > 1 is
         slower (the config checked its range when it was made)."""
         config = config or DEFAULT_CONFIG
-        ids = self.tokenize(text)
+        ids, owners = self.tokenizer.owned_ids_for(text, self.info.id)
+        durations: list[Any] = []
         scale = self.length_scale if config.length_scale is None else config.length_scale
         seed = config.seed
         generator = torch.Generator().manual_seed(secrets.randbits(63) if seed is None else int(seed))
@@ -190,6 +191,7 @@ class CoquiVoice:
                     length_scale=scale,
                     generator=generator,
                     zero_length_tokens=self.zero_length_tokens,
+                    durations=durations,
                 )
                 self._check_mel(mel, text)
                 wav = self.vocode(mel[0])
@@ -204,7 +206,9 @@ class CoquiVoice:
         except RuntimeError as exc:
             first = " ".join(str(exc).split())[:160]
             raise SynthesisError(f"member {self.info.id} failed on {quote_text(text)}: {first}") from None
-        return finish_signal(wav, self.tts_audio, self.info.id, text, self.sample_rate)
+        audio = finish_signal(wav, self.tts_audio, self.info.id, text, self.sample_rate)
+        frames, hop = int(mel.shape[-1]), self.tts_audio.hop_length
+        return timed(audio, owners, durations[0], len(text.split()), len(wav), frames, hop)
 
     def _check_mel(self, mel: torch.Tensor, text: str) -> None:
         """Refuse a spectrogram the vocoder cannot turn into speech, naming the cause, not torch's."""

@@ -30,7 +30,7 @@ from forv_tts.audio import Audio
 from forv_tts.config import DEFAULT_CONFIG, SynthesisConfig
 from forv_tts.errors import InvalidInputError, SynthesisError, VoiceLoadError
 from forv_tts.voices.base import VoiceInfo
-from forv_tts.voices.coqui.dsp import finish_signal
+from forv_tts.voices.coqui.dsp import finish_signal, timed
 from forv_tts.voices.onnx import manifest, pages, windows
 from forv_tts.voices.onnx.noise import glow_noise
 
@@ -187,25 +187,37 @@ class OnnxVoice:
     def synthesize(self, text: str, config: SynthesisConfig | None = None) -> Audio:
         """Speak one normalised sentence; `config.seed` makes it reproducible, a length scale > 1 slower."""
         seed, length_scale = (config or DEFAULT_CONFIG).seed, (config or DEFAULT_CONFIG).length_scale
-        ids = self.tokenize(text)
+        ids, owners = self.tokenizer.owned_ids_for(text, self.info.id)
         scale = self.length_scale if length_scale is None else float(length_scale)
         if not math.isfinite(scale) or scale <= 0:
             raise InvalidInputError(f"length scale must be a positive number, got {length_scale!r}")
         seed = secrets.randbits(63) if seed is None else int(seed)
         sessions = self._sessions_now()
+        durations: list[npt.NDArray[np.float32]] = []
         try:
-            mel = self.acoustic(ids, seed=seed, length_scale=scale, sessions=sessions)
+            mel = self.acoustic(ids, seed=seed, length_scale=scale, sessions=sessions, durations=durations)
             wav = self.vocode(mel, sessions=sessions)
         except Exception as exc:  # onnxruntime's own exception types
             if isinstance(exc, InvalidInputError | SynthesisError):
                 raise
             raise SynthesisError(f"voice {self.info.id} failed on {text!r}: {exc}") from None
-        return finish_signal(wav, self.tts_audio, self.info.id, text, self.sample_rate)
+        audio = finish_signal(wav, self.tts_audio, self.info.id, text, self.sample_rate)
+        hop = self.tts_audio.hop_length
+        return timed(audio, owners, durations[0], len(text.split()), len(wav), int(mel.shape[-1]), hop)
 
     def acoustic(
-        self, ids: list[int], *, seed: int, length_scale: float, sessions: dict[str, Any] | None = None
+        self,
+        ids: list[int],
+        *,
+        seed: int,
+        length_scale: float,
+        sessions: dict[str, Any] | None = None,
+        durations: list[npt.NDArray[np.float32]] | None = None,
     ) -> npt.NDArray[np.float32]:
-        """Glow-TTS: token ids → model mel [C, T] (`glow_infer` of the torch engine)."""
+        """Glow-TTS: token ids → model mel [C, T] (`glow_infer` of the torch engine).
+
+        `durations`, when given, receives the frames given to each token (`w_ceil`: the word times).
+        """
         sessions = sessions or self._sessions
         x = np.asarray([ids], dtype=np.int64)
         o_mean, o_log_scale, w = sessions["encoder"].run(
@@ -215,6 +227,8 @@ class OnnxVoice:
         w_ceil = np.ceil(w[0, 0])
         if self.duration_rule == manifest.DURATION_CEIL_MIN1:
             w_ceil = np.maximum(w_ceil, np.float32(1))
+        if durations is not None:
+            durations.append(w_ceil)
         total = int(float(np.sum(w_ceil, dtype=np.float32)))
         frames = max(total, 1)
         if frames < self.num_squeeze:  # the decoder's squeeze would leave nothing (issue 15)
