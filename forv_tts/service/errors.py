@@ -67,6 +67,10 @@ class UnavailableError(ServiceError):
     code = "unavailable"
 
 
+class JobFailedError(ServiceError):
+    """A job ended failed; `code` is the worker's error code (its library error's own)."""
+
+
 #: The HTTP status of every code a client can see. A code missing here answers 500.
 STATUS: dict[str, int] = {
     # The library's codes (`forv_tts.errors`, `forv_tts.text.lexicon`).
