@@ -191,7 +191,7 @@ class Judge:
 
 def letters(text: str) -> str:
     """NFC letters and digits only, after forv-tts's number reading (so 3월 and 삼월 compare equal)."""
-    from forv_tts.text.expand import expand
+    from forv_tts.text.rules import expand
 
     with contextlib.suppress(Exception):  # the judge can produce anything; score it as written
         text = expand(text)
@@ -214,7 +214,7 @@ def cer(reference: str, hypothesis: str) -> float:
 
 
 def word_count(text: str) -> int:
-    from forv_tts.text.expand import expand
+    from forv_tts.text.rules import expand
 
     return len(re.findall(r"\S+", expand(text)))
 

@@ -7,10 +7,11 @@
     text.load_lexicon("lexicon.tsv")
 
 The package, one job per module: `cleaning` (unspeakable Unicode out), `sentences` (splitting),
-`expand` (the reading rules), `numbers` (numerals), `tables` (word lists), `english` (Latin words,
-addresses), `hanja`, `particles` (이/가 … agreement), `lexicon` (the user's TSV), `g2p` (g2pk,
-offline), `normalizer` (the stages strung together). Importing it loads no g2pk or mecab; the rule
-module is imported on first call.
+`rules` (the reading rules behind `expand`), `numbers` (numerals), `tables` (word lists),
+`english` (Latin words, addresses), `hanja`, `particles` (이/가 … agreement), `lexicon` (the
+user's TSV), `g2p` (g2pk, offline), `normalizer` (the stages strung together). Importing it loads
+no g2pk or mecab; the rule module is imported on first call. No submodule may be named like a
+function here: importing a submodule binds its name in the package, replacing the function.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def explain(text: str, *, lexicon: Lexicon | None = None) -> list[dict[str, Any]
 
 def expand(text: str, *, lexicon: Lexicon | None = None) -> str:
     """One sentence → Hangul words and . , ! ? (the stage before g2pk)."""
-    from forv_tts.text.expand import expand as run
+    from forv_tts.text.rules import expand as run
 
     return run(text, lexicon=lexicon)
 

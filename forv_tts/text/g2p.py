@@ -245,7 +245,7 @@ def get_g2p() -> Any:
 def pronounce(text: str) -> str:
     """Hangul text → how it is pronounced, by g2pk (같이 → 가치, 국물 → 궁물, 신라 → 실라).
 
-    Feed it text that `forv_tts.text.expand` has already spelled out: g2pk reads unknown
+    Feed it text that `forv_tts.text.rules` has already spelled out: g2pk reads unknown
     digits one by one. Calls are serialised because mecab's tagger is not documented thread-safe.
     """
     if not text.strip():

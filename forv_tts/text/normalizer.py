@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from forv_tts.text.expand import expand_with_rewrites, tidy_punctuation
 from forv_tts.text.lexicon import Lexicon
+from forv_tts.text.rules import expand_with_rewrites, tidy_punctuation
 from forv_tts.text.sentences import split_sentences
 
 _HANGUL = re.compile("[가-힣]")

@@ -369,6 +369,24 @@ def test_import_is_lazy() -> None:
     assert result.returncode == 0, result.stderr.decode()
 
 
+def test_facade_functions_survive_their_own_submodule_imports() -> None:
+    # Importing a submodule binds its name in the package: a facade function named like one would
+    # turn into a module after its first call (or after anything imported the submodule).
+    result = _run(
+        """
+        from forv_tts.text import expand, normalize
+        assert expand("3개") == "세 개"
+        assert expand("3개") == "세 개"
+        import forv_tts.text as nz
+        nz.normalize("사과 1개")
+        import forv_tts.text.normalizer  # noqa: F401
+        assert nz.expand("3개") == "세 개", nz.expand
+        assert nz.normalize("3개") == normalize("3개")
+        """
+    )
+    assert result.returncode == 0, result.stderr.decode()
+
+
 def test_nothing_is_printed_to_stdout() -> None:
     result = _run(
         """

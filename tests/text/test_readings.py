@@ -99,7 +99,7 @@ CASES: dict[str, list[tuple[str, str]]] = {
         ("2024년 2월 29일(목)", "이천이십사 년 이월 이십구 일 목요일"),
     ],
     "date or fraction": [
-        # A bare a/b is a date only in a date context (module docstring of forv_tts.text.expand).
+        # A bare a/b is a date only in a date context (module docstring of forv_tts.text.rules).
         ("3/4까지 제출", "삼월 사 일까지 제출"),
         ("마감은 3/4입니다", "마감은 삼월 사 일입니다"),
         ("내일 3/4 오후 2시", "내일 삼월 사 일 오후 두 시"),
