@@ -79,9 +79,10 @@ def first_bytes(n: int) -> dict[str, Any]:
                         body = {"input": FIRST, "voice": "builtin", "response_format": fmt, "stream": True}
                         t0 = time.perf_counter()
                         with client.stream("POST", "/v1/audio/speech", json=body) as r:
-                            first = next(r.iter_raw())
+                            chunks = r.iter_raw()
+                            first = next(chunks)
                             elapsed = time.perf_counter() - t0
-                            for _rest in r.iter_raw():
+                            for _rest in chunks:
                                 pass
                         assert r.status_code == 200 and first, fmt
                         if i:
