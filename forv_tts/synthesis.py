@@ -27,6 +27,7 @@ from forv_tts.errors import (
     NoTextError,
     NothingToSayError,
     TextTooLongError,
+    UsageError,
     VoiceLoadError,
 )
 from forv_tts.voices.base import ENGINE_COQUI, Voice, VoiceInfo
@@ -286,19 +287,29 @@ def resolve_voice(
 
 
 def load_voice(
-    member: str | None,
+    member: str | VoiceInfo | None,
     voice_dir: str | os.PathLike[str] | None = None,
     step: int | None = None,
     engine: str | None = None,
 ) -> Voice:
     """The loaded voice of `member` (None: the built-in voice), from the process's voice registry.
 
-    `engine` (onnx or torch, for a member) defaults to `$FORV_TTS_ENGINE`, else ONNX. Loading happens
-    once per voice, engine and process (thread-safe); later calls return the same object.
+    `member` may also be a `VoiceInfo` already found (`find_voice`, `list_voices`); `voice_dir` and
+    `step` then have nothing to select. `engine` (onnx or torch, for a member) defaults to
+    `$FORV_TTS_ENGINE`, else ONNX. Loading happens once per voice, engine and process (thread-safe);
+    later calls return the same object. `forv_tts.voices.registry.load_voice` is this function.
     """
     from forv_tts.voices.registry import default_registry
 
-    return default_registry().get(resolve_voice(member, voice_dir, step), engine)
+    if isinstance(member, VoiceInfo):
+        if voice_dir is not None or step is not None:
+            raise UsageError(
+                "load_voice: voice_dir and step select a member id, not a VoiceInfo (pass engine by keyword)"
+            )
+        info = member
+    else:
+        info = resolve_voice(member, voice_dir, step)
+    return default_registry().get(info, engine)
 
 
 def list_voices(voice_dir: str | os.PathLike[str] | None = None) -> list[VoiceInfo]:

@@ -7,7 +7,7 @@ waste, not just time), (b) a bound on how many stay loaded, evicting the least r
 a failed load is not cached (the next `get` retries and raises again). Loading is logged at INFO.
 
 `default_registry()` is the process's registry (unbounded unless `FORV_TTS_MAX_VOICES` is set); the
-public `forv_tts.load_voice` uses it.
+public `forv_tts.load_voice` (also importable from here) uses it.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from forv_tts.errors import VoiceNotFoundError
 from forv_tts.voices.base import ENGINE_ESPEAK, ENGINE_EXPORTED, Voice, VoiceInfo
@@ -188,15 +189,11 @@ def default_registry() -> VoiceRegistry:
         return _default
 
 
-class _VoiceLoader:
-    """`load_voice(info, engine=None)`: `default_registry().get`, for existing callers; `cache_clear`
-    forgets every loaded voice."""
+def __getattr__(name: str) -> Any:
+    # `load_voice` here is the public `forv_tts.load_voice` (one function, two import paths), looked
+    # up on use so that importing the registry does not import the synthesis module.
+    if name == "load_voice":
+        from forv_tts.synthesis import load_voice
 
-    def __call__(self, info: VoiceInfo, engine: str | None = None) -> Voice:
-        return default_registry().get(info, engine)
-
-    def cache_clear(self) -> None:
-        default_registry().clear()
-
-
-load_voice = _VoiceLoader()
+        return load_voice
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -162,7 +162,7 @@ def test_exported_only_member_is_discovered(voice_dir: Path, tmp_path: Path) -> 
     info = find_voice("2", tmp_path)
     assert info.engine == ENGINE_EXPORTED and info.usable and info.sample_rate == 22050
     with pytest.raises(Exception, match="exported voice only"):
-        load_voice(info, "torch")
+        load_voice(info, engine="torch")
 
 
 def _copy_member(voice_dir: Path, tmp_path: Path) -> Path:

@@ -112,3 +112,16 @@ def test_preload() -> None:
     assert loader.calls == {"1": 1, "2": 1}
     with pytest.raises(ValueError):
         VoiceRegistry(max_loaded=0)
+
+
+def test_load_voice_is_one_function_under_both_import_paths() -> None:
+    import forv_tts
+    from forv_tts.errors import UsageError
+    from forv_tts.voices import registry
+    from forv_tts.voices.espeak import builtin_info
+
+    assert registry.load_voice is forv_tts.load_voice
+    voice = registry.load_voice(builtin_info())
+    assert voice is forv_tts.load_voice(None)  # a VoiceInfo or a member id: the same cached voice
+    with pytest.raises(UsageError, match="engine by keyword"):
+        registry.load_voice(builtin_info(), "onnx")  # the old (info, engine) positional call
