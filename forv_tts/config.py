@@ -2,8 +2,8 @@
 
 A frozen dataclass, so it is hashable, picklable (batch workers get it in their task) and safe to share
 between threads. Its values are checked when it is made: a config that exists is a valid one, and every
-stage after it (voices, the item runner, the CLI) trusts it. Later fields (a lexicon, an engine) are
-added here with defaults, so existing callers keep working.
+stage after it (voices, the item runner, the CLI) trusts it. New fields (as `lexicon` and `engine`
+were) are added with defaults, so existing callers keep working.
 """
 
 from __future__ import annotations

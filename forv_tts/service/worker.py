@@ -1,9 +1,9 @@
 """`forv-tts worker`: a real Celery worker (prefork pool) consuming per-member queues.
 
-Each pool process loads a member the first time a job needs it and keeps it (`models.load_voice` caches
-per process). The main process beats a heartbeat into the result backend every few seconds naming its
-queues, which is how `/readyz` knows each member has a consumer. `--members all` also consumes Celery's
-default queue, where the old app's `gan_wav` arrives.
+Each pool process loads a member the first time a job needs it and keeps it (the process's voice
+registry, as `forv_tts.load_voice`). The main process beats a heartbeat into the result backend every
+few seconds naming its queues, which is how `/readyz` knows each member has a consumer. `--members all`
+also consumes Celery's default queue, where the old app's `gan_wav` arrives.
 """
 
 from __future__ import annotations
