@@ -35,12 +35,20 @@ def paced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
 
 def test_a_sentence_slower_than_the_socket_timeout_is_answered(slow: Service) -> None:
     with httpx.Client(base_url=slow.url, timeout=60) as c:
-        r = c.post("/v1/audio/speech", json={"input": "천천히 말합니다.", "voice": "builtin"})
+        r = c.post(
+            "/v1/audio/speech",
+            json={"input": "천천히 말합니다.", "voice": "builtin", "response_format": "wav"},
+        )
         assert r.status_code == 200, r.text  # was 503 "the result backend is unreachable"
         with wave.open(io.BytesIO(r.content)) as w:
             assert w.getnframes() > 0
         # Streamed: two sentences, each after a wait over 5 s, both arrive and the stream ends cleanly.
-        body = {"input": "첫째 문장입니다. 둘째 문장입니다.", "voice": "builtin", "stream": True}
+        body = {
+            "input": "첫째 문장입니다. 둘째 문장입니다.",
+            "voice": "builtin",
+            "stream": True,
+            "response_format": "wav",
+        }
         with c.stream("POST", "/v1/audio/speech", json=body) as s:
             assert s.status_code == 200
             job_id = s.headers["x-job-id"]
@@ -53,7 +61,7 @@ def test_a_stream_that_loses_its_worker_ends_in_an_error(paced: Service) -> None
     slow = paced
     text = " ".join(f"{i}번째 문장입니다." for i in range(1, 6))
     with httpx.Client(base_url=slow.url, timeout=60) as c:
-        body = {"input": text, "voice": "builtin", "stream": True}
+        body = {"input": text, "voice": "builtin", "stream": True, "response_format": "wav"}
         with c.stream("POST", "/v1/audio/speech", json=body) as s, pytest.raises(httpx.HTTPError):
             assert s.status_code == 200
             job_id = s.headers["x-job-id"]
