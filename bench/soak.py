@@ -37,6 +37,12 @@ from typing import Any
 
 import httpx
 
+# The tests' own helpers: one free-port picker and one /proc child walk for tests and bench.
+_TESTS = Path(__file__).resolve().parent.parent / "tests"
+sys.path[:0] = [str(_TESTS), str(_TESTS / "service")]
+from gcs_emulator import free_port  # noqa: E402
+from servicekit import children  # noqa: E402
+
 TEXTS = [
     "안녕하세요, 반갑습니다.",
     "오늘 날씨가 정말 좋네요. 산책하러 갈까요?",
@@ -44,23 +50,6 @@ TEXTS = [
     "이 문장은 조금 더 깁니다. 두 번째 문장도 있습니다. 그리고 세 번째 문장으로 끝납니다.",
     "사과 3개와 배 2개를 샀습니다.",
 ]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def children(pid: int) -> list[int]:
-    out: list[int] = []
-    with contextlib.suppress(OSError):
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{task}/children") as f:
-                out.extend(int(x) for x in f.read().split())
-    return out
 
 
 def rss_mb(pid: int) -> float:
