@@ -86,7 +86,8 @@ def voice_info(member: str | None, conf: ServiceSettings) -> VoiceInfo:
 
 def job_config(job_id: str, conf: ServiceSettings, *, speed: float | None = None) -> SynthesisConfig:
     """A job's synthesis: its seed stable per uuid (a redelivered job writes the same bytes, so its
-    upload is a no-op), and the lexicon read now, so an edited lexicon.tsv applies to the next job."""
+    upload is a no-op), and the lexicon as of now (`resolve_lexicon` reads the files per call and parses
+    them again only when they changed), so an edited lexicon.tsv applies to the next job, as on the page."""
     from forv_tts.config import SynthesisConfig, length_scale_for_speed
     from forv_tts.jobs.input import derived_seed
     from forv_tts.text import resolve_lexicon
