@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from forv_tts.audio import DEFAULT_PAUSE_S, Audio, AudioChunk, concat
-from forv_tts.config import DEFAULT_CONFIG, LEXICON_AUTO, SynthesisConfig
+from forv_tts.config import DEFAULT_CONFIG, SynthesisConfig
 from forv_tts.errors import (
     CancelledError,
     NoTextError,
@@ -120,33 +120,34 @@ def unknown_characters(info: VoiceInfo, sentences: list[str]) -> list[str] | Non
     return unknown
 
 
-def with_lexicon(
+def lexicon_for(
     config: SynthesisConfig | None, voice_dir: str | os.PathLike[str] | None = None
-) -> SynthesisConfig:
-    """`config` with its user lexicon resolved: "auto" becomes what the CLI reads for `voice_dir`.
+) -> Lexicon | None:
+    """The user lexicon `config` asks for: its own `Lexicon` (or None), or with "auto" (the default)
+    what the CLI reads for `voice_dir`.
 
     That is the voice directory's lexicon.tsv (`voice_dir`, else `$FORV_TTS_VOICE_DIR`, else
     ./voice_model), then each file in `$FORV_TTS_LEXICON`, merged, later wins (`text.resolve_lexicon`:
-    files are read per call, parsed again only when they changed). A config with a lexicon (or None),
-    or one that does not normalise, is returned as it is.
+    the files are read on every call and parsed again only when they changed).
     """
-    config = config or DEFAULT_CONFIG
-    if not config.normalize or not isinstance(config.lexicon, str):
-        return config
+    lexicon = (config or DEFAULT_CONFIG).lexicon
+    if not isinstance(lexicon, str):
+        return lexicon
     from forv_tts import settings
     from forv_tts.text import resolve_lexicon
 
-    lexicon = resolve_lexicon(voice_dir=settings.voice_dir(voice_dir))
-    return dataclasses.replace(config, lexicon=lexicon)
+    return resolve_lexicon(voice_dir=settings.voice_dir(voice_dir))
 
 
-def _lexicon(config: SynthesisConfig) -> Lexicon | None:
-    """The lexicon of a config `with_lexicon` resolved (or resolves now, from the default directory)."""
-    lexicon = config.lexicon
-    if lexicon == LEXICON_AUTO:
-        lexicon = with_lexicon(dataclasses.replace(config, normalize=True)).lexicon
-    assert not isinstance(lexicon, str)
-    return lexicon
+def with_lexicon(
+    config: SynthesisConfig | None, voice_dir: str | os.PathLike[str] | None = None
+) -> SynthesisConfig:
+    """`config` with "auto" replaced by `lexicon_for(config, voice_dir)`, so a whole call (every
+    sentence of a stream) reads one version; a config that has one, or does not normalise, as it is."""
+    config = config or DEFAULT_CONFIG
+    if not config.normalize or not isinstance(config.lexicon, str):
+        return config
+    return dataclasses.replace(config, lexicon=lexicon_for(config, voice_dir))
 
 
 def prepare_text(
@@ -155,18 +156,16 @@ def prepare_text(
     """Turn raw input into the sentences handed to the voice.
 
     With `config.normalize` the text goes through number reading and g2pk (`forv_tts.text`, the
-    user lexicon first: the config's, or with "auto" `voice_dir`'s as `with_lexicon` resolves it);
-    without it the text is only split into sentences, for callers who already hand over pronounced
-    Hangul. Raises `NoTextError` for empty text, `TextTooLongError` over the cap, `NothingToSayError`
-    when nothing speakable is left.
+    user lexicon first: `lexicon_for(config, voice_dir)`); without it the text is only split into
+    sentences, for callers who already hand over pronounced Hangul. Raises `NoTextError` for empty
+    text, `TextTooLongError` over the cap, `NothingToSayError` when nothing speakable is left.
     """
     config = config or DEFAULT_CONFIG
     check_text(text)
     from forv_tts import text as text_stage
 
     if config.normalize:
-        config = with_lexicon(config, voice_dir)
-        sentences = list(text_stage.normalize(text, lexicon=_lexicon(config)))
+        sentences = list(text_stage.normalize(text, lexicon=lexicon_for(config, voice_dir)))
     else:
         sentences = list(text_stage.split_sentences(text))
     if not sentences:
@@ -266,7 +265,7 @@ def iter_synthesize(
     cost (`normalize_s`, `synthesis_s`). `stages`, when given, receives each sentence's normaliser stage
     (`text.normalize_stages(explain=True)`: as written, its rewrites) just before it is spoken, so the
     last one is the chunk's when it is yielded (`forv_tts.timing.Timer.add`). The user lexicon is
-    resolved once, before the first sentence (`with_lexicon`, from the voice's directory).
+    resolved once, before the first sentence (`with_lexicon`, for the voice's directory).
     """
     config = config or DEFAULT_CONFIG
     check_text(text)
@@ -284,7 +283,7 @@ def _sentences_as_spoken(
     from forv_tts import text as text_stage
 
     pieces = text_stage.split_sentences(text)
-    lexicon = _lexicon(config) if config.normalize else None
+    lexicon = lexicon_for(config) if config.normalize else None
     given = 0
     for position, piece in enumerate(pieces):
         if before is not None and not before(position, len(pieces)):
@@ -311,7 +310,7 @@ def synthesize(text: str, voice: Voice, config: SynthesisConfig | None = None) -
     """Normalise `text`, speak every sentence with `voice` and join them: the whole clip.
 
     The user lexicon is the config's; by default ("auto") the one the CLI would read for the voice's
-    directory (`with_lexicon`).
+    directory (`lexicon_for`).
     """
     return synthesize_sentences(voice, prepare_text(text, config, voice_dir=voice.info.voice_dir), config)
 

@@ -260,7 +260,7 @@ def stages_for(
 ) -> tuple[list[str], list[dict[str, Any]] | None]:
     """`synthesis.prepare_text`'s sentences plus the stages that map them back to the written text.
 
-    `voice_dir`: whose lexicon.tsv a config with lexicon "auto" reads (`synthesis.with_lexicon`).
+    `voice_dir`: whose lexicon.tsv a config with lexicon "auto" reads (`synthesis.lexicon_for`).
     """
     from forv_tts import synthesis
     from forv_tts.config import DEFAULT_CONFIG
@@ -272,8 +272,7 @@ def stages_for(
     synthesis.check_text_length(text)
     from forv_tts import text as text_stage
 
-    lexicon = synthesis.with_lexicon(config, voice_dir).lexicon
-    assert not isinstance(lexicon, str)
+    lexicon = synthesis.lexicon_for(config, voice_dir)
     stages = text_stage.normalize_stages(text, lexicon=lexicon, explain=True)
     sentences = [s["pronounced"] for s in stages]
     if not sentences:
