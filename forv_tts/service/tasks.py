@@ -84,15 +84,18 @@ def voice_info(member: str | None, conf: ServiceSettings) -> VoiceInfo:
     return resolve_voice(None if member in (None, names.BUILTIN) else member, conf.voice_dir)
 
 
-def job_config(job_id: str, conf: ServiceSettings, *, speed: float | None = None) -> SynthesisConfig:
+def job_config(
+    job_id: str, conf: ServiceSettings, *, speed: float | None = None, seed: int | None = None
+) -> SynthesisConfig:
     """A job's synthesis: its seed stable per uuid (a redelivered job writes the same bytes, so its
-    upload is a no-op), and the lexicon read now, so an edited lexicon.tsv applies to the next job."""
+    upload is a no-op) unless the request gave one (speech's `seed`: a clip made again, sample for
+    sample), and the lexicon read now, so an edited lexicon.tsv applies to the next job."""
     from forv_tts.config import SynthesisConfig, length_scale_for_speed
     from forv_tts.jobs.input import derived_seed
     from forv_tts.text import resolve_lexicon
 
     return SynthesisConfig(
-        seed=derived_seed(job_id),
+        seed=derived_seed(job_id) if seed is None else seed,
         length_scale=length_scale_for_speed(speed),
         lexicon=resolve_lexicon(voice_dir=conf.voice_dir),
     )
@@ -282,7 +285,7 @@ def run_speech(job_id: str, request: dict[str, Any], hostname: str) -> dict[str,
     t0 = time.perf_counter()
     try:
         info = voice_info(request["member"], conf)
-        config = job_config(job_id, conf, speed=request.get("speed"))
+        config = job_config(job_id, conf, speed=request.get("speed"), seed=request.get("seed"))
         startup.size_threads_for(info.engine)
         voice = default_registry().get(info)
         stages: list[dict[str, Any]] = []
