@@ -289,20 +289,26 @@ def run_speech(job_id: str, request: dict[str, Any], hostname: str) -> dict[str,
         startup.size_threads_for(info.engine)
         voice = default_registry().get(info)
         stages: list[dict[str, Any]] = []
-        sentences = iter_synthesize(request["text"], voice, config, before=before, stages=stages)
+        # A long sentence comes in parts as each is final (the same samples): its first sound does
+        # not wait for all of it.
+        sentences = iter_synthesize(request["text"], voice, config, before=before, stages=stages, parts=True)
         timer = Timer()
+        started = False
         for chunk in sentences:
-            # Each sentence's times go before its audio: a reader has them when it plays it.
-            stage = stages[-1] if stages else None
-            st.push_chunk(job_id, names.timing_frame(timer.add(chunk, stage).to_dict()))
+            # Each sentence's times go before its last part's audio (they need its trimmed length).
+            timing = timer.add_part(chunk, stages[-1] if stages else None)
+            if timing is not None:
+                st.push_chunk(job_id, names.timing_frame(timing.to_dict()))
             st.push_chunk(job_id, names.audio_frame(chunk.sample_rate, chunk.pcm16()))
-            if not done:  # what the first sound waited for: loading, normalising, the first sentence
+            if not started:  # what the first sound waited for: loading, normalising, the first part
+                started = True
                 first = {
                     "first_chunk_s": f"{time.perf_counter() - t0:.4f}",
                     "first_sentence_s": f"{chunk.synthesis_s:.4f}",
                 }
                 st.update(job_id, first, publish=False)
-            done += 1
+            if chunk.last:
+                done += 1
         st.update(
             job_id, {"state": names.STATE_DONE, "sentences_done": str(done), "finished": repr(time.time())}
         )
