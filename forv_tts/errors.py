@@ -41,6 +41,7 @@ CancelledError             cancelled               index, total (the sentence it
 VoiceDirError              voice_dir_unusable
 UnknownFormatError         unknown_format          field, value, formats
 EncoderMissingError        encoder_missing         format, extra
+ClipConflictError          conflict                field ("uuid"), uuid, existing, path or uri
 =========================  ======================  ===========================================
 """
 
@@ -297,3 +298,11 @@ class EncoderMissingError(ForvError):
     """A known format whose encoder is not installed (aac without PyAV); `extra` names what installs it."""
 
     code = "encoder_missing"
+
+
+class ClipConflictError(ForvError):
+    """A uuid names one clip forever: a different request for a clip that already exists (a team-named
+    file under the output directory, or the object in the bucket) is refused, nothing written. `existing`
+    is where the clip is (a path or a gs:// URI). The same request again (the same bytes) is a success."""
+
+    code = "conflict"

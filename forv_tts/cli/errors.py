@@ -70,6 +70,8 @@ TABLE: dict[str, Rule] = {
     "cancelled": Rule(EXIT_INTERRUPTED),  # a stream its caller stopped (`iter_synthesize`'s hook)
     "unknown_format": Rule(EXIT_USAGE),
     "encoder_missing": Rule(EXIT_FAILURE),
+    # A uuid names one clip: a used one with another text (or member, date, format) is the user's input.
+    "conflict": Rule(EXIT_USAGE, "give a new --uuid (or leave it out)", "; "),
 }
 
 #: Library field names → the option that sets them.
