@@ -3,8 +3,9 @@
 Every `ForvError` has a stable `code` (a string callers may switch on; it never changes once released),
 a one-line `message` in library terms (no CLI option names: the CLI adds those, see
 `forv_tts.cli.errors`), and structured `fields` (`err.fields`, or all three via `err.to_dict()`).
-The CLI maps codes to exit codes and option hints in one table (`forv_tts.cli.errors`); the service maps
-them to HTTP statuses in another. Errors survive pickling with their fields (batch workers send them
+Every table is keyed by the code: exit codes here (`EXIT_CODES`, used by the CLI and by `batch`'s
+summary), the CLI's option hints (`forv_tts.cli.errors`), the service's HTTP statuses
+(`forv_tts.service.errors`). Errors survive pickling with their fields (batch workers send them
 across processes).
 
 Codes (class → code):
@@ -41,7 +42,7 @@ CancelledError             cancelled               index, total (the sentence it
 VoiceDirError              voice_dir_unusable
 UnknownFormatError         unknown_format          field, value, formats
 EncoderMissingError        encoder_missing         format, extra
-ClipConflictError          conflict                field ("uuid"), uuid, existing, path or uri
+ClipConflictError          conflict                field, uuid, existing (a path or gs:// URI)
 =========================  ======================  ===========================================
 """
 
@@ -306,3 +307,68 @@ class ClipConflictError(ForvError):
     is where the clip is (a path or a gs:// URI). The same request again (the same bytes) is a success."""
 
     code = "conflict"
+
+
+# Exit codes, keyed by `code`: what a program built on the library exits with (the CLI, and what
+# `batch --json` reports as `exit_code`). 0 ok, 1 a runtime failure, 2 bad usage or input, 130
+# interrupted, 143 terminated. The CLI adds option hints in its own table (`forv_tts.cli.errors`); the
+# service maps the same codes to HTTP statuses (`forv_tts.service.errors`).
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+#: 128 + SIGTERM (systemd, Kubernetes, CI): as if the signal had ended us, after a clean stop.
+EXIT_TERMINATED = 143
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for sox or ffmpeg when the reader goes away
+
+EXIT_CODES: dict[str, int] = {
+    "error": EXIT_FAILURE,
+    "usage": EXIT_USAGE,  # the CLI's own usage errors (`forv_tts.cli.errors.CliUsageError`)
+    "bad_usage": EXIT_USAGE,
+    "invalid_input": EXIT_USAGE,
+    "no_text": EXIT_USAGE,
+    "nothing_to_say": EXIT_USAGE,
+    "unknown_member": EXIT_USAGE,
+    "voice_dir_not_found": EXIT_USAGE,
+    "incomplete_member": EXIT_USAGE,
+    "no_bucket": EXIT_USAGE,
+    "manifest_exists": EXIT_USAGE,
+    "manifest_mismatch": EXIT_USAGE,
+    "manifest_in_use": EXIT_USAGE,
+    "voice_load_failed": EXIT_FAILURE,
+    "synthesis_failed": EXIT_FAILURE,
+    "upload_failed": EXIT_FAILURE,
+    "object_exists": EXIT_FAILURE,
+    "bucket_not_found": EXIT_FAILURE,
+    "upload_unreachable": EXIT_FAILURE,
+    "no_credentials": EXIT_FAILURE,
+    "output_path": EXIT_USAGE,
+    "disk_full": EXIT_FAILURE,
+    "text_too_long": EXIT_USAGE,
+    "bad_lexicon": EXIT_USAGE,  # forv_tts.text.lexicon.LexiconError
+    "batch_failed": EXIT_FAILURE,
+    "interrupted": EXIT_INTERRUPTED,
+    "terminated": EXIT_TERMINATED,
+    "voice_dir_unusable": EXIT_USAGE,
+    "cancelled": EXIT_INTERRUPTED,  # a stream its caller stopped (`iter_synthesize`'s hook)
+    "unknown_format": EXIT_USAGE,
+    "encoder_missing": EXIT_FAILURE,
+    # A uuid names one clip: a used one with another text (or member, date, format) is the user's input.
+    "conflict": EXIT_USAGE,
+}
+
+
+def code_in_table(err: ForvError, table: dict[str, Any]) -> str | None:
+    """The code under which `table` (keyed by code) knows `err`: its own, else its nearest ancestor's
+    (a subclass defined outside the library inherits its parent's row), else None."""
+    for cls in type(err).__mro__:
+        code = getattr(cls, "code", None)
+        if isinstance(code, str) and code in table:
+            return code
+    return None
+
+
+def exit_code(err: ForvError) -> int:
+    """The exit code for `err` (`EXIT_CODES` by its code; 1 for a code the table does not know)."""
+    code = code_in_table(err, EXIT_CODES)
+    return EXIT_CODES[code] if code is not None else EXIT_FAILURE

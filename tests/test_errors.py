@@ -1,8 +1,12 @@
-"""Errors as data: stable codes, fields, pickling; the CLI's one table covers every code."""
+"""Errors as data: stable codes, fields, pickling; the library's exit-code table covers every code."""
 
 from __future__ import annotations
 
+import ast
 import pickle
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -10,7 +14,7 @@ from forv_tts import errors
 from forv_tts.cli import errors as cli_errors
 
 
-def test_every_code_is_distinct_per_meaning_and_in_the_cli_table() -> None:
+def test_every_code_is_distinct_per_meaning_and_in_the_exit_code_table() -> None:
     classes = errors.error_classes()
     codes = {cls.code for cls in classes}
     assert {
@@ -22,8 +26,9 @@ def test_every_code_is_distinct_per_meaning_and_in_the_cli_table() -> None:
     } <= codes
     assert {"upload_failed", "no_text", "no_credentials", "interrupted", "batch_failed"} <= codes
     for code in codes:
-        assert code in cli_errors.TABLE, code
-    assert cli_errors.TABLE["usage"].exit_code == 2  # the CLI's own usage errors
+        assert code in errors.EXIT_CODES, code
+    assert errors.EXIT_CODES["usage"] == 2  # the CLI's own usage errors
+    assert set(cli_errors.HINTS) <= set(errors.EXIT_CODES)  # hints only for codes the table knows
 
 
 @pytest.mark.parametrize(
@@ -38,7 +43,48 @@ def test_every_code_is_distinct_per_meaning_and_in_the_cli_table() -> None:
     ],
 )
 def test_exit_codes_come_from_the_table(err: errors.ForvError, exit_code: int) -> None:
-    assert cli_errors.exit_code(err) == exit_code
+    assert errors.exit_code(err) == exit_code
+    assert cli_errors.exit_code(err) == exit_code  # the CLI uses the library's table
+
+
+def test_a_subclass_outside_the_library_inherits_its_parents_row() -> None:
+    class Custom(errors.UploadError):
+        code = "custom_upload"
+
+    assert errors.exit_code(Custom("x")) == 1
+    assert errors.exit_code(errors.BatchTerminatedError("stopped")) == 143
+
+
+def test_no_library_module_imports_the_cli() -> None:
+    package = Path(errors.__file__).parent
+    for path in package.rglob("*.py"):
+        if (package / "cli") in path.parents or path.name == "__main__.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            assert not any(n == "forv_tts.cli" or n.startswith("forv_tts.cli.") for n in names), path
+
+
+def test_batch_summary_exit_code_needs_no_cli(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from forv_tts.jobs.batch import BatchSummary\n"
+        "s = BatchSummary(manifest=Path('m'), input='i', format='text', lines=2, jobs=1,"
+        " threads_per_worker=1, ok=1, interrupted=True, terminated=True)\n"
+        "cli = any(m.startswith('forv_tts.cli') for m in sys.modules)\n"
+        "print(s.exit_code, s.to_dict()['exit_code'], cli)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert out.stdout.split() == ["143", "143", "False"], out.stdout + out.stderr
 
 
 def test_fields_survive_pickling_and_to_dict_is_json_ready() -> None:

@@ -1,23 +1,44 @@
-"""The CLI's one table from error codes to exit codes and option hints, and the one-line rendering.
+"""The CLI's option hints keyed by error code, and the one-line rendering.
 
-Library errors (`forv_tts.errors`) say what is wrong in library terms; here each code gets the exit
-code scripts depend on (0 ok, 1 runtime failure, 2 bad usage or input, 130 interrupted) and, where the
-user fixes it with an option, a hint naming that option. A bad value (`InvalidInputError` with a
-`field`) is shown under its option name (`invalid --uuid 'x': ...`).
+Library errors (`forv_tts.errors`) say what is wrong in library terms; the exit code each code gets
+(0 ok, 1 runtime failure, 2 bad usage or input, 130 interrupted, 143 terminated) is the library's table,
+`forv_tts.errors.EXIT_CODES`, which `batch --json` reports too. Here, where the user fixes an error with
+an option, its code gets a hint naming that option. A bad value (`InvalidInputError` with a `field`) is
+shown under its option name (`invalid --uuid 'x': ...`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from forv_tts.errors import ForvError, UsageError
+from forv_tts.errors import (
+    EXIT_BROKEN_PIPE,
+    EXIT_CODES,
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    ForvError,
+    UsageError,
+    code_in_table,
+    exit_code,
+)
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
-EXIT_TERMINATED = 143
-EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for sox or ffmpeg when the reader goes away
+__all__ = [
+    "EXIT_BROKEN_PIPE",
+    "EXIT_CODES",
+    "EXIT_FAILURE",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_TERMINATED",
+    "EXIT_USAGE",
+    "CliUsageError",
+    "Hint",
+    "exit_code",
+    "hint_for",
+    "message",
+]
 
 
 class CliUsageError(UsageError):
@@ -27,51 +48,26 @@ class CliUsageError(UsageError):
 
 
 @dataclass(frozen=True)
-class Rule:
-    """What the CLI does with one code: its exit code, and a hint appended as `<message><join><hint>`."""
+class Hint:
+    """What the CLI adds to one code's message, as `<message><join><hint>`."""
 
-    exit_code: int
-    hint: str | None = None
+    hint: str
     join: str = ": "
 
 
-TABLE: dict[str, Rule] = {
-    "error": Rule(EXIT_FAILURE),
-    "usage": Rule(EXIT_USAGE),
-    "bad_usage": Rule(EXIT_USAGE),
-    "invalid_input": Rule(EXIT_USAGE),
-    "no_text": Rule(EXIT_USAGE, "pass TEXT as an argument or pipe it on stdin"),
-    "nothing_to_say": Rule(EXIT_USAGE),
-    "unknown_member": Rule(EXIT_USAGE, "pass --voice-dir where its checkpoints live", "; "),
-    "voice_dir_not_found": Rule(EXIT_USAGE, "(set --voice-dir or $FORV_TTS_VOICE_DIR)", " "),
-    "incomplete_member": Rule(EXIT_USAGE),
-    "no_bucket": Rule(EXIT_USAGE, "pass --bucket NAME or set FORV_TTS_BUCKET"),
-    "manifest_exists": Rule(
-        EXIT_USAGE, "add --resume to finish it, or pass --manifest NEW (or remove it) to start over"
-    ),
-    "manifest_mismatch": Rule(EXIT_USAGE, "pass --manifest NEW for this input, or remove {manifest}"),
-    "manifest_in_use": Rule(EXIT_USAGE),
-    "voice_load_failed": Rule(EXIT_FAILURE),
-    "synthesis_failed": Rule(EXIT_FAILURE),
-    "upload_failed": Rule(EXIT_FAILURE),
-    "object_exists": Rule(EXIT_FAILURE, "pass --overwrite to replace it"),
-    "bucket_not_found": Rule(EXIT_FAILURE, "create it or fix --bucket/FORV_TTS_BUCKET"),
-    "upload_unreachable": Rule(EXIT_FAILURE),
-    "no_credentials": Rule(EXIT_FAILURE),
-    "output_path": Rule(EXIT_USAGE),
-    "disk_full": Rule(EXIT_FAILURE),
-    "text_too_long": Rule(EXIT_USAGE),
-    "bad_lexicon": Rule(EXIT_USAGE),  # forv_tts.text.lexicon.LexiconError
-    "batch_failed": Rule(EXIT_FAILURE, "then rerun with --resume", ", "),
-    "interrupted": Rule(EXIT_INTERRUPTED, "rerun with --resume to finish", "; "),
-    # SIGTERM (systemd, Kubernetes, CI): 128 + 15, as if the signal had ended us, after a clean stop.
-    "terminated": Rule(EXIT_TERMINATED, "rerun with --resume to finish", "; "),
-    "voice_dir_unusable": Rule(EXIT_USAGE),
-    "cancelled": Rule(EXIT_INTERRUPTED),  # a stream its caller stopped (`iter_synthesize`'s hook)
-    "unknown_format": Rule(EXIT_USAGE),
-    "encoder_missing": Rule(EXIT_FAILURE),
-    # A uuid names one clip: a used one with another text (or member, date, format) is the user's input.
-    "conflict": Rule(EXIT_USAGE, "give a new --uuid (or leave it out)", "; "),
+HINTS: dict[str, Hint] = {
+    "no_text": Hint("pass TEXT as an argument or pipe it on stdin"),
+    "unknown_member": Hint("pass --voice-dir where its checkpoints live", "; "),
+    "voice_dir_not_found": Hint("(set --voice-dir or $FORV_TTS_VOICE_DIR)", " "),
+    "no_bucket": Hint("pass --bucket NAME or set FORV_TTS_BUCKET"),
+    "manifest_exists": Hint("add --resume to finish it, or pass --manifest NEW (or remove it) to start over"),
+    "manifest_mismatch": Hint("pass --manifest NEW for this input, or remove {manifest}"),
+    "object_exists": Hint("pass --overwrite to replace it"),
+    "bucket_not_found": Hint("create it or fix --bucket/FORV_TTS_BUCKET"),
+    "batch_failed": Hint("then rerun with --resume", ", "),
+    "interrupted": Hint("rerun with --resume to finish", "; "),
+    "terminated": Hint("rerun with --resume to finish", "; "),
+    "conflict": Hint("give a new --uuid (or leave it out)", "; "),
 }
 
 #: Library field names → the option that sets them.
@@ -90,30 +86,22 @@ OPTIONS: dict[str, str] = {
 }
 
 #: Extra hints for an `invalid_input` error by field.
-FIELD_HINTS: dict[str, Rule] = {
-    "file_name": Rule(EXIT_USAGE, "so give --uuid and --created-at", ", "),
+FIELD_HINTS: dict[str, Hint] = {
+    "file_name": Hint("so give --uuid and --created-at", ", "),
 }
 
 #: Upload failures end with where the local file is; a hint goes before that tail.
 _KEPT = "; local file kept: "
 
 
-def rule_for(err: ForvError) -> Rule:
-    """The table's rule for `err` (its code, else its nearest ancestor's, else exit 1)."""
-    for cls in type(err).__mro__:
-        code = getattr(cls, "code", None)
-        if isinstance(code, str) and code in TABLE:
-            rule = TABLE[code]
-            field = err.fields.get("field")
-            if code == "invalid_input" and isinstance(field, str) and field in FIELD_HINTS:
-                return FIELD_HINTS[field]
-            return rule
-    return TABLE["error"]
-
-
-def exit_code(err: ForvError) -> int:
-    """The exit code for `err`."""
-    return rule_for(err).exit_code
+def hint_for(err: ForvError) -> Hint | None:
+    """The hint for the code the exit-code table knows `err` by (its own, else its nearest ancestor's),
+    or None."""
+    code = code_in_table(err, EXIT_CODES)
+    field = err.fields.get("field")
+    if code == "invalid_input" and isinstance(field, str) and field in FIELD_HINTS:
+        return FIELD_HINTS[field]
+    return HINTS.get(code) if code is not None else None
 
 
 def message(err: ForvError) -> str:
@@ -127,8 +115,8 @@ def message(err: ForvError) -> str:
         text = f"invalid {OPTIONS[field]} {_show(f['value'])}: {f['reason']}"
         if f.get("context"):
             text = f"{f['context']}: {text}"
-    rule = rule_for(err)
-    if rule.hint:
+    rule = hint_for(err)
+    if rule is not None:
         hint = rule.hint.format(**{k: v for k, v in f.items() if isinstance(k, str)})
         local = f.get("local_path")
         tail = f"{_KEPT}{local}"

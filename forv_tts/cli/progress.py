@@ -6,7 +6,6 @@ sentence or batch item runs; their interval is `$FORV_TTS_PROGRESS_INTERVAL` sec
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import time
@@ -14,17 +13,17 @@ from typing import Any
 
 import typer
 
-PROGRESS_INTERVAL_ENV = "FORV_TTS_PROGRESS_INTERVAL"
 #: More sentences than this get feedback ("longer than a few sentences").
 FEW_SENTENCES = 3
 
 
 def progress_interval(default: float = 10.0) -> float:
-    """Seconds between plain progress lines (moves to `forv_tts.settings` when that lands)."""
-    try:
-        return max(0.05, float(os.environ.get(PROGRESS_INTERVAL_ENV, "") or default))
-    except ValueError:
-        return default
+    """Seconds between plain progress lines: `$FORV_TTS_PROGRESS_INTERVAL`, else `default` (at least
+    0.05 s). A malformed value is the registry's one-line error, raised before any work starts."""
+    from forv_tts import settings
+
+    value = settings.PROGRESS_INTERVAL.get()
+    return max(0.05, value if value is not None else default)
 
 
 class SayProgress:
@@ -39,6 +38,7 @@ class SayProgress:
         self._done = 0
         self._total = 0
         self._t0 = time.monotonic()
+        self._interval = progress_interval() if enabled else 10.0  # read here, before any work
 
     def __call__(self, done: int, total: int) -> None:
         self._done, self._total = done, total
@@ -76,8 +76,7 @@ class SayProgress:
         typer.echo(f"forv-tts: say: {self._done}/{self._total} sentences, {elapsed:.0f} s elapsed", err=True)
 
     def _tick(self) -> None:
-        interval = progress_interval()
-        while not self._stop.wait(interval):
+        while not self._stop.wait(self._interval):
             self._line()
 
     def close(self) -> None:

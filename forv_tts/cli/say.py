@@ -154,7 +154,15 @@ def say(
     if audio_format is not None:
         audio_format = encoding.check_format(audio_format)
     elif output is not None and not to_stdout:
-        audio_format = encoding.format_for_path(output) or "wav"
+        found = encoding.format_for_path(output)
+        suffix = Path(output).suffix
+        if found is None and suffix:
+            # Writing wav bytes under a name that says otherwise would hand the user a file that lies.
+            raise CliUsageError(
+                f"-o {output}: {suffix!r} is not an audio format's extension: name the file .mp3, .opus "
+                f"(.ogg), .aac, .flac, .wav or .pcm, or pass --format ({', '.join(encoding.FORMATS)})"
+            )
+        audio_format = found or "wav"
     else:
         audio_format = "wav"
     if stream and not to_stdout:

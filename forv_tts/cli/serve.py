@@ -74,8 +74,9 @@ def serve(
         int | None,
         typer.Option(
             "--max-text",
-            min=1,
-            help="Longest text accepted ($FORV_TTS_MAX_TEXT_CHARS, 5000).",
+            min=0,
+            help="Most characters of text in one request ($FORV_TTS_SERVICE_MAX_TEXT_CHARS, default 5000; "
+            "0: no limit but the body's).",
             show_default=False,
         ),
     ] = None,

@@ -42,6 +42,7 @@ from typing import Any
 from forv_tts._process.startup import want_synthesis_threads
 from forv_tts.config import SynthesisConfig
 from forv_tts.errors import (
+    EXIT_OK,
     BatchFailedError,
     BatchInterruptedError,
     BatchTerminatedError,
@@ -49,6 +50,7 @@ from forv_tts.errors import (
     ForvError,
     ManifestExistsError,
     ManifestMismatchError,
+    exit_code,
 )
 from forv_tts.jobs.input import BatchInput, derived_seed, derived_uuid
 from forv_tts.jobs.item import UploadSpec
@@ -200,12 +202,10 @@ class BatchSummary:
 
     @property
     def exit_code(self) -> int:
-        """What the process exits with: the CLI's one table for `error()`'s code (0 when all is done;
+        """What the process exits with: the library's table for `error()`'s code (0 when all is done;
         `--json` reports it, so it is the process's own: 143 after a SIGTERM, 130 after Ctrl-C)."""
-        from forv_tts.cli.errors import exit_code  # the table is the CLI's; it imports nothing heavy
-
         error = self.error()
-        return 0 if error is None else exit_code(error)
+        return EXIT_OK if error is None else exit_code(error)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary."""

@@ -3,7 +3,7 @@
 Library errors (`forv_tts.errors`) raised in a worker travel to the API as data, `(code, message)`: the
 worker takes the exception's own `code` (`code_for`) and the API answers with that code and the status
 this table gives it (`status_for`). The code a client sees is the library's, unchanged (as the CLI's
-exit codes are keyed by it too, `forv_tts.cli.errors.TABLE`). Errors the service itself raises
+exit codes are keyed by it too, `forv_tts.errors.EXIT_CODES`). Errors the service itself raises
 (`ServiceError` and subclasses) carry their own codes; anything else is `internal` (as in `batch`).
 """
 

@@ -1,68 +1,34 @@
-"""Every setting of the service, resolved in one place: the option, then the environment variable, then
-the default. The API process and the workers read the same dataclass, so a value means the same thing on
-both sides.
+"""The service's settings as one value: a view over the registry (`forv_tts.settings`, where every
+variable the service reads is declared beside the library's, `group="service"`). Each field resolves by
+the registry's one rule (the option, then the environment variable, then the default) with its parser,
+so a bad value is the same one-line error as anywhere else. The API process and the workers read the
+same dataclass, so a value means the same thing on both sides.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from forv_tts import settings as registry
 from forv_tts.errors import InvalidInputError
 
 T = TypeVar("T")
 
-BROKER_ENV = "FORV_TTS_BROKER_URL"
-BACKEND_ENV = "FORV_TTS_RESULT_BACKEND"
-API_KEYS_ENV = "FORV_TTS_API_KEYS"
-OUT_DIR_ENV = "FORV_TTS_OUT_DIR"
-BUCKET_ENV = "FORV_TTS_BUCKET"
-MAX_TEXT_ENV = "FORV_TTS_MAX_TEXT_CHARS"
-CORS_ENV = "FORV_TTS_CORS_ORIGINS"
-TIME_LIMIT_ENV = "FORV_TTS_JOB_TIME_LIMIT"
-MAX_DELIVERIES_ENV = "FORV_TTS_MAX_DELIVERIES"
-UPLOAD_ATTEMPTS_ENV = "FORV_TTS_UPLOAD_ATTEMPTS"
-UPLOAD_TIMEOUT_ENV = "FORV_TTS_UPLOAD_TIMEOUT"
-UPLOAD_BACKOFF_ENV = "FORV_TTS_UPLOAD_BACKOFF"
-REQUEST_TIMEOUT_ENV = "FORV_TTS_REQUEST_TIMEOUT"
-#: Fault tests only: seconds a worker sleeps before each sentence, so a test can kill it or hang up
-#: mid-job deterministically. Never set in production.
-SENTENCE_DELAY_ENV = "FORV_TTS_TEST_SENTENCE_DELAY"
-
-DEFAULT_MAX_TEXT = 5000
-DEFAULT_TIME_LIMIT_S = 300.0
-DEFAULT_MAX_DELIVERIES = 3
-DEFAULT_UPLOAD_ATTEMPTS = 3
-DEFAULT_UPLOAD_TIMEOUT_S = 30.0
-DEFAULT_UPLOAD_BACKOFF_S = 1.0
-DEFAULT_REQUEST_TIMEOUT_S = 600.0
+BROKER_ENV = registry.BROKER_URL.env
+BACKEND_ENV = registry.RESULT_BACKEND.env
 HARD_LIMIT_MARGIN_S = 30.0
 
 
-def _env(name: str) -> str | None:
-    value = os.environ.get(name, "").strip()
-    return value or None
-
-
-def _pick(option: T | None, env: str, parse: Callable[[str], T], default: T) -> T:
-    if option is not None:
-        return option
-    raw = _env(env)
-    if raw is None:
-        return default
-    try:
-        return parse(raw)
-    except ValueError:
-        raise InvalidInputError(f"invalid ${env} {raw!r}: expected a number") from None
-
-
-def _csv(raw: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in raw.split(",") if part.strip())
+def _get(setting: registry.Setting[T], option: Any = None) -> T:
+    """`setting.get(option)` for a setting with a default (never None)."""
+    value = setting.get(option)
+    assert value is not None, setting.env
+    return value
 
 
 def check_backend(url: str) -> str:
@@ -90,7 +56,7 @@ def check_broker(url: str) -> str:
 
 @dataclass(frozen=True)
 class ServiceSettings:
-    """What the API and the workers need; build it with `resolve`."""
+    """What the API and the workers need; build it with `resolve`. Defaults are the registry's."""
 
     broker_url: str | None = None
     result_backend: str | None = None
@@ -98,14 +64,14 @@ class ServiceSettings:
     out_dir: Path = Path(".")
     bucket: str | None = None
     api_keys: tuple[str, ...] = ()
-    max_text_chars: int = DEFAULT_MAX_TEXT
+    max_text_chars: int = 5000  # per request; 0: no cap (FORV_TTS_SERVICE_MAX_TEXT_CHARS)
     cors_origins: tuple[str, ...] = ("*",)
-    time_limit_s: float = DEFAULT_TIME_LIMIT_S
-    max_deliveries: int = DEFAULT_MAX_DELIVERIES
-    upload_attempts: int = DEFAULT_UPLOAD_ATTEMPTS
-    upload_timeout_s: float = DEFAULT_UPLOAD_TIMEOUT_S
-    upload_backoff_s: float = DEFAULT_UPLOAD_BACKOFF_S
-    request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S
+    time_limit_s: float = 300.0
+    max_deliveries: int = 3
+    upload_attempts: int = 3
+    upload_timeout_s: float = 30.0
+    upload_backoff_s: float = 1.0
+    request_timeout_s: float = 600.0
     sentence_delay_s: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -119,22 +85,22 @@ class ServiceSettings:
         return dataclasses.replace(self, broker_url=broker_url, result_backend=result_backend)
 
     def to_env(self) -> dict[str, str]:
-        """The environment a child worker needs to resolve the same settings."""
+        """The environment a child worker needs to resolve the same settings (process plumbing)."""
         env = {
-            OUT_DIR_ENV: str(self.out_dir),
-            "FORV_TTS_VOICE_DIR": str(self.voice_dir),
-            TIME_LIMIT_ENV: str(self.time_limit_s),
-            MAX_DELIVERIES_ENV: str(self.max_deliveries),
-            UPLOAD_ATTEMPTS_ENV: str(self.upload_attempts),
-            UPLOAD_TIMEOUT_ENV: str(self.upload_timeout_s),
-            UPLOAD_BACKOFF_ENV: str(self.upload_backoff_s),
+            registry.OUT_DIR.env: str(self.out_dir),
+            registry.VOICE_DIR.env: str(self.voice_dir),
+            registry.JOB_TIME_LIMIT.env: str(self.time_limit_s),
+            registry.MAX_DELIVERIES.env: str(self.max_deliveries),
+            registry.UPLOAD_ATTEMPTS.env: str(self.upload_attempts),
+            registry.UPLOAD_TIMEOUT.env: str(self.upload_timeout_s),
+            registry.UPLOAD_BACKOFF.env: str(self.upload_backoff_s),
         }
         if self.broker_url:
-            env[BROKER_ENV] = self.broker_url
+            env[registry.BROKER_URL.env] = self.broker_url
         if self.result_backend:
-            env[BACKEND_ENV] = self.result_backend
+            env[registry.RESULT_BACKEND.env] = self.result_backend
         if self.bucket:
-            env[BUCKET_ENV] = self.bucket
+            env[registry.BUCKET.env] = self.bucket
         return env
 
 
@@ -160,11 +126,8 @@ def resolve(
     (`require_backend`) needs one (`--result-backend redis://…`), because Celery's `rpc://` results are
     lost to any other process; a worker on RabbitMQ alone answers the old `gan_wav` over rpc://.
     """
-    from forv_tts.settings import resolve_path
-    from forv_tts.settings import voice_dir as resolve_voice_dir
-
-    broker = broker_url or _env(BROKER_ENV)
-    backend = result_backend or _env(BACKEND_ENV)
+    broker = registry.BROKER_URL.get(broker_url)
+    backend = registry.RESULT_BACKEND.get(result_backend)
     if broker:
         check_broker(broker)
         if not backend:
@@ -173,38 +136,32 @@ def resolve(
             elif require_backend:
                 raise InvalidInputError(
                     "a RabbitMQ broker needs a result backend every API process can read: "
-                    "give --result-backend redis://HOST:6379/0 (or set $FORV_TTS_RESULT_BACKEND)"
+                    f"give --result-backend redis://HOST:6379/0 (or set ${BACKEND_ENV})"
                 )
     if backend:
         check_backend(backend)
-    chosen_bucket = bucket or _env(BUCKET_ENV)
+    chosen_bucket = registry.bucket(bucket)
     if chosen_bucket:
         from forv_tts.storage.gcs import validate_bucket
 
         validate_bucket(chosen_bucket)
-    keys = tuple(api_keys) if api_keys else _csv(_env(API_KEYS_ENV) or "")
-    settings = ServiceSettings(
+    return ServiceSettings(
         broker_url=broker,
         result_backend=backend,
-        voice_dir=resolve_voice_dir(voice_dir),
-        out_dir=resolve_path(out_dir, OUT_DIR_ENV, Path(".")),
+        voice_dir=registry.voice_dir(voice_dir),
+        out_dir=_get(registry.OUT_DIR, os.fspath(out_dir) if out_dir is not None else None),
         bucket=chosen_bucket,
-        api_keys=keys,
-        max_text_chars=_pick(max_text_chars, MAX_TEXT_ENV, int, DEFAULT_MAX_TEXT),
-        cors_origins=tuple(cors_origins) if cors_origins else _csv(_env(CORS_ENV) or "*"),
-        time_limit_s=_pick(time_limit_s, TIME_LIMIT_ENV, float, DEFAULT_TIME_LIMIT_S),
-        max_deliveries=_pick(max_deliveries, MAX_DELIVERIES_ENV, int, DEFAULT_MAX_DELIVERIES),
-        upload_attempts=_pick(upload_attempts, UPLOAD_ATTEMPTS_ENV, int, DEFAULT_UPLOAD_ATTEMPTS),
-        upload_timeout_s=_pick(upload_timeout_s, UPLOAD_TIMEOUT_ENV, float, DEFAULT_UPLOAD_TIMEOUT_S),
-        upload_backoff_s=_pick(None, UPLOAD_BACKOFF_ENV, float, DEFAULT_UPLOAD_BACKOFF_S),
-        request_timeout_s=_pick(None, REQUEST_TIMEOUT_ENV, float, DEFAULT_REQUEST_TIMEOUT_S),
-        sentence_delay_s=_pick(None, SENTENCE_DELAY_ENV, float, 0.0),
+        api_keys=tuple(api_keys) if api_keys else _get(registry.API_KEYS),
+        max_text_chars=_get(registry.SERVICE_MAX_TEXT_CHARS, max_text_chars),
+        cors_origins=tuple(cors_origins) if cors_origins else _get(registry.CORS_ORIGINS),
+        time_limit_s=_get(registry.JOB_TIME_LIMIT, time_limit_s),
+        max_deliveries=_get(registry.MAX_DELIVERIES, max_deliveries),
+        upload_attempts=_get(registry.UPLOAD_ATTEMPTS, upload_attempts),
+        upload_timeout_s=_get(registry.UPLOAD_TIMEOUT, upload_timeout_s),
+        upload_backoff_s=_get(registry.UPLOAD_BACKOFF),
+        request_timeout_s=_get(registry.REQUEST_TIMEOUT),
+        sentence_delay_s=_get(registry.TEST_SENTENCE_DELAY),
     )
-    if settings.max_text_chars < 1:
-        raise InvalidInputError(f"invalid ${MAX_TEXT_ENV} {settings.max_text_chars}: give a positive number")
-    if settings.max_deliveries < 1 or settings.upload_attempts < 1:
-        raise InvalidInputError("delivery and upload attempts must be at least 1")
-    return settings
 
 
 def redis_client_url(url: str) -> str:

@@ -192,6 +192,33 @@ def test_text_cap_fails_only_that_batch_line(
     assert len(records[1]["text"]) < 300
 
 
+@pytest.mark.parametrize(
+    ("command", "env", "needle"),
+    [
+        (
+            ["serve", "--port", "0"],
+            {"FORV_TTS_JOB_TIME_LIMIT": "soon"},
+            "invalid FORV_TTS_JOB_TIME_LIMIT 'soon': ",
+        ),
+        (
+            ["serve", "--port", "0"],
+            {"FORV_TTS_SERVICE_MAX_TEXT_CHARS": "-5"},
+            "FORV_TTS_SERVICE_MAX_TEXT_CHARS",
+        ),
+        (["worker"], {"FORV_TTS_UPLOAD_BACKOFF": "later"}, "invalid FORV_TTS_UPLOAD_BACKOFF 'later': "),
+        (["say", "안녕하세요."], {"FORV_TTS_PROGRESS_INTERVAL": "often"}, "FORV_TTS_PROGRESS_INTERVAL"),
+    ],
+)
+def test_a_bad_setting_is_one_line_before_any_work(
+    tmp_path: Path, command: list[str], env: dict[str, str], needle: str
+) -> None:
+    """The service's variables and the CLI's progress interval: the registry's error, exit 2."""
+    r = _run(*command, cwd=tmp_path, env={"FORV_TTS_BROKER_URL": "", **env})
+    assert r.returncode == 2, r.stderr
+    _one_error_line(r.stderr.decode(), needle)
+    assert list(tmp_path.iterdir()) == []
+
+
 # --- clear messages for file-system mistakes --------------------------------------------------------
 
 

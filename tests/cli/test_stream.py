@@ -111,6 +111,21 @@ def test_the_extension_picks_the_format_and_format_overrides_it(tmp_path: Path) 
     assert abs(_decoded_seconds(path.read_bytes()) - seconds) < 0.05
 
 
+def test_an_unknown_extension_is_refused_unless_format_is_given(tmp_path: Path) -> None:
+    from forv_tts.encoding import FORMATS
+
+    refused = _say("-o", "a.xyz", TEXT, cwd=tmp_path)
+    assert refused.returncode == 2 and refused.stdout == b"", refused.stderr
+    lines = refused.stderr.decode().strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("forv-tts: error: "), lines
+    assert "'.xyz'" in lines[0] and "--format" in lines[0] and all(f in lines[0] for f in FORMATS), lines
+    assert list(tmp_path.iterdir()) == []  # nothing written, not even a default-named clip
+    forced = _say("-o", "a.xyz", "--format", "wav", TEXT, cwd=tmp_path)
+    assert forced.returncode == 0 and (tmp_path / "a.xyz").read_bytes()[:4] == b"RIFF", forced.stderr
+    bare = _say("-o", "clip", TEXT, cwd=tmp_path)  # no extension at all: wav, as before
+    assert bare.returncode == 0 and (tmp_path / "clip").read_bytes()[:4] == b"RIFF", bare.stderr
+
+
 @pytest.mark.parametrize(("fmt", "magic"), [("opus", b"OggS"), ("mp3", b"\xff"), ("flac", b"fLaC")])
 def test_any_format_streams_to_stdout(tmp_path: Path, fmt: str, magic: bytes) -> None:
     whole = _say("-o", "-", TEXT, cwd=tmp_path)

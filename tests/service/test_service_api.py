@@ -469,3 +469,21 @@ def test_workers_read_an_edited_lexicon_as_the_page_does(tmp_path: Path) -> None
         assert "가나" in clip_reading() and "가나" in page_reading()
         lexicon.write_text("forv\t다라\n", encoding="utf-8")
         assert "다라" in clip_reading() and "다라" in page_reading()
+
+
+def test_the_request_cap_is_its_own_setting_and_0_is_no_cap(tmp_path: Path) -> None:
+    """`FORV_TTS_SERVICE_MAX_TEXT_CHARS` caps a request's text; `FORV_TTS_MAX_TEXT_CHARS`, the name the
+    service read before, still does when the new one is unset; 0 is "no cap" (serve refused it before)."""
+    api_only = ["--workers", "0"]  # the cap is checked before anything is queued: no worker needed
+    env = {"FORV_TTS_SERVICE_MAX_TEXT_CHARS": "10", "FORV_TTS_MAX_TEXT_CHARS": "0"}
+    with (
+        service(tmp_path / "a", api_only, env, readiness="/healthz") as svc,
+        httpx.Client(base_url=svc.url) as c,
+    ):
+        over = c.post("/v1/jobs", json={"member_id": "builtin", "text": "가" * 11})
+        assert over.status_code == 413 and over.json()["error"]["code"] == "text_too_long", over.text
+        assert "the limit is 10" in over.json()["error"]["message"]
+        assert c.post("/v1/jobs", json={"member_id": "builtin", "text": "가" * 10}).status_code == 202
+    with service(tmp_path / "b", api_only, {"FORV_TTS_MAX_TEXT_CHARS": "0"}, readiness="/healthz") as svc:
+        r = httpx.post(f"{svc.url}/v1/jobs", json={"member_id": "builtin", "text": "가나다라마. " * 1200})
+        assert r.status_code == 202, r.text  # 8,400 characters: over the old default of 5,000

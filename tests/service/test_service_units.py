@@ -91,7 +91,9 @@ def test_settings_option_env_default(monkeypatch: pytest.MonkeyPatch) -> None:
         ({"broker_url": "amqp://u:p@h//", "require_backend": True}, "--result-backend"),
         ({"broker_url": "sqs://x"}, "unsupported broker"),
         ({"bucket": "Bad/Bucket"}, "bucket"),
-        ({"max_text_chars": 0}, "positive"),
+        ({"max_text_chars": -1}, "--max-text"),  # 0 is no cap, as for the library
+        ({"max_deliveries": 0}, "at least 1"),
+        ({"upload_timeout_s": -2.0}, "above 0"),
     ],
 )
 def test_settings_refuse_what_cannot_work(kwargs: dict[str, object], needle: str) -> None:

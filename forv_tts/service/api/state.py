@@ -167,9 +167,10 @@ class Service:
 
     def check_text(self, text: str, field_name: str) -> str:
         """Not empty, under the cap, with something speakable in it."""
-        if len(text) > self.settings.max_text_chars:
+        cap = self.settings.max_text_chars  # 0: no cap but the body's (FORV_TTS_MAX_BODY_BYTES)
+        if cap and len(text) > cap:
             raise TextTooLongError(
-                f"{field_name} has {len(text)} characters; the limit is {self.settings.max_text_chars}: "
+                f"{field_name} has {len(text)} characters; the limit is {cap}: "
                 "split it into several requests",
                 field=field_name,
             )

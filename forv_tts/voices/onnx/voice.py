@@ -44,12 +44,7 @@ STREAM_LARGEST_FRAMES = 256
 def _threads() -> int:
     """Threads for each graph: `FORV_TTS_ONNX_THREADS`, else `OMP_NUM_THREADS`, else ORT's default."""
     chosen = settings.ONNX_THREADS.get()  # a malformed value is an error naming the variable
-    if chosen is not None:
-        return chosen
-    value = os.environ.get("OMP_NUM_THREADS", "").strip()  # OpenMP's own variable, not a forv-tts setting
-    if value.isdigit() and int(value) > 0:
-        return int(value)
-    return 0  # onnxruntime's default: one per physical core
+    return chosen if chosen is not None else 0  # 0: onnxruntime's default, one per physical core
 
 
 def session_options(threads: int | None = None) -> Any:
