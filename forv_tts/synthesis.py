@@ -138,19 +138,25 @@ def prepare_text(text: str, config: SynthesisConfig | None = None) -> list[str]:
 
 
 def iter_sentences(
-    voice: Voice, sentences: Iterable[str], config: SynthesisConfig | None = None
+    voice: Voice,
+    sentences: Iterable[str],
+    config: SynthesisConfig | None = None,
+    *,
+    parts: bool = False,
 ) -> Generator[AudioChunk, None, None]:
     """Speak each prepared sentence and yield it as soon as it is made.
 
     `sentences` may be lazy (`iter_synthesize` normalises each one as it is asked for): the time taken
     to get each is the chunk's `normalize_s`, the voice's its `synthesis_s`. A sentence the voice cannot
     speak at all (e.g. only symbols) is skipped with a warning; if no sentence could be spoken,
-    `NothingToSayError` is raised once all were tried.
+    `NothingToSayError` is raised once all were tried. With `parts`, a voice that streams
+    (`OnnxVoice.stream`) gives a long sentence in several chunks as they are final (`AudioChunk.part`).
     """
     config = config or DEFAULT_CONFIG
     index = 0
     last_error: NothingToSayError | None = None
     pending = iter(sentences)
+    stream = getattr(voice, "stream", None) if parts else None
     while True:
         t0 = time.perf_counter()
         sentence = next(pending, None)
@@ -158,6 +164,10 @@ def iter_sentences(
             break
         t1 = time.perf_counter()
         try:
+            if stream is not None:
+                made = yield from _sentence_parts(stream(sentence, config), index, sentence, t1 - t0, voice)
+                index += made
+                continue
             audio = voice.synthesize(sentence, config)
         except NothingToSayError as err:
             log.warning("skipped a sentence with nothing speakable: %r", sentence)
@@ -176,6 +186,33 @@ def iter_sentences(
         index += 1
     if not index:
         raise last_error or NothingToSayError("nothing speakable in the text: give Korean text")
+
+
+def _sentence_parts(
+    pieces: Iterator[Any], index: int, sentence: str, normalize_s: float, voice: Voice
+) -> Generator[AudioChunk, None, int]:
+    """One sentence's `SentencePart`s as chunks; returns 1 (a sentence spoken). `synthesis_s` counts
+    the voice's time only, not the caller's between parts."""
+    spent, part = 0.0, 0
+    while True:
+        t = time.perf_counter()
+        piece = next(pieces, None)
+        spent += time.perf_counter() - t
+        if piece is None:
+            return 1
+        yield AudioChunk(
+            samples=piece.samples,
+            sample_rate=voice.sample_rate,
+            index=index,
+            sentence=sentence,
+            pause_before=DEFAULT_PAUSE_S if index and not part else 0.0,
+            words=piece.words if piece.last else None,
+            normalize_s=0.0 if part else normalize_s,
+            synthesis_s=spent,
+            part=part,
+            last=bool(piece.last),
+        )
+        part += 1
 
 
 def synthesize_sentences(
@@ -216,6 +253,7 @@ def iter_synthesize(
     *,
     before: BeforeSentence | None = None,
     stages: list[dict[str, Any]] | None = None,
+    parts: bool = False,
 ) -> Iterator[AudioChunk]:
     """Yield one `AudioChunk` per sentence of `text`, each normalised just before it is spoken.
 
@@ -229,10 +267,16 @@ def iter_synthesize(
     cost (`normalize_s`, `synthesis_s`). `stages`, when given, receives each sentence's normaliser stage
     (`text.normalize_stages(explain=True)`: as written, its rewrites) just before it is spoken, so the
     last one is the chunk's when it is yielded (`forv_tts.timing.Timer.add`).
+
+    `parts=True` lets a long sentence come in parts as soon as each is final (`AudioChunk.part` and
+    `last`; the ONNX engine on more than one thread): the first sound of a long sentence waits for
+    its first vocoder window, not the whole sentence. Written one after another, the parts are still
+    exactly `synthesize`'s samples; `Timer.add_part` times them.
     """
     config = config or DEFAULT_CONFIG
     check_text(text)
-    yield from iter_sentences(voice, _sentences_as_spoken(text, config, before, stages), config)
+    spoken = _sentences_as_spoken(text, config, before, stages)
+    yield from iter_sentences(voice, spoken, config, parts=parts)
 
 
 def _sentences_as_spoken(

@@ -201,11 +201,13 @@ def sentence_timing(
     chunk: AudioChunk,
     written: str | None = None,
     rewrites: Sequence[dict[str, Any]] = (),
+    duration: float | None = None,
 ) -> SentenceTiming:
-    """The timing of one spoken chunk that starts `offset` seconds into the clip (after its pause)."""
+    """The timing of one spoken chunk that starts `offset` seconds into the clip (after its pause);
+    `duration`: the whole sentence's, when `chunk` is its last part."""
     written = chunk.sentence if written is None else written
     spoken = chunk.sentence.split()
-    start, end = offset, offset + chunk.duration
+    start, end = offset, offset + (chunk.duration if duration is None else duration)
     groups = map_words(written, rewrites, spoken) if chunk.words is not None else None
     if chunk.words is None or groups is None or len(chunk.words) != len(spoken):
         return SentenceTiming(
@@ -234,9 +236,34 @@ class Timer:
     stages: list[dict[str, Any]] | None = None
     position: float = 0.0  # seconds of clip so far
     _stage: int = 0
+    _part_start: float = 0.0  # where the sentence `add_part` is timing started
+    _part_samples: int = 0
 
     def add(self, chunk: AudioChunk, stage: dict[str, Any] | None = None) -> SentenceTiming:
         """The timing of `chunk`, the next chunk of the clip (`stage`: its own, when the caller has it)."""
+        # Sample-exact: the pause is as many samples as `silence_before` writes.
+        self.position += len(chunk.silence_before()) / chunk.sample_rate
+        timing = self._timing(chunk, stage, self.position, chunk.duration)
+        self.position += chunk.duration
+        return timing
+
+    def add_part(self, chunk: AudioChunk, stage: dict[str, Any] | None = None) -> SentenceTiming | None:
+        """`add` for `iter_synthesize(..., parts=True)`: the sentence's timing with its last part,
+        None before it (a whole sentence is one part)."""
+        if chunk.part == 0:
+            self.position += len(chunk.silence_before()) / chunk.sample_rate
+            self._part_start, self._part_samples = self.position, 0
+        self._part_samples += len(chunk.samples)
+        if not chunk.last:
+            return None
+        duration = self._part_samples / chunk.sample_rate
+        timing = self._timing(chunk, stage, self._part_start, duration)
+        self.position = self._part_start + duration
+        return timing
+
+    def _timing(
+        self, chunk: AudioChunk, stage: dict[str, Any] | None, start: float, duration: float
+    ) -> SentenceTiming:
         written: str | None = None
         rewrites: Sequence[dict[str, Any]] = ()
         if stage is None and self.stages is not None:
@@ -247,11 +274,7 @@ class Timer:
                 self._stage += 1
         if stage is not None:
             written, rewrites = stage["sentence"], stage.get("rewrites", ())
-        # Sample-exact: the pause is as many samples as `silence_before` writes.
-        self.position += len(chunk.silence_before()) / chunk.sample_rate
-        timing = sentence_timing(chunk.index, self.position, chunk, written, rewrites)
-        self.position += chunk.duration
-        return timing
+        return sentence_timing(chunk.index, start, chunk, written, rewrites, duration)
 
 
 def stages_for(

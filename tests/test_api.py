@@ -92,6 +92,38 @@ def test_member_voice_with_config(voice_dir: Path) -> None:
     assert slow.duration > 1.5 * a.duration
 
 
+LONG = (
+    "오늘 오후 서울 시청 앞 광장에서는 시민 수천 명이 모인 가운데 올해로 스무 번째를 맞는 가을 음악 축제가 "
+    "화려하게 막을 올렸습니다. 짧은 문장입니다."
+)
+
+
+def test_a_long_sentence_streams_in_parts_that_are_the_clip_with_the_same_timings(voice_dir: Path) -> None:
+    from forv_tts import timing
+
+    voice = forv_tts.load_voice("1", voice_dir=voice_dir, engine="onnx")
+    voice._threads = 2  # type: ignore[attr-defined]  # windows need a second thread
+    config = forv_tts.SynthesisConfig(seed=3)
+    audio = forv_tts.synthesize(LONG, voice, config)
+    whole = list(forv_tts.iter_synthesize(LONG, voice, config))
+    parts = list(forv_tts.iter_synthesize(LONG, voice, config, parts=True))
+    assert [c.index for c in whole] == [0, 1] and whole[0].duration > 6.0  # longer than dsp.WHOLE_S
+    assert parts[0].index == 0 and parts[-1].index == 1
+    first = [c for c in parts if c.index == 0]
+    assert len(first) > 1 and [c.part for c in first] == list(range(len(first)))
+    assert [c.last for c in first] == [False] * (len(first) - 1) + [True]
+    assert first[0].synthesis_s < first[-1].synthesis_s and first[0].words is None
+    assert all(c.pause_before == 0 for c in parts if c.part)
+    assert [c.pause_before > 0 for c in parts if c.part == 0] == [False, True]
+    joined = np.concatenate([x for c in parts for x in (c.silence_before(), c.samples)])
+    np.testing.assert_array_equal(joined, audio.samples)  # a stream is the clip, sample for sample
+    assert b"".join(c.pcm16() for c in parts) == b"".join(c.pcm16() for c in whole)
+    by_sentence, by_part = timing.Timer(), timing.Timer()
+    expected = [by_sentence.add(c).to_dict() for c in whole]
+    got = [t.to_dict() for t in (by_part.add_part(c) for c in parts) if t is not None]
+    assert got == expected
+
+
 def test_errors_are_typed() -> None:
     voice = forv_tts.load_voice(None)
     with pytest.raises(forv_tts.NoTextError):

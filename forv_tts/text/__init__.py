@@ -7,7 +7,7 @@
     text.load_lexicon("lexicon.tsv")
 
 The package, one job per module: `cleaning` (unspeakable Unicode out), `sentences` (splitting),
-`rules` (the reading rules behind `expand`), `numbers` (numerals), `tables` (word lists),
+`rules` (the reading rules behind `expand`), `numbers` (numerals and number readings), `tables` (word lists),
 `english` (Latin words, addresses), `hanja`, `particles` (이/가 … agreement), `lexicon` (the
 user's TSV), `g2p` (g2pk, offline), `normalizer` (the stages strung together). Importing it loads
 no g2pk or mecab; the rule module is imported on first call. No submodule may be named like a

@@ -8,9 +8,21 @@ g2pk only knows a handful of counters and otherwise reads digits one by one (20�
   (10 000 → 만) but spoken before 억/조/경 (일억).
 - Native cardinals (하나, 둘 …) exist only up to 99. Before a counter the attributive forms are used
   (한, 두, 세, 네, 스무); from 100 on the Sino-Korean reading is used (150명 → 백오십 명).
+
+Two layers: the numerals themselves (`sino`, `native`, `ordinal`, `month`, `digits`, `decimal`: pure
+functions of an int or a digit string), then the readings the rules in `forv_tts.text.rules` hand
+a written number to (`read_sino` for "15,000" or "007", `read_counted` with a counter, `read_quantity`
+with a unit or counter, `read_amount` / `read_money` with a multiplier and a currency, `fraction`,
+`digit_groups` for codes, `range_pair` for 이삼 / 두세). Which numeral a counter or unit takes is
+looked up in `forv_tts.text.tables`.
 """
 
 from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from forv_tts.text.tables import CURRENCY_SUBUNITS, NATIVE_COUNTERS, UNIT_PREFIXES, UNITS
 
 SINO_DIGITS = "영일이삼사오육칠팔구"
 # How phone numbers, codes and serials are read: 0 is 공 there.
@@ -109,3 +121,210 @@ def decimal(integer_part: str, fraction_part: str) -> str:
     """3.14 → 삼 점 일사: the integer part as a cardinal, the fraction digit by digit (0 → 영)."""
     whole = sino(int(integer_part)) if integer_part else "영"
     return f"{whole} 점 {digits(fraction_part, zero='영')}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Written numbers, as the rules find them ("15,000", "3.14", "007", "07" before 분).
+
+
+def read_sino(number: str) -> str:
+    """A written number in Sino-Korean: 15,000 → 만 오천, 3.14 → 삼 점 일사, 007 → 공공칠."""
+    number = number.replace(",", "")
+    if "." in number:
+        whole, fraction = number.split(".", 1)
+        return decimal(whole, fraction)
+    if len(number) > 20:
+        return digits(number, zero="영")
+    if len(number) > 1 and number.startswith("0"):
+        return digits(number, zero="공")
+    return sino(int(number))
+
+
+def signed(sign: str | None, words: str) -> str:
+    """The reading with 마이너스 before it when a minus sign was written."""
+    return f"마이너스 {words}" if sign else words
+
+
+def plain_int(number: str) -> int | None:
+    """The value of a number written without decimals or leading zeros, else None."""
+    if "." in number or (len(number) > 1 and number.startswith("0")) or len(number) > 20:
+        return None
+    return int(number.replace(",", ""))
+
+
+def counted_int(number: str) -> int | None:
+    """A number before a counter: also 07분 → 7 (a clock's leading zero is not read)."""
+    if re.fullmatch(r"0\d", number):
+        return int(number)
+    return plain_int(number)
+
+
+def digit_groups(text: str) -> str:
+    """A code digit by digit, groups separated by a space: 010-1234 → 공일공 일이삼사."""
+    return " ".join(digits(group, zero="공") for group in re.findall(r"\d+", text))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Counters, units and amounts.
+
+
+def read_counted(number: str, counter: str) -> str:
+    """A number before a counter, native or Sino-Korean as the counter requires: 3개 → 세 개."""
+    value = counted_int(number)
+    if counter == "월" and value is not None:
+        return month(value)
+    is_native = counter in NATIVE_COUNTERS
+    if counter == "시" and value is not None and not 1 <= value <= 12:
+        is_native = False  # 24-hour clock: 13시 → 십삼 시
+    if counter == "시간" and value is not None and value > 20:
+        is_native = False  # 24시간 → 이십사 시간 (news reading); 세 시간, 스무 시간
+    if counter == "대" and value is not None and value % 10 == 0:
+        is_native = False  # age groups: 20대 → 이십 대 (차 3대 → 세 대)
+    if is_native and value is not None and 1 <= value <= 99:
+        return f"{native(value)} {counter}"
+    if value is not None:
+        return f"{sino(value)} {counter}"
+    return f"{read_sino(number)} {counter}"
+
+
+def read_quantity(sign: str | None, number: str, quantity: str | None) -> str:
+    """A number with what follows it: a unit symbol, a counter, or nothing."""
+    if not quantity:
+        return signed(sign, read_sino(number))
+    quantity = quantity.strip()
+    if quantity in ("h", "hr", "hrs"):
+        return signed(sign, read_counted(number, "시간"))
+    if quantity in ("cup", "cups"):
+        return signed(sign, read_counted(number, "컵"))  # 2 cups → 두 컵, as 2컵
+    if quantity in UNITS:
+        prefix = UNIT_PREFIXES.get(quantity, "")
+        words = f"{signed(sign, read_sino(number))} {UNITS[quantity]}"
+        return f"{prefix} {words}".strip()
+    return signed(sign, read_counted(number, quantity))
+
+
+def read_big(number: str, unit: str) -> str:
+    """3천 → 삼천, 5만 → 오만, 1만 → 만, 1억 → 일억, 1.5억 → 일 점 오억."""
+    if number == "1" and unit in "천백만":
+        return unit
+    return read_sino(number) + unit
+
+
+LATIN_MULTIPLIERS = {
+    "k": 10**3,
+    "m": 10**6,
+    "K": 10**3,
+    "M": 10**6,
+    "B": 10**9,
+    "bn": 10**9,
+    "thousand": 10**3,
+    "million": 10**6,
+    "billion": 10**9,
+    "trillion": 10**12,
+}
+
+
+def read_amount(number: str, big: str | None) -> str:
+    """An amount with an optional multiplier: 15,000 / 5만 / 3M (삼백만) / 1.2B (십이억)."""
+    big = (big or "").strip()
+    if not big:
+        return read_sino(number)
+    if big in LATIN_MULTIPLIERS:
+        try:
+            value = Decimal(number.replace(",", "")) * LATIN_MULTIPLIERS[big]
+        except InvalidOperation:
+            return read_sino(number)
+        if value == value.to_integral_value():
+            return sino(int(value))
+        return read_sino(str(value))
+    return read_big(number, big)
+
+
+def read_money(number: str, big: str | None, name: str) -> str:
+    """An amount and its currency: $9.99 → 구 달러 구십구 센트, 10.00원 → 십 원, 3.0만 원 → 삼만 원.
+
+    Two decimals in a currency with cents are cents; otherwise trailing zeros after the point are not
+    read (they say nothing about the amount) and one decimal stays a decimal ($2.5 → 이 점 오 달러).
+    """
+    if "." in number and (big or "").strip() not in LATIN_MULTIPLIERS:
+        whole, fraction = number.split(".", 1)
+        subunit = next((sub for unit, sub in CURRENCY_SUBUNITS.items() if name.endswith(unit)), None)
+        if subunit and len(fraction) == 2 and not (big or "").strip():
+            units, cents = int(whole.replace(",", "") or "0"), int(fraction)
+            words = [f"{sino(units)} {name}"] if units or not cents else []
+            if cents:
+                words.append(f"{sino(cents)} {subunit}")
+            return " ".join(words)
+        fraction = fraction.rstrip("0")
+        number = f"{whole}.{fraction}" if fraction else whole
+    return f"{read_amount(number, big)} {name}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Fractions, ordinals, ranges.
+
+
+def root_term(term: str) -> str:
+    """A number that may hold a square root: 3 → 삼, √2 → 루트 이, 3√2 → 삼 루트 이."""
+    coefficient, root, radicand = term.partition("√")
+    if not root:
+        return read_sino(term.strip())
+    words = f"루트 {read_sino(radicand.strip())}"
+    return f"{read_sino(coefficient.strip())} {words}" if coefficient.strip() else words
+
+
+def fraction(numerator: str, denominator: str) -> str:
+    """3/4 → 사분의 삼, √2/2 → 이분의 루트 이: the denominator first, as Korean says it."""
+    return f"{root_term(denominator)}분의 {root_term(numerator)}"
+
+
+_ENGLISH_ORDINALS = (
+    "",
+    "퍼스트",
+    "세컨드",
+    "서드",
+    "포스",
+    "피프스",
+    "식스스",
+    "세븐스",
+    "에잇스",
+    "나인스",
+    "텐스",
+)
+
+
+def english_ordinal(number: str) -> str:
+    """1st → 퍼스트 … 10th → 텐스; from 11 on the Korean ordinal: 21st → 이십일 번째."""
+    value = plain_int(number)
+    if value is not None and 1 <= value <= 10:
+        return _ENGLISH_ORDINALS[value]
+    return read_sino(number) + " 번째"
+
+
+def ordinal_th(number: str) -> str:
+    """N번째: 1 → 첫 번째, 2 → 두 번째 (native up to 99), 100 → 백 번째."""
+    value = plain_int(number)
+    words = ordinal(value) if value is not None and value <= 99 else read_sino(number)
+    return f"{words} 번째"
+
+
+_ORDINAL_JJAE = {1: "첫", 2: "둘", 3: "셋", 4: "넷"}
+
+
+def ordinal_jjae(number: str) -> str:
+    """N째: 1 → 첫째, 2 → 둘째, 5 → 다섯째, 100 → 백째."""
+    value = plain_int(number)
+    if value is None or value > 99:
+        return read_sino(number) + "째"
+    return _ORDINAL_JJAE.get(value, native(value)) + "째"
+
+
+# Two neighbouring numbers said as one (2~3일 정도 → 이삼 일, 3~4개쯤 → 서너 개), as announcers do
+# before a word that makes the range an estimate or a duration.
+_SINO_PAIRS = ("", "일이", "이삼", "삼사", "사오", "오륙", "육칠", "칠팔", "팔구")
+_NATIVE_PAIRS = ("", "한두", "두세", "서너", "네댓", "대여섯", "예닐곱", "일고여덟", "여덟아홉")
+
+
+def range_pair(low: int, *, attributive: bool) -> str:
+    """low and low + 1 said as one word (1 ≤ low ≤ 8): 2 → 이삼 / 두세, 3 → 삼사 / 서너."""
+    return _NATIVE_PAIRS[low] if attributive else _SINO_PAIRS[low]

@@ -69,6 +69,19 @@ class VoiceInfo:
         return d
 
 
+@dataclass(frozen=True)
+class SentencePart:
+    """A piece of one sentence's audio, as a voice that streams (`OnnxVoice.stream`) makes it.
+
+    The parts of a sentence joined are exactly `synthesize`'s samples; the `last` one carries the
+    sentence's word times (`Audio.words`).
+    """
+
+    samples: Any  # float32 samples in [-1, 1]
+    last: bool
+    words: Any = None  # `audio.WordSpans` on the last part
+
+
 class Voice(Protocol):
     """A loaded voice: turns one normalised sentence into audio.
 

@@ -328,6 +328,40 @@ def test_timed_speech_and_captions(client: httpx.Client) -> None:
     assert subs[1].start.total_seconds() == pytest.approx(second["start"], abs=1e-3)
 
 
+def test_captions_from_a_clips_own_times_and_a_seed_repeats_a_clip(client: httpx.Client) -> None:
+    """The page's two needs: captions of the times it already has (no second synthesis), and a
+    download in another format that holds the very clip it played (`seed`)."""
+    import base64
+
+    webvtt = pytest.importorskip("webvtt")
+    body = {"input": "사과 3개 주세요. 고맙습니다!", "voice": "2", "response_format": "wav", "seed": 7}
+    timed = client.post("/v1/audio/speech/timed", json=body)
+    assert timed.status_code == 200, timed.text
+    sentences = timed.json()["sentences"]
+    vtt = client.post("/v1/audio/captions", json={"sentences": sentences, "format": "vtt"})
+    assert vtt.status_code == 200 and vtt.headers["content-type"].startswith("text/vtt"), vtt.text
+    cues = list(webvtt.from_buffer(io.StringIO(vtt.text)))
+    assert [c.text for c in cues] == ["사과 3개 주세요.", "고맙습니다!"]
+    h, m, sec = cues[1].start.split(":")
+    assert int(h) * 3600 + int(m) * 60 + float(sec) == pytest.approx(sentences[1]["start"], abs=1e-3)
+    # ... and the same captions the service makes when it speaks the text itself.
+    spoken = client.post("/v1/audio/captions", json={**body, "format": "srt"}).text
+    assert client.post("/v1/audio/captions", json={"sentences": sentences, "format": "srt"}).text == spoken
+    for bad, field in (({"sentences": []}, "sentences"), ({"format": "vtt"}, "input")):
+        r = client.post("/v1/audio/captions", json=bad)
+        assert r.status_code == 400 and r.json()["error"]["field"] == field, r.text
+    r = client.post("/v1/audio/captions", json={"sentences": [{"text": "x", "start": -1, "end": 1}]})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "sentences"
+
+    # A member's noise differs per job; with the same seed, the same samples.
+    pcm = _parse_wav(base64.b64decode(timed.json()["audio"]))[1]
+    again = client.post("/v1/audio/speech", json=body)
+    assert again.status_code == 200 and _parse_wav(again.content)[1] == pcm
+    other = client.post("/v1/audio/speech", json={**body, "seed": 8})
+    assert _parse_wav(other.content)[1] != pcm
+    assert client.post("/v1/audio/speech", json={**body, "seed": -1}).status_code == 422
+
+
 def test_voices_health_ready_metrics(client: httpx.Client) -> None:
     voices = {v["id"]: v for v in client.get("/v1/audio/voices").json()["voices"]}
     assert set(voices) >= {"builtin", "1", "2"} and all(v["workers"] >= 1 for v in voices.values())
