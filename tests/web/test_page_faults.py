@@ -81,7 +81,6 @@ def test_a_stream_whose_worker_is_killed_shows_the_error_not_done(
     link = driver.find_element(By.ID, "download")
     assert not link.is_displayed(), "the page offered the truncated clip as the download"
     assert not (link.get_attribute("href") or "").startswith("blob:"), "a download of the cut clip was made"
-    assert "aborted a streamed response" in paced_service.proc.tail(50000)
 
 
 def test_a_stop_while_normalising_and_an_empty_text_leave_nothing_stale(
