@@ -89,7 +89,8 @@ def job_config(
 ) -> SynthesisConfig:
     """A job's synthesis: its seed stable per uuid (a redelivered job writes the same bytes, so its
     upload is a no-op) unless the request gave one (speech's `seed`: a clip made again, sample for
-    sample), and the lexicon read now, so an edited lexicon.tsv applies to the next job."""
+    sample), and the lexicon as of now (`resolve_lexicon` reads the files per call and parses them
+    again only when they changed), so an edited lexicon.tsv applies to the next job, as on the page."""
     from forv_tts.config import SynthesisConfig, length_scale_for_speed
     from forv_tts.jobs.input import derived_seed
     from forv_tts.text import resolve_lexicon
