@@ -54,6 +54,10 @@ class AudioChunk:
     (0 for the first): a player that writes it too gets exactly the joined clip's samples.
     `normalize_s` and `synthesis_s` are what this sentence cost (reading the text; the voice), for
     streams that report where their first sound's wait went.
+
+    From `iter_synthesize(..., parts=True)` a long sentence may come in several chunks of the same
+    `index`: `part` counts them from 0, the `last` one carries the sentence's `words`, only part 0 a
+    `pause_before` and a `normalize_s`, and each part's `synthesis_s` is the voice's time up to it.
     """
 
     samples: npt.NDArray[np.float32]
@@ -64,6 +68,8 @@ class AudioChunk:
     words: WordSpans | None = None  # the voice's word times within this chunk's samples (`Audio.words`)
     normalize_s: float = 0.0
     synthesis_s: float = 0.0
+    part: int = 0
+    last: bool = True
 
     @property
     def duration(self) -> float:

@@ -15,6 +15,7 @@ words share its time by their length and are marked `estimated`.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -201,11 +202,13 @@ def sentence_timing(
     chunk: AudioChunk,
     written: str | None = None,
     rewrites: Sequence[dict[str, Any]] = (),
+    duration: float | None = None,
 ) -> SentenceTiming:
-    """The timing of one spoken chunk that starts `offset` seconds into the clip (after its pause)."""
+    """The timing of one spoken chunk that starts `offset` seconds into the clip (after its pause);
+    `duration`: the whole sentence's, when `chunk` is its last part."""
     written = chunk.sentence if written is None else written
     spoken = chunk.sentence.split()
-    start, end = offset, offset + chunk.duration
+    start, end = offset, offset + (chunk.duration if duration is None else duration)
     groups = map_words(written, rewrites, spoken) if chunk.words is not None else None
     if chunk.words is None or groups is None or len(chunk.words) != len(spoken):
         return SentenceTiming(
@@ -234,9 +237,34 @@ class Timer:
     stages: list[dict[str, Any]] | None = None
     position: float = 0.0  # seconds of clip so far
     _stage: int = 0
+    _part_start: float = 0.0  # where the sentence `add_part` is timing started
+    _part_samples: int = 0
 
     def add(self, chunk: AudioChunk, stage: dict[str, Any] | None = None) -> SentenceTiming:
         """The timing of `chunk`, the next chunk of the clip (`stage`: its own, when the caller has it)."""
+        # Sample-exact: the pause is as many samples as `silence_before` writes.
+        self.position += len(chunk.silence_before()) / chunk.sample_rate
+        timing = self._timing(chunk, stage, self.position, chunk.duration)
+        self.position += chunk.duration
+        return timing
+
+    def add_part(self, chunk: AudioChunk, stage: dict[str, Any] | None = None) -> SentenceTiming | None:
+        """`add` for `iter_synthesize(..., parts=True)`: the sentence's timing with its last part,
+        None before it (a whole sentence is one part)."""
+        if chunk.part == 0:
+            self.position += len(chunk.silence_before()) / chunk.sample_rate
+            self._part_start, self._part_samples = self.position, 0
+        self._part_samples += len(chunk.samples)
+        if not chunk.last:
+            return None
+        duration = self._part_samples / chunk.sample_rate
+        timing = self._timing(chunk, stage, self._part_start, duration)
+        self.position = self._part_start + duration
+        return timing
+
+    def _timing(
+        self, chunk: AudioChunk, stage: dict[str, Any] | None, start: float, duration: float
+    ) -> SentenceTiming:
         written: str | None = None
         rewrites: Sequence[dict[str, Any]] = ()
         if stage is None and self.stages is not None:
@@ -247,17 +275,16 @@ class Timer:
                 self._stage += 1
         if stage is not None:
             written, rewrites = stage["sentence"], stage.get("rewrites", ())
-        # Sample-exact: the pause is as many samples as `silence_before` writes.
-        self.position += len(chunk.silence_before()) / chunk.sample_rate
-        timing = sentence_timing(chunk.index, self.position, chunk, written, rewrites)
-        self.position += chunk.duration
-        return timing
+        return sentence_timing(chunk.index, start, chunk, written, rewrites, duration)
 
 
 def stages_for(
-    text: str, config: SynthesisConfig | None = None
+    text: str, config: SynthesisConfig | None = None, *, voice_dir: str | os.PathLike[str] | None = None
 ) -> tuple[list[str], list[dict[str, Any]] | None]:
-    """`synthesis.prepare_text`'s sentences plus the stages that map them back to the written text."""
+    """`synthesis.prepare_text`'s sentences plus the stages that map them back to the written text.
+
+    `voice_dir`: whose lexicon.tsv a config with lexicon "auto" reads (`synthesis.lexicon_for`).
+    """
     from forv_tts import synthesis
     from forv_tts.config import DEFAULT_CONFIG
     from forv_tts.errors import NothingToSayError
@@ -268,7 +295,8 @@ def stages_for(
     synthesis.check_text_length(text)
     from forv_tts import text as text_stage
 
-    stages = text_stage.normalize_stages(text, lexicon=config.lexicon, explain=True)
+    lexicon = synthesis.lexicon_for(config, voice_dir)
+    stages = text_stage.normalize_stages(text, lexicon=lexicon, explain=True)
     sentences = [s["pronounced"] for s in stages]
     if not sentences:
         raise NothingToSayError(f"nothing speakable in {text[:40]!r}: give Korean text", text=text[:200])
@@ -281,7 +309,7 @@ def iter_timed(
     """`synthesis.iter_synthesize` with each chunk's `SentenceTiming` (times in the whole clip)."""
     from forv_tts import synthesis
 
-    sentences, stages = stages_for(text, config)
+    sentences, stages = stages_for(text, config, voice_dir=voice.info.voice_dir)
     timer = Timer(stages)
     for chunk in synthesis.iter_sentences(voice, sentences, config):
         yield chunk, timer.add(chunk)

@@ -288,8 +288,9 @@ def _say_to_stdout(
 ) -> list[SentenceTiming]:
     """`-o -`: the clip on stdout, nothing on disk (names are still checked, as for a file).
 
-    Whole: one complete file of `audio_format`. Streamed: each sentence (after the pause before it) is
-    encoded, written and flushed as soon as it is made (`encoding.encode_stream`); a wav stream is one
+    Whole: one complete file of `audio_format`. Streamed: each sentence (after the pause before it), a
+    long one in parts, is encoded, written and flushed as soon as it is made
+    (`encoding.encode_stream`, `iter_sentences(parts=True)`); a wav stream is one
     header whose sizes are 0xFFFFFFFF ("until end of stream", what sox, ffmpeg and aplay read), then
     exactly the whole clip's PCM. A reader that goes away (broken pipe) stops synthesis: exit 141, nothing on
     stderr, as a process killed by SIGPIPE (sox, ffmpeg) reports it in a shell pipeline.
@@ -302,7 +303,7 @@ def _say_to_stdout(
 
     info = _resolve(member, voice_dir, step)
     naming.ClipName.new(info.id, uuid, created_at)
-    sentences, stages = timing.stages_for(text, config)
+    sentences, stages = timing.stages_for(text, config, voice_dir=info.voice_dir)
     voice = default_registry().get(info, config.engine)
     out = sys.stdout.buffer
     timer = timing.Timer(stages)
@@ -310,10 +311,13 @@ def _say_to_stdout(
 
     def timed(chunks: Iterator[AudioChunk]) -> Iterator[AudioChunk]:
         for chunk in chunks:
-            spoken.append(timer.add(chunk))
+            sentence = timer.add_part(chunk)
+            if sentence is not None:
+                spoken.append(sentence)
             yield chunk
 
-    chunks = timed(synthesis.iter_sentences(voice, sentences, config))
+    # Streamed, a long sentence goes out in parts as each is final (the same samples).
+    chunks = timed(synthesis.iter_sentences(voice, sentences, config, parts=stream))
     if not stream:
         audio, _ = timing.join_timed((c, spoken[-1]) for c in chunks)
         out.write(encoding.encode(audio, audio_format))

@@ -256,7 +256,7 @@ def run_item(
         check_upload_ready(destination.upload)
     lap("check")
 
-    sentences, stages = timing_stage.stages_for(text, config)
+    sentences, stages = timing_stage.stages_for(text, config, voice_dir=info.voice_dir)
     if config.normalize:
         synthesis.warn_dropped(text)  # once something speakable is known to remain
     lap("normalize")

@@ -24,6 +24,13 @@ BACKEND_ENV = registry.RESULT_BACKEND.env
 HARD_LIMIT_MARGIN_S = 30.0
 
 
+def _default(setting: registry.Setting[T]) -> T:
+    """`setting`'s default, for the dataclass (the registry's, never a second copy)."""
+    value = setting.default()
+    assert value is not None, setting.env
+    return value
+
+
 def _get(setting: registry.Setting[T], option: Any = None) -> T:
     """`setting.get(option)` for a setting with a default (never None)."""
     value = setting.get(option)
@@ -60,19 +67,19 @@ class ServiceSettings:
 
     broker_url: str | None = None
     result_backend: str | None = None
-    voice_dir: Path = Path("voice_model")
-    out_dir: Path = Path(".")
+    voice_dir: Path = field(default_factory=lambda: _default(registry.VOICE_DIR))
+    out_dir: Path = field(default_factory=lambda: _default(registry.OUT_DIR))
     bucket: str | None = None
-    api_keys: tuple[str, ...] = ()
-    max_text_chars: int = 5000  # per request; 0: no cap (FORV_TTS_SERVICE_MAX_TEXT_CHARS)
-    cors_origins: tuple[str, ...] = ("*",)
-    time_limit_s: float = 300.0
-    max_deliveries: int = 3
-    upload_attempts: int = 3
-    upload_timeout_s: float = 30.0
-    upload_backoff_s: float = 1.0
-    request_timeout_s: float = 600.0
-    sentence_delay_s: float = 0.0
+    api_keys: tuple[str, ...] = _default(registry.API_KEYS)
+    max_text_chars: int = _default(registry.SERVICE_MAX_TEXT_CHARS)  # per request; 0: no cap
+    cors_origins: tuple[str, ...] = _default(registry.CORS_ORIGINS)
+    time_limit_s: float = _default(registry.JOB_TIME_LIMIT)
+    max_deliveries: int = _default(registry.MAX_DELIVERIES)
+    upload_attempts: int = _default(registry.UPLOAD_ATTEMPTS)
+    upload_timeout_s: float = _default(registry.UPLOAD_TIMEOUT)
+    upload_backoff_s: float = _default(registry.UPLOAD_BACKOFF)
+    request_timeout_s: float = _default(registry.REQUEST_TIMEOUT)
+    sentence_delay_s: float = _default(registry.TEST_SENTENCE_DELAY)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -84,15 +84,19 @@ def voice_info(member: str | None, conf: ServiceSettings) -> VoiceInfo:
     return resolve_voice(None if member in (None, names.BUILTIN) else member, conf.voice_dir)
 
 
-def job_config(job_id: str, conf: ServiceSettings, *, speed: float | None = None) -> SynthesisConfig:
+def job_config(
+    job_id: str, conf: ServiceSettings, *, speed: float | None = None, seed: int | None = None
+) -> SynthesisConfig:
     """A job's synthesis: its seed stable per uuid (a redelivered job writes the same bytes, so its
-    upload is a no-op), and the lexicon read now, so an edited lexicon.tsv applies to the next job."""
+    upload is a no-op) unless the request gave one (speech's `seed`: a clip made again, sample for
+    sample), and the lexicon as of now (`resolve_lexicon` reads the files per call and parses them
+    again only when they changed), so an edited lexicon.tsv applies to the next job, as on the page."""
     from forv_tts.config import SynthesisConfig, length_scale_for_speed
     from forv_tts.jobs.input import derived_seed
     from forv_tts.text import resolve_lexicon
 
     return SynthesisConfig(
-        seed=derived_seed(job_id),
+        seed=derived_seed(job_id) if seed is None else seed,
         length_scale=length_scale_for_speed(speed),
         lexicon=resolve_lexicon(voice_dir=conf.voice_dir),
     )
@@ -282,24 +286,30 @@ def run_speech(job_id: str, request: dict[str, Any], hostname: str) -> dict[str,
     t0 = time.perf_counter()
     try:
         info = voice_info(request["member"], conf)
-        config = job_config(job_id, conf, speed=request.get("speed"))
+        config = job_config(job_id, conf, speed=request.get("speed"), seed=request.get("seed"))
         startup.size_threads_for(info.engine)
         voice = default_registry().get(info)
         stages: list[dict[str, Any]] = []
-        sentences = iter_synthesize(request["text"], voice, config, before=before, stages=stages)
+        # A long sentence comes in parts as each is final (the same samples): its first sound does
+        # not wait for all of it.
+        sentences = iter_synthesize(request["text"], voice, config, before=before, stages=stages, parts=True)
         timer = Timer()
+        started = False
         for chunk in sentences:
-            # Each sentence's times go before its audio: a reader has them when it plays it.
-            stage = stages[-1] if stages else None
-            st.push_chunk(job_id, names.timing_frame(timer.add(chunk, stage).to_dict()))
+            # Each sentence's times go before its last part's audio (they need its trimmed length).
+            timing = timer.add_part(chunk, stages[-1] if stages else None)
+            if timing is not None:
+                st.push_chunk(job_id, names.timing_frame(timing.to_dict()))
             st.push_chunk(job_id, names.audio_frame(chunk.sample_rate, chunk.pcm16()))
-            if not done:  # what the first sound waited for: loading, normalising, the first sentence
+            if not started:  # what the first sound waited for: loading, normalising, the first part
+                started = True
                 first = {
                     "first_chunk_s": f"{time.perf_counter() - t0:.4f}",
                     "first_sentence_s": f"{chunk.synthesis_s:.4f}",
                 }
                 st.update(job_id, first, publish=False)
-            done += 1
+            if chunk.last:
+                done += 1
         st.update(
             job_id, {"state": names.STATE_DONE, "sentences_done": str(done), "finished": repr(time.time())}
         )

@@ -52,6 +52,9 @@ class VoiceInfo:
     duration_rule_evidence: str | None = None
     #: Files present but not usable together (e.g. a vocoder trained on other mel settings).
     problems: tuple[str, ...] = field(default_factory=tuple)
+    #: The voice directory it was found in (the built-in voice: the one it was asked for from), whose
+    #: lexicon.tsv the library applies to this voice's text; None when unknown (the default directory).
+    voice_dir: Path | None = None
 
     @property
     def usable(self) -> bool:
@@ -67,6 +70,19 @@ class VoiceInfo:
         d["missing"] = list(self.missing)
         d["problems"] = list(self.problems)
         return d
+
+
+@dataclass(frozen=True)
+class SentencePart:
+    """A piece of one sentence's audio, as a voice that streams (`OnnxVoice.stream`) makes it.
+
+    The parts of a sentence joined are exactly `synthesize`'s samples; the `last` one carries the
+    sentence's word times (`Audio.words`).
+    """
+
+    samples: Any  # float32 samples in [-1, 1]
+    last: bool
+    words: Any = None  # `audio.WordSpans` on the last part
 
 
 class Voice(Protocol):

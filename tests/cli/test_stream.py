@@ -158,3 +158,16 @@ def test_json_has_word_times_and_captions_go_beside(tmp_path: Path) -> None:
     assert streamed.returncode == 0 and (tmp_path / "s.vtt").read_text().startswith("WEBVTT")
     bad = _say("--captions", "c.txt", "안녕", cwd=tmp_path)
     assert bad.returncode == 2 and "invalid --captions 'c.txt'" in bad.stderr.decode()
+
+
+def test_a_members_long_sentence_streams_in_parts_as_the_clips_pcm(tmp_path: Path, voice_dir: Path) -> None:
+    text = (
+        "오늘 오후 서울 시청 앞 광장에서는 시민 수천 명이 모인 가운데 올해로 스무 번째를 맞는 가을 음악 "
+        "축제가 화려하게 막을 올렸습니다."
+    )
+    args = ["-m", "1", "--voice-dir", str(voice_dir), "--seed", "4", "-o", "-", "--format", "pcm"]
+    whole = _say(*args, text, cwd=tmp_path)
+    streamed = _say(*args, "--stream", text, cwd=tmp_path)
+    assert whole.returncode == streamed.returncode == 0, streamed.stderr
+    assert len(whole.stdout) > 2 * 6 * 16000  # longer than one part (dsp.WHOLE_S) at the voice's rate
+    assert streamed.stdout == whole.stdout

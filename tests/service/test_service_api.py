@@ -328,6 +328,40 @@ def test_timed_speech_and_captions(client: httpx.Client) -> None:
     assert subs[1].start.total_seconds() == pytest.approx(second["start"], abs=1e-3)
 
 
+def test_captions_from_a_clips_own_times_and_a_seed_repeats_a_clip(client: httpx.Client) -> None:
+    """The page's two needs: captions of the times it already has (no second synthesis), and a
+    download in another format that holds the very clip it played (`seed`)."""
+    import base64
+
+    webvtt = pytest.importorskip("webvtt")
+    body = {"input": "사과 3개 주세요. 고맙습니다!", "voice": "2", "response_format": "wav", "seed": 7}
+    timed = client.post("/v1/audio/speech/timed", json=body)
+    assert timed.status_code == 200, timed.text
+    sentences = timed.json()["sentences"]
+    vtt = client.post("/v1/audio/captions", json={"sentences": sentences, "format": "vtt"})
+    assert vtt.status_code == 200 and vtt.headers["content-type"].startswith("text/vtt"), vtt.text
+    cues = list(webvtt.from_buffer(io.StringIO(vtt.text)))
+    assert [c.text for c in cues] == ["사과 3개 주세요.", "고맙습니다!"]
+    h, m, sec = cues[1].start.split(":")
+    assert int(h) * 3600 + int(m) * 60 + float(sec) == pytest.approx(sentences[1]["start"], abs=1e-3)
+    # ... and the same captions the service makes when it speaks the text itself.
+    spoken = client.post("/v1/audio/captions", json={**body, "format": "srt"}).text
+    assert client.post("/v1/audio/captions", json={"sentences": sentences, "format": "srt"}).text == spoken
+    for bad, field in (({"sentences": []}, "sentences"), ({"format": "vtt"}, "input")):
+        r = client.post("/v1/audio/captions", json=bad)
+        assert r.status_code == 400 and r.json()["error"]["field"] == field, r.text
+    r = client.post("/v1/audio/captions", json={"sentences": [{"text": "x", "start": -1, "end": 1}]})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "sentences"
+
+    # A member's noise differs per job; with the same seed, the same samples.
+    pcm = _parse_wav(base64.b64decode(timed.json()["audio"]))[1]
+    again = client.post("/v1/audio/speech", json=body)
+    assert again.status_code == 200 and _parse_wav(again.content)[1] == pcm
+    other = client.post("/v1/audio/speech", json={**body, "seed": 8})
+    assert _parse_wav(other.content)[1] != pcm
+    assert client.post("/v1/audio/speech", json={**body, "seed": -1}).status_code == 422
+
+
 def test_voices_health_ready_metrics(client: httpx.Client) -> None:
     voices = {v["id"]: v for v in client.get("/v1/audio/voices").json()["voices"]}
     assert set(voices) >= {"builtin", "1", "2"} and all(v["workers"] >= 1 for v in voices.values())
@@ -446,29 +480,58 @@ def test_workers_use_the_user_lexicon(tmp_path: Path) -> None:
 
 def test_workers_read_an_edited_lexicon_as_the_page_does(tmp_path: Path) -> None:
     """The voice directory's lexicon.tsv applies to clips and speech as to /v1/normalize, and an edit
-    applies to the next job (workers read it per job, not once per process)."""
+    applies to the next job in the same worker process (workers check it per job, not once per
+    process), even one of the same size and mtime; a file made malformed fails page and jobs alike with
+    bad_lexicon until it is fixed."""
+    import base64
+    import os
+
     voices = tmp_path / "voices"
     voices.mkdir()
     lexicon = voices / "lexicon.tsv"
     lexicon.write_text("forv\t가나\n", encoding="utf-8")
+    args, env = ["--workers", "1", "--voice-dir", str(voices)], {"FORV_TTS_LEXICON": ""}
     with (
-        service(tmp_path / "svc", ["--workers", "1", "--voice-dir", str(voices)]) as s,
+        service(tmp_path / "svc", args, env) as s,
         httpx.Client(base_url=s.url, timeout=60) as c,
     ):
+        pids: set[int] = set()
 
         def clip_reading() -> str:
             r = texts(c, text="forv 입니다.")
             assert r.status_code == 200, r.text
-            return str(c.get(f"/v1/jobs/{r.json()['uuid']}").json()["normalized"])
+            job = c.get(f"/v1/jobs/{r.json()['uuid']}").json()
+            pids.add(job["worker_pid"])
+            return str(job["normalized"])
+
+        def speech_reading() -> str:
+            body = {"input": "forv 입니다.", "voice": "builtin", "response_format": "wav"}
+            timed = c.post("/v1/audio/speech/timed", json=body).json()
+            assert base64.b64decode(timed["audio"])
+            return " ".join(sentence["spoken"] for sentence in timed["sentences"])
 
         def page_reading() -> str:
             return str(
                 c.post("/v1/normalize", json={"text": "forv 입니다."}).json()["sentences"][0]["pronounced"]
             )
 
-        assert "가나" in clip_reading() and "가나" in page_reading()
+        first = page_reading()
+        assert "가나" in first and clip_reading() == first and speech_reading() == first
+        stat = lexicon.stat()
         lexicon.write_text("forv\t다라\n", encoding="utf-8")
-        assert "다라" in clip_reading() and "다라" in page_reading()
+        os.utime(lexicon, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size, same mtime
+        edited = page_reading()
+        assert "다라" in edited and clip_reading() == edited and speech_reading() == edited
+
+        lexicon.write_text("forv 다라\n", encoding="utf-8")
+        page = c.post("/v1/normalize", json={"text": "forv 입니다."})
+        assert page.status_code == 500 and page.json()["error"]["code"] == "bad_lexicon"
+        clip = texts(c, text="forv 입니다.")
+        assert clip.status_code == 500 and clip.json()["error"]["code"] == "bad_lexicon", clip.text
+        lexicon.write_text("forv\t마바\n", encoding="utf-8")
+        fixed = page_reading()
+        assert "마바" in fixed and clip_reading() == fixed
+        assert len(pids) == 1  # one worker process read every version
 
 
 def test_the_request_cap_is_its_own_setting_and_0_is_no_cap(tmp_path: Path) -> None:

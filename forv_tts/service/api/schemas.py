@@ -12,7 +12,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
-from forv_tts.config import SPEED_MAX, SPEED_MIN
+from forv_tts.config import SEED_MAX, SPEED_MAX, SPEED_MIN
 from forv_tts.errors import ForvError
 from forv_tts.service import names
 from forv_tts.service.errors import BadRequestError, ServiceError, code_for, status_for
@@ -45,7 +45,9 @@ class SpeechBody(BaseModel):
 
     `response_format` is one of `forv_tts.encoding.FORMATS` (checked by the route, so an unknown one is
     a 422 listing the six), mp3 when left out as OpenAI's; `instructions` (a voice prompt for OpenAI's
-    gpt-4o-mini-tts) is accepted and ignored: our voices have no such control.
+    gpt-4o-mini-tts) is accepted and ignored: our voices have no such control. `seed` (ours) makes a
+    clip repeatable: the same text, voice, speed and seed give the same samples (left out, each job has
+    its own, derived from its id).
     """
 
     model_config = ConfigDict(extra="ignore")
@@ -57,11 +59,41 @@ class SpeechBody(BaseModel):
     stream: StrictBool = False
     stream_format: Literal["audio", "sse"] | None = None
     instructions: StrictStr | None = None
+    seed: StrictInt | None = Field(default=None, ge=0, le=SEED_MAX)
+
+
+class WordTimes(BaseModel):
+    """One word's times, as `/v1/audio/speech/timed` and the SSE `forv_tts.sentence` events give them."""
+
+    model_config = ConfigDict(extra="ignore")
+    text: StrictStr
+    spoken: StrictStr = ""
+    start: StrictFloat | StrictInt = Field(ge=0)
+    end: StrictFloat | StrictInt = Field(ge=0)
+
+
+class SentenceTimes(BaseModel):
+    """One sentence's times (`SentenceTiming.to_dict()`), as a clip came with them."""
+
+    model_config = ConfigDict(extra="ignore")
+    index: StrictInt = 0
+    text: StrictStr
+    spoken: StrictStr = ""
+    start: StrictFloat | StrictInt = Field(ge=0)
+    end: StrictFloat | StrictInt = Field(ge=0)
+    words: list[WordTimes] = Field(default_factory=list)
+    estimated: StrictBool = False
 
 
 class CaptionsBody(SpeechBody):
-    """`POST /v1/audio/captions`: a speech request, and which captions (SubRip or WebVTT)."""
+    """`POST /v1/audio/captions`: a speech request, and which captions (SubRip or WebVTT).
 
+    Or, instead of `input`, the `sentences` a clip already came with (from `/v1/audio/speech/timed` or
+    the SSE `forv_tts.sentence` events): their captions, with nothing synthesised again.
+    """
+
+    input: StrictStr | None = None  # type: ignore[assignment]
+    sentences: list[SentenceTimes] | None = Field(default=None, max_length=10_000)
     format: Literal["srt", "vtt"] = "vtt"
 
 

@@ -18,6 +18,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,8 +30,9 @@ from forv_tts import settings
 from forv_tts.audio import Audio
 from forv_tts.config import DEFAULT_CONFIG, SynthesisConfig
 from forv_tts.errors import InvalidInputError, SynthesisError, VoiceLoadError
-from forv_tts.voices.base import VoiceInfo
-from forv_tts.voices.coqui.dsp import finish_signal, timed
+from forv_tts.voices.base import SentencePart, VoiceInfo
+from forv_tts.voices.coqui import dsp
+from forv_tts.voices.coqui.dsp import Finisher, gain_window, timed
 from forv_tts.voices.onnx import manifest, pages, windows
 from forv_tts.voices.onnx.noise import glow_noise
 
@@ -180,7 +182,22 @@ class OnnxVoice:
         return self.tokenizer.ids_for(text, self.info.id)
 
     def synthesize(self, text: str, config: SynthesisConfig | None = None) -> Audio:
-        """Speak one normalised sentence; `config.seed` makes it reproducible, a length scale > 1 slower."""
+        """Speak one normalised sentence; `config.seed` makes it reproducible, a length scale > 1 slower.
+
+        The joined parts of `stream`: a clip and a stream of the same sentence are the same samples.
+        """
+        parts = list(self.stream(text, config))
+        samples = np.concatenate([p.samples for p in parts]) if len(parts) > 1 else parts[0].samples
+        return Audio(samples, self.sample_rate, parts[-1].words)
+
+    def stream(self, text: str, config: SynthesisConfig | None = None) -> Iterator[SentencePart]:
+        """Speak one normalised sentence in parts, each yielded as soon as it is final.
+
+        A sentence of up to `dsp.WHOLE_S` of audio comes whole (it is levelled by its own peak). A
+        longer one, on more than one thread with a windowed vocoder, is vocoded in growing windows
+        and finished causally (`dsp.Finisher`): its first part comes after the acoustic model and the
+        first window, not the whole sentence. The last part carries the word times.
+        """
         seed, length_scale = (config or DEFAULT_CONFIG).seed, (config or DEFAULT_CONFIG).length_scale
         ids, owners = self.tokenizer.owned_ids_for(text, self.info.id)
         scale = self.length_scale if length_scale is None else float(length_scale)
@@ -189,16 +206,73 @@ class OnnxVoice:
         seed = secrets.randbits(63) if seed is None else int(seed)
         sessions = self._sessions_now()
         durations: list[npt.NDArray[np.float32]] = []
-        try:
+        with self._engine_errors(text):
             mel = self.acoustic(ids, seed=seed, length_scale=scale, sessions=sessions, durations=durations)
-            wav = self.vocode(mel, sessions=sessions)
-        except Exception as exc:  # onnxruntime's own exception types
+        with self._engine_errors(text):
+            blocks, total = self._vocoder_blocks(mel, sessions)
+        finisher: Finisher | None = None
+        raw = finished = 0
+        while True:
+            with self._engine_errors(text):
+                block = next(blocks, None)
+            if block is None:
+                break
+            if finisher is None:  # the level's window, from the length the vocoder gives
+                window = gain_window(total if total is not None else len(block), self.sample_rate)
+                finisher = Finisher(self.tts_audio, window, member=self.info.id, text=text)
+            raw += len(block)
+            out = finisher.feed(block)
+            if out.size:
+                finished += len(out)
+                yield SentencePart(out, last=False)
+        if finisher is None:
+            raise SynthesisError(f"voice {self.info.id} produced no audio for {text!r}")
+        rest = finisher.finish()
+        finished += len(rest)
+        hop = self.tts_audio.hop_length
+        placed = timed(
+            Audio(np.zeros(finished, np.float32), self.sample_rate),
+            owners,
+            durations[0],
+            len(text.split()),
+            raw,
+            int(mel.shape[-1]),
+            hop,
+        )
+        yield SentencePart(rest, last=True, words=placed.words)
+
+    @contextmanager
+    def _engine_errors(self, text: str) -> Iterator[None]:
+        """onnxruntime's own exceptions as `SynthesisError`s naming the voice and the text."""
+        try:
+            yield
+        except Exception as exc:
             if isinstance(exc, InvalidInputError | SynthesisError):
                 raise
             raise SynthesisError(f"voice {self.info.id} failed on {text!r}: {exc}") from None
-        audio = finish_signal(wav, self.tts_audio, self.info.id, text, self.sample_rate)
-        hop = self.tts_audio.hop_length
-        return timed(audio, owners, durations[0], len(text.split()), len(wav), int(mel.shape[-1]), hop)
+
+    def _vocoder_blocks(
+        self, mel: npt.NDArray[np.float32], sessions: dict[str, Any]
+    ) -> tuple[Iterator[npt.NDArray[np.float32]], int | None]:
+        """The vocoder's output for `mel` as it comes, and its length when known beforehand.
+
+        Up to `dsp.WHOLE_S` (or on one thread, or a vocoder without windows): `vocode`'s plan, one
+        block (today's samples, bit for bit). Longer: growing windows (`vocode_blocks`), the first
+        covering the level's window (`dsp.gain_window`) and the finisher's ramp, so the first part
+        is out after it.
+        """
+        spec = self.windows
+        frames = int(mel.shape[-1])
+        threads = self.thread_count()
+        if spec is None or not self._parallel_windows(threads):
+            return iter([self.vocode(mel, sessions=sessions)]), None
+        total = (frames + 2 * spec.padding) * spec.hop
+        window = gain_window(total, self.sample_rate)
+        if window >= total:
+            return iter([self.vocode(mel, sessions=sessions)]), total
+        ramp = round(dsp.RAMP_S * self.sample_rate)
+        first = -(-(window + ramp) // spec.hop) + 1
+        return self.vocode_blocks(mel, first=first, sessions=sessions), total
 
     def acoustic(
         self,

@@ -1,13 +1,19 @@
-// forv-tts page: type Korean text, pick a voice, hear it as it streams.
+// forv-tts page: type Korean text, pick a voice, hear it as it streams, read along, replay, download.
 //
-// Speak posts to /v1/audio/speech with stream: true. The answer is one WAV header whose sizes are
-// unknown (0xFFFFFFFF) and then 16-bit PCM, sentence by sentence. An <audio> element cannot play an
-// unbounded WAV progressively in every browser, so the page reads the body with fetch() + ReadableStream
-// and schedules each piece of PCM back to back on a Web Audio clock: the first sound comes as soon as the
-// first sentence arrives. At the end the same samples become the download link's WAV (no second request).
+// Speak posts to /v1/audio/speech with stream_format "sse" and response_format "pcm": server-sent events
+// that carry, for each sentence, its times (a forv_tts.sentence event, before its audio) and then its
+// 16-bit PCM (speech.audio.delta, base64; the rate is the X-Sample-Rate header). The page reads the body
+// with fetch() + ReadableStream and schedules each piece of PCM back to back on a Web Audio clock: the
+// first sound comes as soon as the first sentence arrives, and the sentence and word (어절) being heard
+// are marked from that clock (which sample is playing, not a timer). At the end the same samples become
+// the finished clip: a WAV in an <audio> player (replay, seek, click a word to play from it) with the
+// captions as its <track>, the WAV download (no second request), the captions written from the times
+// the stream carried (POST /v1/audio/captions with `sentences`: nothing synthesised again), and MP3 and
+// Opus made on request by the service from the same text, voice, speed and seed (the same samples).
 //
 // window.forvTtsPage holds what happened (state, timings, samples scheduled and played, the loudest
-// sample the graph rendered); the browser test and bench/page_first_sound.py read it.
+// sample the graph rendered, the playback position and what is marked); the browser tests and
+// bench/page_first_sound.py read it.
 "use strict";
 
 (() => {
@@ -15,7 +21,8 @@
   // How far ahead the first piece (or one after a gap) is scheduled: more than one render quantum
   // (128 frames) plus main-thread jitter, so the next piece joins it exactly where it ends.
   const LEAD_S = 0.02;
-  const HEADER_LIMIT = 64 * 1024; // a WAV header that long is not one
+  // A seed the service takes (it accepts up to 2**64 - 1; JSON numbers are exact to 2**53).
+  const SEED_LIMIT = 2 ** 53;
 
   const $ = (id) => document.getElementById(id);
   const els = {
@@ -28,7 +35,17 @@
     speedValue: $("speed-value"),
     speak: $("speak"),
     stop: $("stop"),
+    clip: $("clip"),
+    transcript: $("transcript"),
+    player: $("player"),
+    track: $("captions-track"),
+    downloads: $("downloads"),
     download: $("download"),
+    downloadMp3: $("download-mp3"),
+    downloadOpus: $("download-opus"),
+    downloadVtt: $("download-vtt"),
+    downloadSrt: $("download-srt"),
+    captionDownloads: $("caption-downloads"),
     status: $("status"),
     error: $("error"),
     normalized: $("normalized"),
@@ -56,6 +73,14 @@
       totalMs: null,
       sampleRate: null,
       normalizeError: null,
+      sentences: [], // each sentence's times as the stream carried them ({text, start, end, words})
+      position: null, // seconds into the clip being heard, when something plays
+      source: null, // what `position` came from: "stream" (the Web Audio clock) or "player"
+      currentSentence: -1, // the marked sentence and word (indices), -1 for none
+      currentWord: -1,
+      seed: null,
+      downloads: {}, // format -> "encoding" | "ready" | "failed"
+      captions: null, // "ready" once the <track> and caption downloads hold the clip's captions
     };
   }
 
@@ -112,7 +137,8 @@
     bad_stream: ["오디오 스트림을 읽을 수 없습니다", "The audio stream could not be read"],
   };
 
-  function showError(err) {
+  function showError(err, keepClip) {
+    // keepClip: the error is about one download of a finished clip, whose player and other files stay.
     stats.error = err;
     const [ko, en] = HEADLINES[err.code] || ["오류", "Error"];
     els.error.replaceChildren(
@@ -125,7 +151,7 @@
     if (err.field) els.error.append(" ", el("code", {}, `field: ${err.field}`));
     els.error.hidden = false;
     // On a phone the box may be above the fold: bring it into view, nothing stale beside it.
-    els.download.hidden = true;
+    if (!keepClip) els.downloads.hidden = true;
     els.error.scrollIntoView({ block: "nearest" });
   }
 
@@ -395,42 +421,125 @@
     renderNormalized(Array.isArray(body.sentences) ? body.sentences : []);
   }
 
-  // --- WAV stream -> Web Audio --------------------------------------------------------------------
+  // --- read-along: the sentences and words with their times ---------------------------------------
 
-  function ascii(bytes, at) {
-    return String.fromCharCode(bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]);
+  function clock(seconds) {
+    const s = Math.max(0, seconds);
+    return `${Math.floor(s / 60)}:${(s % 60).toFixed(1).padStart(4, "0")}`;
   }
 
-  function parseWavHeader(bytes) {
-    // The fmt chunk and where the PCM starts; null while more bytes are needed.
-    if (bytes.length < 12) return null;
-    if (ascii(bytes, 0) !== "RIFF" || ascii(bytes, 8) !== "WAVE") throw new Error("not a WAV stream");
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    let fmt = null;
-    let at = 12;
-    while (at + 8 <= bytes.length) {
-      const id = ascii(bytes, at);
-      const size = view.getUint32(at + 4, true);
-      if (id === "data") {
-        if (!fmt) throw new Error("WAV data before its fmt chunk");
-        return Object.assign(fmt, { dataOffset: at + 8 });
-      }
-      if (at + 8 + size > bytes.length) return null;
-      if (id === "fmt ") {
-        fmt = {
-          format: view.getUint16(at + 8, true),
-          channels: view.getUint16(at + 10, true),
-          rate: view.getUint32(at + 12, true),
-          bits: view.getUint16(at + 22, true),
-        };
-        if (fmt.format !== 1 || fmt.bits !== 16 || fmt.channels < 1) {
-          throw new Error(`unsupported WAV: format ${fmt.format}, ${fmt.bits}-bit, ${fmt.channels} channel(s)`);
+  function addSentence(timing) {
+    // One forv_tts.sentence event: its words as spans the highlight and a click find by their times.
+    const index = stats.sentences.length;
+    const words = Array.isArray(timing.words) && timing.words.length ? timing.words : [];
+    const sentence = {
+      text: String(timing.text || ""),
+      start: Number(timing.start) || 0,
+      end: Number(timing.end) || 0,
+      words: words.map((w) => ({ text: String(w.text), start: Number(w.start), end: Number(w.end) })),
+    };
+    stats.sentences.push(Object.assign({}, timing, { start: sentence.start, end: sentence.end }));
+    const seek = el(
+      "button",
+      { type: "button", class: "seek", "data-start": String(sentence.start), disabled: "" },
+      el("span", { "aria-hidden": "true" }, "▶"),
+      el(
+        "span",
+        { class: "visually-hidden" },
+        `${index + 1}번 문장부터 듣기 · Play from sentence ${index + 1} (${clock(sentence.start)})`,
+      ),
+    );
+    const spans = (sentence.words.length ? sentence.words : [{ text: sentence.text, start: sentence.start, end: sentence.end }]).map(
+      (w, i) =>
+        el(
+          "span",
+          { class: "word", "data-index": String(i), "data-start": String(w.start), "data-end": String(w.end) },
+          w.text,
+        ),
+    );
+    const text = el("span", { class: "text" });
+    spans.forEach((span, i) => {
+      if (i) text.append(" ");
+      text.append(span);
+    });
+    const item = el(
+      "li",
+      { class: "sentence", "data-index": String(index), "data-start": String(sentence.start), "data-end": String(sentence.end) },
+      seek,
+      " ",
+      text,
+    );
+    item.timing = sentence;
+    els.transcript.append(item);
+    els.clip.hidden = false;
+  }
+
+  function locate(position) {
+    // The sentence heard at `position` (from its start until the next one's; the pause after it is
+    // still it) and the word whose own span holds it (none in a pause).
+    const items = els.transcript.children;
+    let sentence = -1;
+    for (let i = 0; i < items.length; i++) {
+      if (items[i].timing.start <= position) sentence = i;
+      else break;
+    }
+    let word = -1;
+    if (sentence >= 0) {
+      const words = items[sentence].querySelectorAll(".word");
+      for (let i = 0; i < words.length; i++) {
+        if (Number(words[i].dataset.start) <= position && position < Number(words[i].dataset.end)) {
+          word = i;
+          break;
         }
       }
-      at += 8 + size + (size & 1);
     }
-    return null;
+    return [sentence, word];
   }
+
+  function mark(position, source) {
+    // Mark what is heard at `position` seconds into the clip (null: nothing plays, nothing marked).
+    stats.position = position;
+    stats.source = position === null ? null : source;
+    const [sentence, word] = position === null ? [-1, -1] : locate(position);
+    if (sentence === stats.currentSentence && word === stats.currentWord) return;
+    const items = els.transcript.children;
+    const old = items[stats.currentSentence];
+    const moved = sentence !== stats.currentSentence;
+    // Keep the sentence heard in view, unless the reader scrolled away from the last one (then the
+    // page does not pull them back); a stream's first sentence is brought into view.
+    const following = old ? inView(old) : source === "stream";
+    if (old) {
+      old.classList.remove("current");
+      old.removeAttribute("aria-current");
+      const w = old.querySelector(".word.current");
+      if (w) w.classList.remove("current");
+    }
+    stats.currentSentence = sentence;
+    stats.currentWord = word;
+    const item = items[sentence];
+    if (!item) return;
+    item.classList.add("current");
+    item.setAttribute("aria-current", "true");
+    const span = item.querySelectorAll(".word")[word];
+    if (span) span.classList.add("current");
+    if (moved && following && !inView(item)) {
+      const still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+      item.scrollIntoView({ block: "center", behavior: still ? "auto" : "smooth" });
+    }
+  }
+
+  function inView(node) {
+    const r = node.getBoundingClientRect();
+    return r.bottom > 0 && r.top < window.innerHeight && r.top >= 0 && r.bottom <= window.innerHeight;
+  }
+
+  function clearTranscript() {
+    els.transcript.replaceChildren();
+    stats.currentSentence = -1;
+    stats.currentWord = -1;
+  }
+
+  // --- the PCM stream -> Web Audio ------------------------------------------------------------------
 
   function wavBlob(rate, channels, parts, dataBytes) {
     const header = new ArrayBuffer(44);
@@ -475,6 +584,30 @@
     return audio;
   }
 
+  function heardAt(ctx) {
+    // The context time of the sample leaving the speakers now (getOutputTimestamp counts the output's
+    // latency), or the render clock where the browser cannot tell.
+    if (typeof ctx.getOutputTimestamp === "function") {
+      const t = ctx.getOutputTimestamp();
+      if (t && t.contextTime > 0) return t.contextTime;
+    }
+    return ctx.currentTime;
+  }
+
+  function streamPosition(run) {
+    // Seconds into the clip of the sample heard now: the piece scheduled around that context time, its
+    // clip offset plus how far into it the clock is (in a gap between pieces: where the last one ended).
+    if (run.firstStart === null) return null;
+    const t = heardAt(run.graph.ctx);
+    if (t < run.firstStart) return null;
+    let position = 0;
+    for (const seg of run.segments) {
+      if (t < seg.at) break;
+      position = seg.clip + Math.min(t - seg.at, seg.seconds);
+    }
+    return position;
+  }
+
   let current = null; // the run being played
 
   function stopRun(run, state) {
@@ -493,6 +626,7 @@
     run.sources.length = 0;
     if (current === run) current = null;
     els.stop.disabled = true;
+    mark(null, null);
     setState(state);
     publish();
   }
@@ -507,27 +641,142 @@
         const a = Math.abs(probe[i]);
         if (a > stats.peak) stats.peak = a;
       }
+      if (!run.finished) mark(streamPosition(run), "stream");
     }
     publish();
     if (run.streamDone && ctx.currentTime >= run.nextTime) finish(run);
   }
+
+  function follow(run) {
+    // Mark the words once a frame while the stream plays (the 100-ms watch also does, in a hidden tab).
+    if (run.finished || current !== run) return;
+    if (run.firstStart !== null) mark(streamPosition(run), "stream");
+    requestAnimationFrame(() => follow(run));
+  }
+
+  function revoke(link) {
+    if (link.href.startsWith("blob:")) URL.revokeObjectURL(link.href);
+  }
+
+  function resetClip() {
+    // Nothing of the last clip stays beside a new one (or a new error).
+    els.player.pause();
+    els.player.hidden = true;
+    els.player.removeAttribute("src");
+    els.track.removeAttribute("src");
+    els.player.load();
+    els.downloads.hidden = true;
+    for (const link of [els.download, els.downloadMp3, els.downloadOpus, els.downloadVtt, els.downloadSrt]) {
+      revoke(link);
+      link.href = "#";
+      link.removeAttribute("aria-busy");
+    }
+    els.downloadMp3.removeAttribute("download");
+    els.downloadOpus.removeAttribute("download");
+    els.captionDownloads.hidden = true;
+    for (const b of els.transcript.querySelectorAll("button.seek")) b.disabled = true;
+    els.transcript.classList.remove("seekable");
+    clip = null;
+  }
+
+  let clip = null; // the finished clip: what a download in another format asks the service for
 
   function finish(run) {
     stats.totalMs = performance.now() - run.t0;
     const seconds = stats.scheduledSeconds;
     if (run.bytes > 0) {
       const blob = wavBlob(run.header.rate, run.header.channels, run.parts, run.bytes);
-      if (els.download.href.startsWith("blob:")) URL.revokeObjectURL(els.download.href);
-      els.download.href = URL.createObjectURL(blob);
+      revoke(els.download);
+      const url = URL.createObjectURL(blob);
       const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
-      els.download.download = `forv-tts-${run.voice}-${stamp}.wav`;
-      els.download.hidden = false;
+      const name = `forv-tts-${run.voice}-${stamp}`;
+      clip = { request: run.request, name, runId: stats.runs };
+      els.download.href = url;
+      els.download.download = `${name}.wav`;
+      els.player.src = url; // the same blob: replay and seek the samples just heard
+      els.player.hidden = false;
+      els.downloads.hidden = false;
+      for (const b of els.transcript.querySelectorAll("button.seek")) b.disabled = false;
+      els.transcript.classList.add("seekable");
+      loadCaptions(clip);
     }
     stopRun(run, "done");
     say(
       `끝 — ${seconds.toFixed(1)}초, 첫 소리까지 ${Math.round(stats.firstSoundMs)} ms`,
       `Done — ${seconds.toFixed(1)} s of audio, first sound after ${Math.round(stats.firstSoundMs)} ms`,
     );
+  }
+
+  async function loadCaptions(done) {
+    // WebVTT for the player's <track> and both caption downloads, written by the service from the
+    // times the stream carried (nothing is synthesised again).
+    const sentences = stats.sentences;
+    const fetchOne = async (format) => {
+      const response = await api("/v1/audio/captions", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ sentences, format }),
+      });
+      if (!response.ok) {
+        const e = new Error("captions refused");
+        e.info = await errorOf(response);
+        throw e;
+      }
+      return response.blob();
+    };
+    try {
+      const [vtt, srt] = await Promise.all([fetchOne("vtt"), fetchOne("srt")]);
+      if (clip !== done) return; // a later Speak owns the player now
+      const vttUrl = URL.createObjectURL(vtt);
+      els.track.src = vttUrl;
+      els.downloadVtt.href = vttUrl;
+      els.downloadVtt.download = `${done.name}.vtt`;
+      els.downloadSrt.href = URL.createObjectURL(srt);
+      els.downloadSrt.download = `${done.name}.srt`;
+      els.captionDownloads.hidden = false;
+      stats.captions = "ready";
+    } catch (err) {
+      if (clip !== done) return;
+      stats.captions = "failed";
+      showError((err && err.info) || { code: "network", message: String(err) }, true);
+    }
+  }
+
+  async function downloadAs(link) {
+    // MP3 or Opus of the clip: the service speaks the same text, voice, speed and seed again in that
+    // format (the same samples; the page cannot encode either itself), once, then the link is a file.
+    const format = link.dataset.format;
+    const done = clip;
+    if (!done || stats.downloads[format] === "encoding") return;
+    stats.downloads[format] = "encoding";
+    link.setAttribute("aria-busy", "true");
+    const label = format === "mp3" ? "MP3" : "Opus";
+    say(`${label} 만드는 중…`, `Making the ${label}…`);
+    try {
+      const response = await api("/v1/audio/speech", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(Object.assign({}, done.request, { response_format: format })),
+      });
+      if (!response.ok) {
+        const e = new Error("speech refused");
+        e.info = await errorOf(response);
+        throw e;
+      }
+      const blob = await response.blob();
+      if (clip !== done) return;
+      link.href = URL.createObjectURL(blob);
+      link.download = `${done.name}.${format === "mp3" ? "mp3" : "ogg"}`;
+      stats.downloads[format] = "ready";
+      say(`${label} 준비됨`, `${label} ready`);
+      link.click(); // now a plain download link
+    } catch (err) {
+      if (clip !== done) return;
+      stats.downloads[format] = "failed";
+      showError((err && err.info) || { code: "network", message: String(err) }, true);
+    } finally {
+      link.removeAttribute("aria-busy");
+    }
   }
 
   function schedule(run, pcm) {
@@ -564,6 +813,8 @@
       run.nextTime = now + LEAD_S;
     }
     src.start(run.nextTime);
+    // Where this piece sits in the clip, for the read-along (a gap before it is not in the clip).
+    run.segments.push({ at: run.nextTime, clip: stats.scheduledSeconds, seconds: frames / rate });
     if (run.firstStart === null) {
       run.firstStart = run.nextTime;
       stats.firstPieceSamples = frames;
@@ -574,6 +825,7 @@
         `재생 중 — 첫 소리까지 ${Math.round(stats.firstSoundMs)} ms`,
         `Playing — first sound after ${Math.round(stats.firstSoundMs)} ms`,
       );
+      requestAnimationFrame(() => follow(run));
     }
     run.nextTime += frames / rate;
     run.sources.push(src);
@@ -587,10 +839,44 @@
     publish();
   }
 
+  function badStream(message) {
+    return Object.assign(new Error(message), { info: { code: "bad_stream", message } });
+  }
+
+  function base64Bytes(text) {
+    const raw = atob(text);
+    const out = new Uint8Array(raw.length);
+    for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
+    return out;
+  }
+
+  function onEvent(run, data) {
+    // One server-sent event's JSON: a sentence's times, a piece of its audio, the end, or a failure.
+    let event;
+    try {
+      event = JSON.parse(data);
+    } catch (_) {
+      throw badStream(`an event that is not JSON: ${data.slice(0, 80)}`);
+    }
+    if (event.type === "forv_tts.sentence") {
+      addSentence(event.sentence || {});
+    } else if (event.type === "speech.audio.delta") {
+      if (stats.firstAudioMs === null) stats.firstAudioMs = performance.now() - run.t0;
+      schedule(run, base64Bytes(event.audio || ""));
+    } else if (event.type === "speech.audio.done") {
+      run.streamDone = true;
+    } else if (event.type === "error") {
+      const e = event.error || {};
+      throw Object.assign(new Error("failed mid-stream"), {
+        info: { status: 200, code: e.code || "failed", message: e.message || "synthesis failed", field: null },
+      });
+    }
+  }
+
   async function streamSpeech(run, body) {
     const response = await api("/v1/audio/speech", {
       method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "audio/wav" },
+      headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
       body: JSON.stringify(body),
       signal: run.abort.signal,
     });
@@ -600,56 +886,54 @@
       e.info = await errorOf(response);
       throw e;
     }
-    if (!response.body) throw Object.assign(new Error("no stream"), { info: { code: "bad_stream", message: "this browser cannot read a streamed answer" } });
+    if (!response.body) throw badStream("this browser cannot read a streamed answer");
+    const rate = Number.parseInt(response.headers.get("X-Sample-Rate") || "", 10);
+    if (!(rate > 0)) throw badStream("the answer did not say its sample rate (X-Sample-Rate)");
+    run.header = { rate, channels: 1 };
+    stats.sampleRate = rate;
+    if (run.graph.ctx.sampleRate !== rate) {
+      // The list did not say this voice's rate: rebuild the graph at it (the page already had a click).
+      run.graph = audioGraph(rate);
+      run.graph.ctx.resume();
+    }
     const reader = response.body.getReader();
-    let head = new Uint8Array(0);
+    const decoder = new TextDecoder();
+    let text = "";
+    let data = [];
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) break;
       if (run.finished) return;
-      if (!run.header) {
-        const joined = new Uint8Array(head.length + value.length);
-        joined.set(head);
-        joined.set(value, head.length);
-        head = joined;
-        let header;
-        try {
-          header = parseWavHeader(head);
-        } catch (err) {
-          throw Object.assign(err, { info: { code: "bad_stream", message: err.message } });
+      text += done ? decoder.decode() : decoder.decode(value, { stream: true });
+      // The text/event-stream framing: lines; `data:` lines make an event, a blank line ends it.
+      let at;
+      while ((at = text.search(/\r\n|\r|\n/)) >= 0) {
+        const line = text.slice(0, at);
+        text = text.slice(at + (text.startsWith("\r\n", at) ? 2 : 1));
+        if (line === "") {
+          if (data.length) onEvent(run, data.join("\n"));
+          data = [];
+        } else if (line.startsWith("data:")) {
+          data.push(line.slice(line.startsWith("data: ") ? 6 : 5));
         }
-        if (!header) {
-          if (head.length > HEADER_LIMIT) {
-            throw Object.assign(new Error("no WAV data"), { info: { code: "bad_stream", message: "no audio data in the first 64 KiB" } });
-          }
-          continue;
-        }
-        run.header = header;
-        stats.sampleRate = header.rate;
-        if (run.graph.ctx.sampleRate !== header.rate && stats.chunks === 0) {
-          // The list did not say this voice's rate: rebuild the graph at it (the page already had a click).
-          run.graph = audioGraph(header.rate);
-          run.graph.ctx.resume();
-        }
-        stats.firstAudioMs = performance.now() - run.t0;
-        schedule(run, head.subarray(header.dataOffset));
-        head = null;
-      } else {
-        schedule(run, value);
       }
+      if (done) break;
     }
-    if (!run.header) {
-      throw Object.assign(new Error("empty"), { info: { code: "bad_stream", message: "the answer held no audio" } });
-    }
-    run.streamDone = true;
+    if (data.length) onEvent(run, data.join("\n"));
+    if (!run.streamDone) throw badStream("the stream ended before its done event: the clip is incomplete");
+    if (run.bytes === 0) throw badStream("the answer held no audio");
     watch(run);
+  }
+
+  function freshSeed() {
+    const [hi, lo] = crypto.getRandomValues(new Uint32Array(2));
+    return ((hi % (SEED_LIMIT / 2 ** 32)) * 2 ** 32 + lo) % SEED_LIMIT;
   }
 
   async function speak() {
     const text = els.text.value;
     if (current) stopRun(current, "stopped");
     clearError();
-    els.download.hidden = true; // the last clip's download and "Done" do not stand beside a new error
+    resetClip(); // the last clip's player and downloads do not stand beside a new error
     say("", "");
     if (!text.trim()) {
       showError({ code: "invalid_request", message: "텍스트를 입력하세요 · Type some Korean text first", field: "text" });
@@ -664,22 +948,27 @@
 
     Object.assign(stats, freshRun(), { runs: stats.runs + 1 });
     delete els.app.dataset.firstSoundMs;
-    els.download.hidden = true;
+    clearTranscript();
+    els.clip.hidden = true;
     els.normalized.replaceChildren();
     els.normalizedEmpty.hidden = false;
     els.normalizedEmpty.textContent = "정리하는 중… · Normalising…";
 
+    stats.seed = freshSeed();
+    const request = { model: "forv-tts", input: text, voice, speed, seed: stats.seed };
     const run = {
       t0: performance.now(),
       abort: new AbortController(),
       normalizeAbort: new AbortController(),
       graph,
       voice,
+      request,
       header: null,
       carry: null,
       parts: [],
       bytes: 0,
       sources: [],
+      segments: [],
       nextTime: 0,
       firstStart: null,
       streamDone: false,
@@ -695,7 +984,7 @@
 
     showNormalized(text, run.normalizeAbort.signal, stats.runs);
     try {
-      await streamSpeech(run, { model: "forv-tts", input: text, voice, speed, stream: true, response_format: "wav" });
+      await streamSpeech(run, Object.assign({}, request, { stream_format: "sse", response_format: "pcm" }));
     } catch (err) {
       if (run.finished) return; // stopped by the user
       if (err && err.name === "AbortError") return;
@@ -703,6 +992,27 @@
       stopRun(run, "error");
       say("실패했습니다", "Failed");
     }
+  }
+
+  // --- the finished clip's player ------------------------------------------------------------------
+
+  function followPlayer() {
+    // The player's own position (currentTime) marks the words, once a frame while it plays.
+    if (current) return; // a stream is playing: its clock marks the words
+    if (els.player.ended || !els.player.src || (els.player.paused && els.player.currentTime === 0)) {
+      mark(null, null); // over, or not started: nothing is being heard
+      return;
+    }
+    mark(els.player.currentTime, "player");
+    if (!els.player.paused) requestAnimationFrame(followPlayer);
+  }
+
+  function seekTo(seconds) {
+    if (!clip || current || !els.player.src) return;
+    els.player.currentTime = seconds;
+    const played = els.player.play();
+    if (played && typeof played.catch === "function") played.catch(() => followPlayer());
+    followPlayer();
   }
 
   // --- wiring ------------------------------------------------------------------------------------
@@ -730,6 +1040,21 @@
       say("멈춤", "Stopped");
     }
   });
+  for (const name of ["play", "playing", "seeked", "timeupdate", "pause", "ended"]) {
+    els.player.addEventListener(name, followPlayer);
+  }
+  els.transcript.addEventListener("click", (event) => {
+    // A word plays from where it starts; a sentence's ▶ button from the sentence's start.
+    const target = event.target.closest(".seek, .word");
+    if (target && els.transcript.contains(target)) seekTo(Number(target.dataset.start));
+  });
+  for (const link of [els.downloadMp3, els.downloadOpus]) {
+    link.addEventListener("click", (event) => {
+      if (link.href.startsWith("blob:")) return; // already made: the browser saves it
+      event.preventDefault();
+      downloadAs(link);
+    });
+  }
   const showSpeed = () => {
     const label = `${Number.parseFloat(els.speed.value).toFixed(1)}×`;
     els.speedValue.textContent = label;

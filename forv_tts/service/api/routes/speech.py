@@ -125,10 +125,21 @@ def router(service: Service) -> APIRouter:
         """SubRip or WebVTT captions of what `POST /v1/audio/speech` says for the same body.
 
         A clip's times depend on its text, voice and speed only (the seed changes no duration), so
-        these captions fit the clip the same body gets.
+        these captions fit the clip the same body gets. With `sentences` (the times a clip came with)
+        instead of `input`, nothing is synthesised: those times are written as captions.
         """
-        _job_id, _rate, reader = await start(body)
-        _pcm, spoken = await reader.rest()
+        if body.sentences is not None:
+            if not body.sentences:
+                message = "sentences is empty: give the times a clip came with"
+                raise BadRequestError(message, field="sentences")
+            spoken = [s.model_dump() for s in body.sentences]
+        elif body.input is None:
+            raise BadRequestError(
+                "input is required (or sentences: the times a clip came with)", field="input"
+            )
+        else:
+            _job_id, _rate, reader = await start(body)
+            _pcm, spoken = await reader.rest()
         fmt = body.format
         text = captions_text(spoken, fmt)
         return Response(
@@ -139,11 +150,19 @@ def router(service: Service) -> APIRouter:
 
     async def start(body: SpeechBody) -> tuple[str, int, _Reader]:
         """Queue the speech job and wait for its first sentence (a failure before it is a JSON error)."""
+        assert body.input is not None  # (CaptionsBody's is optional; its route checks it)
         text = service.check_text(body.input, "input")
         member = await service.check_member(body.voice, "voice")
         await service.require_worker(member)
         job_id = str(_uuid.uuid4())
-        req = {"kind": names.KIND_SPEECH, "member": member, "text": text, "speed": float(body.speed)}
+        req: dict[str, Any] = {
+            "kind": names.KIND_SPEECH,
+            "member": member,
+            "text": text,
+            "speed": float(body.speed),
+        }
+        if body.seed is not None:
+            req["seed"] = body.seed
         await service.submit(names.TASK_SPEECH, job_id, req, kind=names.KIND_SPEECH, member=member)
         reader = _Reader(service, job_id)
         try:
