@@ -15,7 +15,11 @@ forv_tts` loads nothing heavy (no torch, numpy, g2pk or google.cloud). See docs/
 from __future__ import annotations
 
 import importlib
-from typing import Any
+import os
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from forv_tts.text.lexicon import Lexicon
 
 __version__ = "0.1.0"
 
@@ -62,17 +66,34 @@ _EXPORTS: dict[str, str] = {
     "BatchTerminatedError": "forv_tts.errors",
     "UnknownFormatError": "forv_tts.errors",
     "EncoderMissingError": "forv_tts.errors",
+    "ClipConflictError": "forv_tts.errors",
     "LexiconError": "forv_tts.text.lexicon",
 }
 
 __all__ = ["__version__", "normalize", *sorted(_EXPORTS)]
 
 
-def normalize(text: str) -> list[str]:
-    """Exactly the strings a voice is given for `text`, one per sentence ([] if nothing is speakable)."""
+def normalize(
+    text: str,
+    *,
+    voice_dir: str | os.PathLike[str] | None = None,
+    lexicon: Lexicon | Literal["auto"] | None = "auto",
+) -> list[str]:
+    """Exactly the strings a voice is given for `text`, one per sentence ([] if nothing is speakable).
+
+    `lexicon` "auto" reads the user lexicon as `synthesize` and the CLI do: `voice_dir`'s lexicon.tsv
+    (else `$FORV_TTS_VOICE_DIR`'s, else ./voice_model's), then `$FORV_TTS_LEXICON`; a `Lexicon` is used
+    as given, None applies none.
+    """
     from forv_tts.text import normalize as run
 
-    return list(run(text))
+    if lexicon == "auto":
+        from forv_tts import settings
+        from forv_tts.text import resolve_lexicon
+
+        lexicon = resolve_lexicon(voice_dir=settings.voice_dir(voice_dir))
+    assert not isinstance(lexicon, str)
+    return list(run(text, lexicon=lexicon))
 
 
 def __getattr__(name: str) -> Any:

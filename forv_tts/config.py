@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 import operator
+import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from forv_tts.errors import InvalidInputError
 
@@ -27,6 +28,9 @@ ENGINES = ("onnx", "torch")
 #: OpenAI's `speed` range (1 normal, 2 twice as fast): what `/v1/audio/speech` accepts.
 SPEED_MIN = 0.25
 SPEED_MAX = 4.0
+#: `SynthesisConfig.lexicon`'s default: resolve the user lexicon as the CLI does, from the voice's own
+#: directory (`forv_tts.synthesis.with_lexicon`). None is "no lexicon", a `Lexicon` is used as given.
+LEXICON_AUTO: Literal["auto"] = "auto"
 
 
 def check_length_scale(value: float) -> float:
@@ -57,13 +61,14 @@ def length_scale_for_speed(speed: float | None) -> float | None:
 class SynthesisConfig:
     """How to speak: `seed` (None: fresh randomness each call; 0 to 2**64 - 1), `length_scale` (None: the
     voice's own rate; >1 slower), `normalize` (False hands the text over as pronounced Hangul, only split
-    into sentences), `lexicon` (a `forv_tts.text.Lexicon` applied before the rules), `engine` ("onnx" or
-    "torch" for a member; None: `$FORV_TTS_ENGINE`, else ONNX)."""
+    into sentences), `lexicon` ("auto": the voice directory's lexicon.tsv and `$FORV_TTS_LEXICON`, read
+    when the text is normalised, as the CLI does; a `forv_tts.text.Lexicon` to use exactly that one; None
+    for none), `engine` ("onnx" or "torch" for a member; None: `$FORV_TTS_ENGINE`, else ONNX)."""
 
     seed: int | None = None
     length_scale: float | None = None
     normalize: bool = True
-    lexicon: Lexicon | None = field(default=None, compare=False)
+    lexicon: Lexicon | Literal["auto"] | None = field(default=LEXICON_AUTO, compare=False)
     engine: str | None = None
 
     def __post_init__(self) -> None:
@@ -85,6 +90,12 @@ class SynthesisConfig:
             object.__setattr__(self, "engine", engine)
         if self.length_scale is not None:
             object.__setattr__(self, "length_scale", check_length_scale(self.length_scale))
+        if isinstance(self.lexicon, (str, os.PathLike)) and self.lexicon != LEXICON_AUTO:
+            raise InvalidInputError.bad_value(
+                "lexicon",
+                self.lexicon,
+                "give a forv_tts.text.Lexicon (forv_tts.text.load_lexicon reads a file), 'auto' or None",
+            )
 
 
 DEFAULT_CONFIG = SynthesisConfig()

@@ -13,12 +13,13 @@ job, one request end to end (`synthesise → write → upload`) is `forv_tts.job
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forv_tts.audio import DEFAULT_PAUSE_S, Audio, AudioChunk, concat
 from forv_tts.config import DEFAULT_CONFIG, SynthesisConfig
@@ -31,6 +32,9 @@ from forv_tts.errors import (
     VoiceLoadError,
 )
 from forv_tts.voices.base import ENGINE_COQUI, Voice, VoiceInfo
+
+if TYPE_CHECKING:
+    from forv_tts.text.lexicon import Lexicon
 
 log = logging.getLogger(__name__)
 
@@ -116,20 +120,52 @@ def unknown_characters(info: VoiceInfo, sentences: list[str]) -> list[str] | Non
     return unknown
 
 
-def prepare_text(text: str, config: SynthesisConfig | None = None) -> list[str]:
+def lexicon_for(
+    config: SynthesisConfig | None, voice_dir: str | os.PathLike[str] | None = None
+) -> Lexicon | None:
+    """The user lexicon `config` asks for: its own `Lexicon` (or None), or with "auto" (the default)
+    what the CLI reads for `voice_dir`.
+
+    That is the voice directory's lexicon.tsv (`voice_dir`, else `$FORV_TTS_VOICE_DIR`, else
+    ./voice_model), then each file in `$FORV_TTS_LEXICON`, merged, later wins (`text.resolve_lexicon`:
+    the files are read on every call and parsed again only when they changed).
+    """
+    lexicon = (config or DEFAULT_CONFIG).lexicon
+    if not isinstance(lexicon, str):
+        return lexicon
+    from forv_tts import settings
+    from forv_tts.text import resolve_lexicon
+
+    return resolve_lexicon(voice_dir=settings.voice_dir(voice_dir))
+
+
+def with_lexicon(
+    config: SynthesisConfig | None, voice_dir: str | os.PathLike[str] | None = None
+) -> SynthesisConfig:
+    """`config` with "auto" replaced by `lexicon_for(config, voice_dir)`, so a whole call (every
+    sentence of a stream) reads one version; a config that has one, or does not normalise, as it is."""
+    config = config or DEFAULT_CONFIG
+    if not config.normalize or not isinstance(config.lexicon, str):
+        return config
+    return dataclasses.replace(config, lexicon=lexicon_for(config, voice_dir))
+
+
+def prepare_text(
+    text: str, config: SynthesisConfig | None = None, *, voice_dir: str | os.PathLike[str] | None = None
+) -> list[str]:
     """Turn raw input into the sentences handed to the voice.
 
     With `config.normalize` the text goes through number reading and g2pk (`forv_tts.text`, the
-    config's user lexicon first); without it the text is only split into sentences, for callers who
-    already hand over pronounced Hangul. Raises `NoTextError` for empty text, `TextTooLongError` over
-    the cap, `NothingToSayError` when nothing speakable is left.
+    user lexicon first: `lexicon_for(config, voice_dir)`); without it the text is only split into
+    sentences, for callers who already hand over pronounced Hangul. Raises `NoTextError` for empty
+    text, `TextTooLongError` over the cap, `NothingToSayError` when nothing speakable is left.
     """
     config = config or DEFAULT_CONFIG
     check_text(text)
     from forv_tts import text as text_stage
 
     if config.normalize:
-        sentences = list(text_stage.normalize(text, lexicon=config.lexicon))
+        sentences = list(text_stage.normalize(text, lexicon=lexicon_for(config, voice_dir)))
     else:
         sentences = list(text_stage.split_sentences(text))
     if not sentences:
@@ -266,7 +302,8 @@ def iter_synthesize(
     normalising): returning False stops the stream with `CancelledError`. Each chunk carries what it
     cost (`normalize_s`, `synthesis_s`). `stages`, when given, receives each sentence's normaliser stage
     (`text.normalize_stages(explain=True)`: as written, its rewrites) just before it is spoken, so the
-    last one is the chunk's when it is yielded (`forv_tts.timing.Timer.add`).
+    last one is the chunk's when it is yielded (`forv_tts.timing.Timer.add`). The user lexicon is
+    resolved once, before the first sentence (`with_lexicon`, for the voice's directory).
 
     `parts=True` lets a long sentence come in parts as soon as each is final (`AudioChunk.part` and
     `last`; the ONNX engine on more than one thread): the first sound of a long sentence waits for
@@ -275,6 +312,7 @@ def iter_synthesize(
     """
     config = config or DEFAULT_CONFIG
     check_text(text)
+    config = with_lexicon(config, voice.info.voice_dir)
     spoken = _sentences_as_spoken(text, config, before, stages)
     yield from iter_sentences(voice, spoken, config, parts=parts)
 
@@ -289,6 +327,7 @@ def _sentences_as_spoken(
     from forv_tts import text as text_stage
 
     pieces = text_stage.split_sentences(text)
+    lexicon = lexicon_for(config) if config.normalize else None
     given = 0
     for position, piece in enumerate(pieces):
         if before is not None and not before(position, len(pieces)):
@@ -298,13 +337,13 @@ def _sentences_as_spoken(
                 total=len(pieces),
             )
         if stages is not None and config.normalize:
-            piece_stages = text_stage.normalize_stages(piece, lexicon=config.lexicon, explain=True)
+            piece_stages = text_stage.normalize_stages(piece, lexicon=lexicon, explain=True)
             given += len(piece_stages)
             for stage in piece_stages:
                 stages.append(stage)
                 yield stage["pronounced"]
             continue
-        sentences = text_stage.normalize(piece, lexicon=config.lexicon) if config.normalize else [piece]
+        sentences = text_stage.normalize(piece, lexicon=lexicon) if config.normalize else [piece]
         given += len(sentences)
         yield from sentences
     if not given:
@@ -312,8 +351,12 @@ def _sentences_as_spoken(
 
 
 def synthesize(text: str, voice: Voice, config: SynthesisConfig | None = None) -> Audio:
-    """Normalise `text`, speak every sentence with `voice` and join them: the whole clip."""
-    return synthesize_sentences(voice, prepare_text(text, config), config)
+    """Normalise `text`, speak every sentence with `voice` and join them: the whole clip.
+
+    The user lexicon is the config's; by default ("auto") the one the CLI would read for the voice's
+    directory (`lexicon_for`).
+    """
+    return synthesize_sentences(voice, prepare_text(text, config, voice_dir=voice.info.voice_dir), config)
 
 
 def resolve_voice(

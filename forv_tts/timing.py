@@ -15,6 +15,7 @@ words share its time by their length and are marked `estimated`.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -278,9 +279,12 @@ class Timer:
 
 
 def stages_for(
-    text: str, config: SynthesisConfig | None = None
+    text: str, config: SynthesisConfig | None = None, *, voice_dir: str | os.PathLike[str] | None = None
 ) -> tuple[list[str], list[dict[str, Any]] | None]:
-    """`synthesis.prepare_text`'s sentences plus the stages that map them back to the written text."""
+    """`synthesis.prepare_text`'s sentences plus the stages that map them back to the written text.
+
+    `voice_dir`: whose lexicon.tsv a config with lexicon "auto" reads (`synthesis.lexicon_for`).
+    """
     from forv_tts import synthesis
     from forv_tts.config import DEFAULT_CONFIG
     from forv_tts.errors import NothingToSayError
@@ -291,7 +295,8 @@ def stages_for(
     synthesis.check_text_length(text)
     from forv_tts import text as text_stage
 
-    stages = text_stage.normalize_stages(text, lexicon=config.lexicon, explain=True)
+    lexicon = synthesis.lexicon_for(config, voice_dir)
+    stages = text_stage.normalize_stages(text, lexicon=lexicon, explain=True)
     sentences = [s["pronounced"] for s in stages]
     if not sentences:
         raise NothingToSayError(f"nothing speakable in {text[:40]!r}: give Korean text", text=text[:200])
@@ -304,7 +309,7 @@ def iter_timed(
     """`synthesis.iter_synthesize` with each chunk's `SentenceTiming` (times in the whole clip)."""
     from forv_tts import synthesis
 
-    sentences, stages = stages_for(text, config)
+    sentences, stages = stages_for(text, config, voice_dir=voice.info.voice_dir)
     timer = Timer(stages)
     for chunk in synthesis.iter_sentences(voice, sentences, config):
         yield chunk, timer.add(chunk)

@@ -139,3 +139,82 @@ def test_errors_are_typed() -> None:
 def test_list_voices(voice_dir: Path) -> None:
     ids = [v.id for v in forv_tts.list_voices(voice_dir)]
     assert ids[0] == "builtin" and {"1", "2"} <= set(ids)
+
+
+@pytest.fixture
+def no_lexicon_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`tmp_path` as the working directory (so ./voice_model is ours) with no lexicon or voice-dir
+    settings from outside."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FORV_TTS_LEXICON", raising=False)
+    monkeypatch.delenv("FORV_TTS_VOICE_DIR", raising=False)
+    return tmp_path
+
+
+def test_a_members_text_reads_its_own_voice_dirs_lexicon(
+    voice_dir: Path, no_lexicon_settings: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`load_voice("2", voice_dir=mine)` speaks with mine/lexicon.tsv, as `say --voice-dir mine` does,
+    not the default directory's; `synthesize`, `iter_synthesize`, `normalize` and `run_item` agree."""
+    from forv_tts.jobs.item import Destination, run_item
+
+    mine = no_lexicon_settings / "mine"
+    mine.mkdir()
+    for kind in ("glow-tts", "hifigan-v2"):
+        (mine / kind).symlink_to(voice_dir / kind)
+    (mine / "lexicon.tsv").write_text("코끼리\t바나나\n", encoding="utf-8")
+    default = no_lexicon_settings / "default"
+    default.mkdir()
+    (default / "lexicon.tsv").write_text("코끼리\t사과\n", encoding="utf-8")
+    monkeypatch.setenv("FORV_TTS_VOICE_DIR", str(default))
+
+    voice = forv_tts.load_voice("2", voice_dir=mine)
+    assert voice.info.voice_dir == mine
+    text, spoken = "코끼리가 왔어요.", forv_tts.normalize("바나나가 왔어요.", lexicon=None)
+    config = forv_tts.SynthesisConfig(seed=5)
+    assert [c.sentence for c in forv_tts.iter_synthesize(text, voice, config)] == spoken
+    assert forv_tts.normalize(text, voice_dir=mine) == spoken
+    assert forv_tts.normalize(text) == forv_tts.normalize("사과가 왔어요.", lexicon=None)  # the default dir
+    audio = forv_tts.synthesize(text, voice, config)
+    said = forv_tts.synthesize("바나나가 왔어요.", voice, forv_tts.SynthesisConfig(seed=5, lexicon=None))
+    np.testing.assert_array_equal(audio.samples, said.samples)
+    item = run_item(text, member="2", voice_dir=mine, config=config, destination=Destination(mine))
+    assert item.sentences == spoken
+    unread = forv_tts.synthesize(text, voice, forv_tts.SynthesisConfig(seed=5, lexicon=None))
+    assert unread.samples.shape != audio.samples.shape or not np.array_equal(unread.samples, audio.samples)
+
+
+def test_library_calls_read_forv_tts_lexicon_and_the_default_voice_dir(
+    no_lexicon_settings: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The built-in voice (default voice directory ./voice_model) and $FORV_TTS_LEXICON, merged as the
+    CLI merges them (the variable's file wins), and an edit applies to the next call."""
+    voice = forv_tts.load_voice(None)
+    (no_lexicon_settings / "voice_model").mkdir()
+    (no_lexicon_settings / "voice_model" / "lexicon.tsv").write_text(
+        "forv\t가나\nGCS\t지씨에스\n", encoding="utf-8"
+    )
+    words = no_lexicon_settings / "words.tsv"
+    words.write_text("forv\t포브\n", encoding="utf-8")
+    monkeypatch.setenv("FORV_TTS_LEXICON", str(words))
+
+    text = "forv GCS 입니다."
+    spoken = forv_tts.normalize("포브 지씨에스 입니다.", lexicon=None)
+    assert forv_tts.normalize(text) == spoken
+    assert [c.sentence for c in forv_tts.iter_synthesize(text, voice)] == spoken
+    audio = forv_tts.synthesize(text, voice)
+    said = forv_tts.synthesize("포브 지씨에스 입니다.", voice, forv_tts.SynthesisConfig(lexicon=None))
+    np.testing.assert_array_equal(audio.samples, said.samples)
+    assert forv_tts.normalize(text, lexicon=None) != spoken
+
+    words.write_text("forv\t다라마\n", encoding="utf-8")
+    assert forv_tts.normalize(text) == forv_tts.normalize("다라마 지씨에스 입니다.", lexicon=None)
+    words.write_text("forv 다라마\n", encoding="utf-8")
+    with pytest.raises(forv_tts.LexiconError, match=r"words\.tsv:1"):
+        forv_tts.synthesize(text, voice)
+
+
+def test_config_lexicon_is_a_lexicon_auto_or_none() -> None:
+    assert forv_tts.SynthesisConfig().lexicon == "auto"
+    with pytest.raises(forv_tts.InvalidInputError, match="load_lexicon"):
+        forv_tts.SynthesisConfig(lexicon="words.tsv")  # type: ignore[arg-type]

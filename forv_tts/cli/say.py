@@ -303,7 +303,7 @@ def _say_to_stdout(
 
     info = _resolve(member, voice_dir, step)
     naming.ClipName.new(info.id, uuid, created_at)
-    sentences, stages = timing.stages_for(text, config)
+    sentences, stages = timing.stages_for(text, config, voice_dir=info.voice_dir)
     voice = default_registry().get(info, config.engine)
     out = sys.stdout.buffer
     timer = timing.Timer(stages)

@@ -89,7 +89,8 @@ def job_config(
 ) -> SynthesisConfig:
     """A job's synthesis: its seed stable per uuid (a redelivered job writes the same bytes, so its
     upload is a no-op) unless the request gave one (speech's `seed`: a clip made again, sample for
-    sample), and the lexicon read now, so an edited lexicon.tsv applies to the next job."""
+    sample), and the lexicon as of now (`resolve_lexicon` reads the files per call and parses them
+    again only when they changed), so an edited lexicon.tsv applies to the next job, as on the page."""
     from forv_tts.config import SynthesisConfig, length_scale_for_speed
     from forv_tts.jobs.input import derived_seed
     from forv_tts.text import resolve_lexicon
@@ -130,6 +131,8 @@ def _fail(job_id: str, err: BaseException, **extra: Any) -> None:
         if code == "internal":
             log.exception("job %s failed unexpectedly", job_id)
             message = f"unexpected {type(err).__name__}: {message}"
+    fields = getattr(err, "fields", None)
+    field = fields.get("field") if isinstance(fields, dict) else None
     store().update(
         job_id,
         {
@@ -137,6 +140,8 @@ def _fail(job_id: str, err: BaseException, **extra: Any) -> None:
             "state": names.STATE_FAILED,
             "error_code": code,
             "error": message,
+            # The request's field at fault (a used uuid's conflict: "uuid"), as the API's own errors say.
+            **({"error_field": field} if isinstance(field, str) else {}),
             "finished": repr(time.time()),
         },
     )

@@ -85,7 +85,11 @@ def load_lexicon(path: str | os.PathLike[str]) -> Lexicon:
 def resolve_lexicon(
     paths: Iterable[str | os.PathLike[str]] = (), *, voice_dir: str | os.PathLike[str] | None = None
 ) -> Lexicon | None:
-    """The voice directory's lexicon.tsv, then $FORV_TTS_LEXICON, then `paths` merged (later wins)."""
+    """The voice directory's lexicon.tsv, then $FORV_TTS_LEXICON, then `paths` merged (later wins).
+
+    None when there is none. Files are read on every call and parsed again only when their bytes
+    changed; the value is shared between callers (extend a `merge` of it, never `add` to it).
+    """
     from forv_tts.text.lexicon import resolve
 
     return resolve(paths, voice_dir=voice_dir)

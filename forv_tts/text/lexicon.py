@@ -13,18 +13,29 @@ Matching, applied to each sentence before every other rule:
   written form matches any capitalisation (`forv` matches ForV, FORV);
 - longer written forms win over shorter ones at the same place; when several sources define the same
   written form the later one wins (`--lexicon` over `FORV_TTS_LEXICON` over the voice's lexicon.tsv).
+
+Reading: `resolve` (what every entry point calls: the CLI, `forv_tts.synthesize`/`normalize`, the
+service's workers and its page) reads each file again on every call and parses it only when its bytes
+changed, so an edit applies to the next request in every process while an unchanged file costs one
+read. Why the bytes and not (mtime, size): an edit of the same length within one timestamp tick, or on
+a mount with coarse or unreliable times, would keep the stale entries; a lexicon is a few KB. A file
+that becomes malformed raises `LexiconError` on every call until it is fixed (no "last good" copy: the
+page and the audio would then disagree, and what a request reads would depend on the process's past).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from forv_tts import settings
-from forv_tts.errors import InvalidInputError
+from forv_tts.errors import InvalidInputError, UsageError
 from forv_tts.text.cleaning import clean
 
 ENV_VAR = settings.LEXICON.env
@@ -56,6 +67,8 @@ class Lexicon:
     entries: dict[str, Entry] = field(default_factory=dict)
     _pattern: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
     _lookup: dict[str, Entry] = field(default_factory=dict, repr=False, compare=False)
+    #: True for the values `resolve` shares between calls (and threads): `add` refuses to change them.
+    _shared: bool = field(default=False, repr=False, compare=False)
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, str], *, source: str = "<memory>") -> Lexicon:
@@ -65,6 +78,11 @@ class Lexicon:
         return lexicon
 
     def add(self, entry: Entry) -> None:
+        if self._shared:
+            raise UsageError(
+                "this lexicon is shared by every caller of resolve_lexicon: extend a copy "
+                "(lexicon.merge(other)) instead"
+            )
         written = clean(entry.written)
         self.entries[written] = Entry(written, entry.spoken.strip(), entry.source)
         self._pattern = None
@@ -83,14 +101,17 @@ class Lexicon:
         return bool(self.entries)
 
     def _compile(self) -> re.Pattern[str]:
-        if self._pattern is None:
-            self._lookup = {}
+        # Built in locals and published lookup first, pattern last: a shared lexicon may be compiled by
+        # two threads at once, and a reader that sees the pattern must see its whole lookup.
+        pattern = self._pattern
+        if pattern is None:
+            lookup: dict[str, Entry] = {}
             parts: list[str] = []
             for written in sorted(self.entries, key=lambda w: (-len(w), w)):
                 entry = self.entries[written]
                 exact = written != written.lower()
                 key = written if exact else written.lower()
-                self._lookup.setdefault(key, entry)
+                lookup.setdefault(key, entry)
                 body = re.escape(written)
                 if not exact:
                     body = f"(?i:{body})"
@@ -99,8 +120,10 @@ class Lexicon:
                     before = "(?<![가-힣])"
                 after = r"(?![A-Za-z0-9])" if re.search(r"[A-Za-z0-9]$", written) else ""
                 parts.append(f"{before}{body}{after}")
-            self._pattern = re.compile("|".join(parts)) if parts else re.compile(r"(?!x)x")
-        return self._pattern
+            pattern = re.compile("|".join(parts)) if parts else re.compile(r"(?!x)x")
+            self._lookup = lookup
+            self._pattern = pattern
+        return pattern
 
     def find(self, written: str) -> Entry | None:
         self._compile()
@@ -149,19 +172,77 @@ def parse(text: str, *, source: str = "<memory>") -> Lexicon:
     return lexicon
 
 
-def load(path: str | os.PathLike[str]) -> Lexicon:
-    """A lexicon file; a missing, unreadable or non-UTF-8 file is a `LexiconError`."""
-    name = str(path)
+def _read(name: str) -> bytes:
     try:
-        data = Path(path).read_bytes()
+        return Path(name).read_bytes()
     except OSError as exc:
         raise LexiconError(f"cannot read lexicon {name}: {exc.strerror or exc}", path=name) from exc
+
+
+def _parse_bytes(data: bytes, name: str) -> Lexicon:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise LexiconError(f"{name}:{line}: the lexicon is not UTF-8 text", path=name, line=line) from exc
     return parse(text, source=name)
+
+
+def load(path: str | os.PathLike[str]) -> Lexicon:
+    """A lexicon file, freshly parsed; a missing, unreadable or non-UTF-8 file is a `LexiconError`."""
+    name = str(path)
+    return _parse_bytes(_read(name), name)
+
+
+#: How many parsed files and merged combinations `resolve` keeps (the least recently used go first).
+CACHE_SIZE = 32
+_lock = threading.Lock()
+#: (name as given, absolute path) → (the bytes parsed, the lexicon they gave).
+_files: OrderedDict[tuple[str, str], tuple[bytes, Lexicon]] = OrderedDict()
+#: The sources' keys and bytes, in order → their merged lexicon.
+_merged: OrderedDict[tuple[tuple[tuple[str, str], bytes], ...], Lexicon] = OrderedDict()
+
+
+def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+    with _lock:
+        cache[key] = value
+        cache.move_to_end(key)
+        while len(cache) > CACHE_SIZE:
+            cache.popitem(last=False)
+
+
+def _load_current(name: str) -> tuple[tuple[str, str], bytes, Lexicon]:
+    """The file's key, its bytes now, and its lexicon: parsed again only when the bytes changed."""
+    key = (name, os.path.abspath(name))
+    data = _read(name)
+    with _lock:
+        hit = _files.get(key)
+        if hit is not None and hit[0] == data:
+            _files.move_to_end(key)
+            return key, data, hit[1]
+    lexicon = _parse_bytes(data, name)
+    lexicon._shared = True
+    _remember(_files, key, (data, lexicon))
+    return key, data, lexicon
+
+
+def sources(
+    paths: Iterable[str | os.PathLike[str]] = (),
+    *,
+    voice_dir: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> list[str]:
+    """The files `resolve` reads, in merge order (later wins): the voice directory's lexicon.tsv if
+    there is one, each file in $FORV_TTS_LEXICON (os.pathsep-separated), then `paths`."""
+    named = settings.LEXICON.get() if environ is None else environ.get(ENV_VAR, "")
+    found: list[str] = []
+    if voice_dir is not None:
+        candidate = Path(voice_dir) / VOICE_FILE
+        if candidate.is_file():
+            found.append(str(candidate))
+    found.extend(filter(None, (named or "").split(os.pathsep)))
+    found.extend(str(path) for path in paths)
+    return found
 
 
 def resolve(
@@ -174,15 +255,24 @@ def resolve(
 
     Later sources win. `FORV_TTS_LEXICON` may name several files separated by os.pathsep. The voice
     directory's file is optional; a named file that is missing is an error. None if there is none.
+    Every file is read on every call and parsed again only when its bytes changed (module docstring);
+    the value returned is shared with other callers, so it refuses `add` (extend a `merge` of it).
     """
-    named = settings.LEXICON.get() if environ is None else environ.get(ENV_VAR, "")
-    merged = Lexicon()
-    if voice_dir is not None:
-        candidate = Path(voice_dir) / VOICE_FILE
-        if candidate.is_file():
-            merged = merged.merge(load(candidate))
-    for name in filter(None, (named or "").split(os.pathsep)):
-        merged = merged.merge(load(name))
-    for path in paths:
-        merged = merged.merge(load(path))
+    loaded = [_load_current(name) for name in sources(paths, voice_dir=voice_dir, environ=environ)]
+    if not loaded:
+        return None
+    if len(loaded) == 1:
+        only = loaded[0][2]
+        return only or None
+    key = tuple((file_key, data) for file_key, data, _ in loaded)
+    with _lock:
+        merged = _merged.get(key)
+        if merged is not None:
+            _merged.move_to_end(key)
+    if merged is None:
+        merged = Lexicon()
+        for _, _, lexicon in loaded:
+            merged = merged.merge(lexicon)
+        merged._shared = True
+        _remember(_merged, key, merged)
     return merged or None

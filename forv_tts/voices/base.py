@@ -52,6 +52,9 @@ class VoiceInfo:
     duration_rule_evidence: str | None = None
     #: Files present but not usable together (e.g. a vocoder trained on other mel settings).
     problems: tuple[str, ...] = field(default_factory=tuple)
+    #: The voice directory it was found in (the built-in voice: the one it was asked for from), whose
+    #: lexicon.tsv the library applies to this voice's text; None when unknown (the default directory).
+    voice_dir: Path | None = None
 
     @property
     def usable(self) -> bool:

@@ -223,9 +223,11 @@ def _weight_cache_state(info: VoiceInfo, voice: Any, started: float) -> str:
 
 
 def _prepare(texts: Sequence[str]) -> list[tuple[str, list[str]]]:
+    from forv_tts.config import SynthesisConfig
     from forv_tts.synthesis import prepare_text
 
-    return [(text, prepare_text(text)) for text in texts]
+    plain = SynthesisConfig(lexicon=None)  # the voice is checked, not the team's lexicon
+    return [(text, prepare_text(text, plain)) for text in texts]
 
 
 def check_member(info: VoiceInfo, phrases: Sequence[tuple[str, list[str]]]) -> MemberCheck:

@@ -159,15 +159,23 @@ def _paths() -> tuple[Path, Path] | None:
         return None
 
 
-def builtin_info() -> VoiceInfo:
-    """Descriptor of the built-in voice; only checks that the files exist, never loads the library."""
+def builtin_info(voice_dir: Path | None = None) -> VoiceInfo:
+    """Descriptor of the built-in voice; only checks that the files exist, never loads the library.
+
+    `voice_dir`: the voice directory it was asked for from (whose lexicon.tsv applies to its text).
+    """
     paths = _paths()
     if paths is None:
         missing: tuple[str, ...] = ("espeakng-loader (libespeak-ng and espeak-ng-data)",)
     else:
         missing = tuple(str(p) for p in paths if not p.exists())
     return VoiceInfo(
-        id=BUILTIN_VOICE_ID, engine=ENGINE_ESPEAK, format="builtin", sample_rate=SAMPLE_RATE, missing=missing
+        id=BUILTIN_VOICE_ID,
+        engine=ENGINE_ESPEAK,
+        format="builtin",
+        sample_rate=SAMPLE_RATE,
+        missing=missing,
+        voice_dir=voice_dir,
     )
 
 

@@ -179,6 +179,7 @@ def member_info(voice_dir: Path, member: str, step: int | None = None) -> VoiceI
         duration_rule=rule.rule,
         duration_rule_evidence=rule.evidence,
         problems=tuple(problems),
+        voice_dir=voice_dir,
     )
 
 
@@ -194,7 +195,14 @@ def exported_info(voice_dir: Path, member: str) -> VoiceInfo | None:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("cannot read %s: %s", manifest, exc)
         return None
-    return VoiceInfo(id=member, engine=ENGINE_EXPORTED, format=fmt, sample_rate=rate, config=manifest)
+    return VoiceInfo(
+        id=member,
+        engine=ENGINE_EXPORTED,
+        format=fmt,
+        sample_rate=rate,
+        config=manifest,
+        voice_dir=Path(voice_dir),
+    )
 
 
 def _member_or_exported(voice_dir: Path, member: str, step: int | None) -> VoiceInfo:
@@ -235,7 +243,7 @@ def list_voices(voice_dir: Path) -> list[VoiceInfo]:
     """The built-in voice first, then the members found in `voice_dir`."""
     from forv_tts.voices.espeak import builtin_info
 
-    return [builtin_info(), *discover_members(voice_dir)]
+    return [builtin_info(Path(voice_dir)), *discover_members(voice_dir)]
 
 
 def find_voice(member: str | None, voice_dir: Path, step: int | None = None) -> VoiceInfo:
@@ -247,7 +255,7 @@ def find_voice(member: str | None, voice_dir: Path, step: int | None = None) -> 
     if member is None or member == BUILTIN_VOICE_ID:
         from forv_tts.voices.espeak import builtin_info
 
-        return builtin_info()
+        return builtin_info(Path(voice_dir))
     from forv_tts.storage.naming import validate_member_id
 
     member = validate_member_id(str(member))

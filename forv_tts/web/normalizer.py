@@ -46,7 +46,9 @@ def _child_init() -> None:
 def _stages(text: str, voice_dir: str | None) -> list[dict[str, Any]]:
     """In the child: the sentences and their stages (plain values, so they pickle).
 
-    The lexicon is read again for every request: a linguist editing lexicon.tsv sees the change at once.
+    The lexicon is read again for every request (parsed again only when it changed), as the workers
+    read it for every job: a linguist editing lexicon.tsv sees the change at once, on the page and in the
+    audio.
     """
     from forv_tts import text as norm
 

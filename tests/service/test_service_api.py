@@ -480,29 +480,58 @@ def test_workers_use_the_user_lexicon(tmp_path: Path) -> None:
 
 def test_workers_read_an_edited_lexicon_as_the_page_does(tmp_path: Path) -> None:
     """The voice directory's lexicon.tsv applies to clips and speech as to /v1/normalize, and an edit
-    applies to the next job (workers read it per job, not once per process)."""
+    applies to the next job in the same worker process (workers check it per job, not once per
+    process), even one of the same size and mtime; a file made malformed fails page and jobs alike with
+    bad_lexicon until it is fixed."""
+    import base64
+    import os
+
     voices = tmp_path / "voices"
     voices.mkdir()
     lexicon = voices / "lexicon.tsv"
     lexicon.write_text("forv\t가나\n", encoding="utf-8")
+    args, env = ["--workers", "1", "--voice-dir", str(voices)], {"FORV_TTS_LEXICON": ""}
     with (
-        service(tmp_path / "svc", ["--workers", "1", "--voice-dir", str(voices)]) as s,
+        service(tmp_path / "svc", args, env) as s,
         httpx.Client(base_url=s.url, timeout=60) as c,
     ):
+        pids: set[int] = set()
 
         def clip_reading() -> str:
             r = texts(c, text="forv 입니다.")
             assert r.status_code == 200, r.text
-            return str(c.get(f"/v1/jobs/{r.json()['uuid']}").json()["normalized"])
+            job = c.get(f"/v1/jobs/{r.json()['uuid']}").json()
+            pids.add(job["worker_pid"])
+            return str(job["normalized"])
+
+        def speech_reading() -> str:
+            body = {"input": "forv 입니다.", "voice": "builtin", "response_format": "wav"}
+            timed = c.post("/v1/audio/speech/timed", json=body).json()
+            assert base64.b64decode(timed["audio"])
+            return " ".join(sentence["spoken"] for sentence in timed["sentences"])
 
         def page_reading() -> str:
             return str(
                 c.post("/v1/normalize", json={"text": "forv 입니다."}).json()["sentences"][0]["pronounced"]
             )
 
-        assert "가나" in clip_reading() and "가나" in page_reading()
+        first = page_reading()
+        assert "가나" in first and clip_reading() == first and speech_reading() == first
+        stat = lexicon.stat()
         lexicon.write_text("forv\t다라\n", encoding="utf-8")
-        assert "다라" in clip_reading() and "다라" in page_reading()
+        os.utime(lexicon, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size, same mtime
+        edited = page_reading()
+        assert "다라" in edited and clip_reading() == edited and speech_reading() == edited
+
+        lexicon.write_text("forv 다라\n", encoding="utf-8")
+        page = c.post("/v1/normalize", json={"text": "forv 입니다."})
+        assert page.status_code == 500 and page.json()["error"]["code"] == "bad_lexicon"
+        clip = texts(c, text="forv 입니다.")
+        assert clip.status_code == 500 and clip.json()["error"]["code"] == "bad_lexicon", clip.text
+        lexicon.write_text("forv\t마바\n", encoding="utf-8")
+        fixed = page_reading()
+        assert "마바" in fixed and clip_reading() == fixed
+        assert len(pids) == 1  # one worker process read every version
 
 
 def test_the_request_cap_is_its_own_setting_and_0_is_no_cap(tmp_path: Path) -> None:

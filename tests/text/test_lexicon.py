@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from forv_tts.errors import InvalidInputError, UsageError
 from forv_tts.text import expand, explain, normalize_stages
-from forv_tts.text.lexicon import ENV_VAR, Lexicon, LexiconError, load, parse, resolve
+from forv_tts.text.lexicon import ENV_VAR, Entry, Lexicon, LexiconError, load, parse, resolve
 
 
 def lex(text: str) -> Lexicon:
@@ -114,3 +115,68 @@ def test_lexicon_is_picklable_for_batch_workers() -> None:
     expand("ForV", lexicon=lexicon)  # compiled
     again = pickle.loads(pickle.dumps(lexicon))
     assert expand("ForV가", lexicon=again) == "포브가"
+
+
+def test_resolve_parses_a_file_again_only_when_its_bytes_change(tmp_path: Path) -> None:
+    """Every call reads the files; an unchanged set gives the same (already compiled) lexicon, an edit
+    applies on the next call, even one of the same size within the same mtime tick."""
+    path = tmp_path / "words.tsv"
+    path.write_text("forv\t가나\n", encoding="utf-8")
+    first = resolve([path], environ={})
+    assert first is not None and expand("forv", lexicon=first) == "가나"
+    assert resolve([path], environ={}) is first  # not parsed (nor compiled) again
+    stat = path.stat()
+    path.write_text("forv\t다라\n", encoding="utf-8")  # same size …
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # … and the same mtime
+    edited = resolve([path], environ={})
+    assert edited is not first and edited is not None and expand("forv", lexicon=edited) == "다라"
+
+
+def test_a_merged_set_is_cached_and_follows_an_edit_of_any_source(tmp_path: Path) -> None:
+    voice_dir = tmp_path / "voices"
+    voice_dir.mkdir()
+    (voice_dir / "lexicon.tsv").write_text("forv\t가나\nGCS\t지씨에스\n", encoding="utf-8")
+    env_file = tmp_path / "env.tsv"
+    env_file.write_text("forv\t포브\n", encoding="utf-8")
+    environ = {ENV_VAR: str(env_file)}
+    merged = resolve(voice_dir=voice_dir, environ=environ)
+    assert merged is not None and expand("forv GCS", lexicon=merged) == "포브 지씨에스"
+    assert resolve(voice_dir=voice_dir, environ=environ) is merged
+    (voice_dir / "lexicon.tsv").write_text("GCS\t구글 스토리지\n", encoding="utf-8")
+    again = resolve(voice_dir=voice_dir, environ=environ)
+    assert again is not None and expand("forv GCS", lexicon=again) == "포브 구글 스토리지"
+    (voice_dir / "lexicon.tsv").unlink()  # the voice directory's file is optional
+    only_env = resolve(voice_dir=voice_dir, environ=environ)
+    assert only_env is not None and expand("forv GCS", lexicon=only_env) == "포브 지씨에스"
+
+
+def test_a_file_that_becomes_malformed_is_an_error_until_fixed(tmp_path: Path) -> None:
+    """No "last good" copy: the page and the audio must not disagree about a broken file."""
+    path = tmp_path / "words.tsv"
+    path.write_text("forv\t가나\n", encoding="utf-8")
+    assert resolve([path], environ={}) is not None
+    path.write_text("forv 가나\n", encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(LexiconError, match=r"words.tsv:1: a lexicon line must be"):
+            resolve([path], environ={})
+    path.unlink()
+    with pytest.raises(LexiconError, match="cannot read lexicon"):
+        resolve([path], environ={})
+    path.write_text("forv\t마바\n", encoding="utf-8")
+    fixed = resolve([path], environ={})
+    assert fixed is not None and expand("forv", lexicon=fixed) == "마바"
+
+
+def test_a_resolved_lexicon_is_shared_so_it_refuses_add(tmp_path: Path) -> None:
+    path = tmp_path / "words.tsv"
+    path.write_text("forv\t가나\n", encoding="utf-8")
+    shared = resolve([path], environ={})
+    assert shared is not None
+    with pytest.raises(UsageError, match="shared"):
+        shared.add(Entry("GCS", "지씨에스", "<memory>"))
+    mine = shared.merge(Lexicon.from_mapping({"GCS": "지씨에스"}))
+    assert expand("forv GCS", lexicon=mine) == "가나 지씨에스"
+    assert resolve([path], environ={}) is shared and len(shared) == 1
+    own = load(path)  # load_lexicon: a fresh lexicon of the caller's own
+    own.add(Entry("GCS", "지씨에스", "<memory>"))
+    assert len(own) == 2

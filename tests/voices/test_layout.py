@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import sys
@@ -69,7 +70,7 @@ def fake_builtin(monkeypatch: pytest.MonkeyPatch) -> VoiceInfo:
     """Stand-in for forv_tts.voices.espeak (owned by another module) so these tests only test ours."""
     info = VoiceInfo(id=BUILTIN_VOICE_ID, engine="espeak-ng", format="builtin", sample_rate=22050)
     fake = types.ModuleType("forv_tts.voices.espeak")
-    fake.builtin_info = lambda: info  # type: ignore[attr-defined]
+    fake.builtin_info = lambda voice_dir=None: dataclasses.replace(info, voice_dir=voice_dir)  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "forv_tts.voices.espeak", fake)
     return info
 
@@ -208,14 +209,17 @@ def test_member_ids_are_validated(tmp_path: Path, bad: str) -> None:
 
 
 def test_none_and_builtin_mean_the_builtin_voice(tmp_path: Path, fake_builtin: VoiceInfo) -> None:
-    assert find_voice(None, tmp_path) is fake_builtin
-    assert find_voice(BUILTIN_VOICE_ID, tmp_path) is fake_builtin
+    """… asked for from `tmp_path`, whose lexicon.tsv applies to its text (the info records it)."""
+    asked = dataclasses.replace(fake_builtin, voice_dir=tmp_path)
+    assert find_voice(None, tmp_path) == asked
+    assert find_voice(BUILTIN_VOICE_ID, tmp_path) == asked
 
 
 def test_list_voices_puts_builtin_first(voice_dir: Path, fake_builtin: VoiceInfo) -> None:
     voices = list_voices(voice_dir)
-    assert voices[0] is fake_builtin
+    assert voices[0] == dataclasses.replace(fake_builtin, voice_dir=voice_dir)
     assert [v.id for v in voices[1:]] == ["1", "2"]
+    assert {v.voice_dir for v in voices} == {voice_dir}  # members record where they were found
 
 
 def test_find_voice_on_fixture(voice_dir: Path) -> None:

@@ -116,12 +116,14 @@ def test_preload() -> None:
 
 def test_load_voice_is_one_function_under_both_import_paths() -> None:
     import forv_tts
+    from forv_tts import settings
     from forv_tts.errors import UsageError
     from forv_tts.voices import registry
     from forv_tts.voices.espeak import builtin_info
 
     assert registry.load_voice is forv_tts.load_voice
-    voice = registry.load_voice(builtin_info())
+    # The built-in voice asked for from the default voice directory (whose lexicon.tsv it reads).
+    voice = registry.load_voice(builtin_info(settings.voice_dir()))
     assert voice is forv_tts.load_voice(None)  # a VoiceInfo or a member id: the same cached voice
     with pytest.raises(UsageError, match="engine by keyword"):
         registry.load_voice(builtin_info(), "onnx")  # the old (info, engine) positional call

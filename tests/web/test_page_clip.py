@@ -70,10 +70,11 @@ def speak(driver: Any, svc: Service, voice: str, text: str) -> None:
 
 
 def test_the_sentence_and_word_heard_are_marked_as_the_clip_streams(
-    driver: Any, page_service: Service
+    driver: Any, page_service: Service, tmp_path: Path
 ) -> None:
     speak(driver, page_service, "builtin", THREE)
     snaps: list[dict[str, Any]] = []
+    shot = tmp_path / "marked.png"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         snap = snapshot(driver)
@@ -81,6 +82,9 @@ def test_the_sentence_and_word_heard_are_marked_as_the_clip_streams(
             break
         if snap["state"] == "playing" and snap["position"] is not None:
             snaps.append(snap)
+            if snap["sentence"] == 1 and snap["word"] >= 1 and not shot.exists():
+                driver.save_screenshot(str(shot))  # what the marks look like
+                print(f"\nscreenshot: {shot}")
         time.sleep(0.03)
     stats = page_stats(driver)
     assert stats["state"] == "done", describe(driver)

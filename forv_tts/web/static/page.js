@@ -137,7 +137,8 @@
     bad_stream: ["오디오 스트림을 읽을 수 없습니다", "The audio stream could not be read"],
   };
 
-  function showError(err) {
+  function showError(err, keepClip) {
+    // keepClip: the error is about one download of a finished clip, whose player and other files stay.
     stats.error = err;
     const [ko, en] = HEADLINES[err.code] || ["오류", "Error"];
     els.error.replaceChildren(
@@ -150,7 +151,7 @@
     if (err.field) els.error.append(" ", el("code", {}, `field: ${err.field}`));
     els.error.hidden = false;
     // On a phone the box may be above the fold: bring it into view, nothing stale beside it.
-    els.downloads.hidden = true;
+    if (!keepClip) els.downloads.hidden = true;
     els.error.scrollIntoView({ block: "nearest" });
   }
 
@@ -503,6 +504,10 @@
     if (sentence === stats.currentSentence && word === stats.currentWord) return;
     const items = els.transcript.children;
     const old = items[stats.currentSentence];
+    const moved = sentence !== stats.currentSentence;
+    // Keep the sentence heard in view, unless the reader scrolled away from the last one (then the
+    // page does not pull them back); a stream's first sentence is brought into view.
+    const following = old ? inView(old) : source === "stream";
     if (old) {
       old.classList.remove("current");
       old.removeAttribute("aria-current");
@@ -517,6 +522,15 @@
     item.setAttribute("aria-current", "true");
     const span = item.querySelectorAll(".word")[word];
     if (span) span.classList.add("current");
+    if (moved && following && !inView(item)) {
+      const still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+      item.scrollIntoView({ block: "center", behavior: still ? "auto" : "smooth" });
+    }
+  }
+
+  function inView(node) {
+    const r = node.getBoundingClientRect();
+    return r.bottom > 0 && r.top < window.innerHeight && r.top >= 0 && r.bottom <= window.innerHeight;
   }
 
   function clearTranscript() {
@@ -724,7 +738,7 @@
     } catch (err) {
       if (clip !== done) return;
       stats.captions = "failed";
-      showError((err && err.info) || { code: "network", message: String(err) });
+      showError((err && err.info) || { code: "network", message: String(err) }, true);
     }
   }
 
@@ -759,7 +773,7 @@
     } catch (err) {
       if (clip !== done) return;
       stats.downloads[format] = "failed";
-      showError((err && err.info) || { code: "network", message: String(err) });
+      showError((err && err.info) || { code: "network", message: String(err) }, true);
     } finally {
       link.removeAttribute("aria-busy");
     }
