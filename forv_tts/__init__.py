@@ -66,6 +66,7 @@ _EXPORTS: dict[str, str] = {
     "BatchTerminatedError": "forv_tts.errors",
     "UnknownFormatError": "forv_tts.errors",
     "EncoderMissingError": "forv_tts.errors",
+    "ClipConflictError": "forv_tts.errors",
     "LexiconError": "forv_tts.text.lexicon",
 }
 

@@ -42,6 +42,7 @@ CancelledError             cancelled               index, total (the sentence it
 VoiceDirError              voice_dir_unusable
 UnknownFormatError         unknown_format          field, value, formats
 EncoderMissingError        encoder_missing         format, extra
+ClipConflictError          conflict                field, uuid, existing (a path or gs:// URI)
 =========================  ======================  ===========================================
 """
 
@@ -300,6 +301,14 @@ class EncoderMissingError(ForvError):
     code = "encoder_missing"
 
 
+class ClipConflictError(ForvError):
+    """A uuid names one clip forever: a different request for a clip that already exists (a team-named
+    file under the output directory, or the object in the bucket) is refused, nothing written. `existing`
+    is where the clip is (a path or a gs:// URI). The same request again (the same bytes) is a success."""
+
+    code = "conflict"
+
+
 # Exit codes, keyed by `code`: what a program built on the library exits with (the CLI, and what
 # `batch --json` reports as `exit_code`). 0 ok, 1 a runtime failure, 2 bad usage or input, 130
 # interrupted, 143 terminated. The CLI adds option hints in its own table (`forv_tts.cli.errors`); the
@@ -344,6 +353,8 @@ EXIT_CODES: dict[str, int] = {
     "cancelled": EXIT_INTERRUPTED,  # a stream its caller stopped (`iter_synthesize`'s hook)
     "unknown_format": EXIT_USAGE,
     "encoder_missing": EXIT_FAILURE,
+    # A uuid names one clip: a used one with another text (or member, date, format) is the user's input.
+    "conflict": EXIT_USAGE,
 }
 
 

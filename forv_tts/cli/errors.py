@@ -67,6 +67,7 @@ HINTS: dict[str, Hint] = {
     "batch_failed": Hint("then rerun with --resume", ", "),
     "interrupted": Hint("rerun with --resume to finish", "; "),
     "terminated": Hint("rerun with --resume to finish", "; "),
+    "conflict": Hint("give a new --uuid (or leave it out)", "; "),
 }
 
 #: Library field names → the option that sets them.

@@ -405,6 +405,9 @@ class BatchRun:
                 previous=reuse,
                 audio_format=opts.audio_format,
                 captions=opts.captions,
+                # A uuid names one clip: run_item refuses a different request for a clip already there,
+                # unless this manifest's record for the line made it (resume repairs its own clips).
+                out_dir=None if old is not None and old.get("path") == str(path) else str(opts.out_dir),
             )
             entries.append(_Entry(item.line, task=task))
         return entries

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from forv_tts.config import DEFAULT_CONFIG, SynthesisConfig
-from forv_tts.errors import ForvError, InvalidInputError, UploadError
+from forv_tts.errors import ClipConflictError, ForvError, InvalidInputError, UploadError
 from forv_tts.storage.gcs import DEFAULT_TIMEOUT_S  # imports no Google code
 from forv_tts.storage.naming import ClipName
 from forv_tts.voices.base import VoiceInfo
@@ -173,9 +173,11 @@ def upload_clip(
     name: ClipName | str,
     spec: UploadSpec,
     on_retry: Callable[[int, UploadError], None] | None = None,
+    started: float | None = None,
 ) -> UploadResult:
     """Upload an existing clip as `name` (a `ClipName` or an object name) the way `spec` says: what
-    `run_item`, batch (clips already on disk) and `forv-tts upload` call."""
+    `run_item`, batch (clips already on disk) and `forv-tts upload` call. `spec.timeout` is one deadline
+    from `started` (`time.monotonic()`, default now) across every try."""
     from forv_tts.storage import gcs
 
     return gcs.upload_file(
@@ -189,7 +191,52 @@ def upload_clip(
         attempts=spec.attempts,
         backoff=spec.backoff,
         on_retry=on_retry,
+        started=started,
     )
+
+
+def _conflict(name: ClipName, existing: str, why: str) -> ClipConflictError:
+    return ClipConflictError(
+        f"uuid {name.uuid} already names a clip ({existing}) {why}: use a new uuid; nothing was written",
+        field="uuid",
+        uuid=name.uuid,
+        existing=existing,
+    )
+
+
+def check_no_other_clip(name: ClipName, local_dir: Path, target: Path) -> None:
+    """A uuid names one clip forever: a clip under `local_dir` named by this uuid but not `target` (another
+    member, date or format) was made by a different request, so this one is refused (before any work)."""
+    from forv_tts.storage.naming import clips_named_by
+
+    for found in clips_named_by(local_dir, name.uuid):
+        if found != target:
+            where = found.relative_to(local_dir) if found.is_relative_to(local_dir) else found
+            raise _conflict(name, str(where), "for another member, date or format")
+
+
+def _same_file(path: Path, digest: str) -> bool | None:
+    """True/False: the file holds (not) these bytes (sha256 hex); None: there is no file."""
+    try:
+        with open(path, "rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest() == digest
+    except FileNotFoundError:
+        return None
+
+
+def check_bucket_object(name: ClipName, spec: UploadSpec, data: bytes) -> None:
+    """Before the local write: an object under the clip's name holding other bytes is a clip made by a
+    different request, refused before anything is written (one quick look, `gcs.existing_md5`). When
+    the bucket cannot be asked, the upload's own precondition (`ifGenerationMatch=0`) still refuses."""
+    from forv_tts.storage import gcs
+
+    try:
+        remote = gcs.existing_md5(spec.bucket, name.object_name, timeout=spec.timeout)
+    except Exception as err:  # unreachable, refused: the upload reports it with its retries
+        log.info("could not look at gs://%s/%s before writing (%s)", spec.bucket, name.object_name, err)
+        return
+    if remote is not None and remote != hashlib.md5(data).hexdigest():
+        raise _conflict(name, f"gs://{spec.bucket}/{name.object_name}", "with other audio in the bucket")
 
 
 def run_item(
@@ -225,8 +272,15 @@ def run_item(
     sample_rate, sha256, size, sentences, timings{check, normalize, load, synthesize, write, upload,
     total}).
 
+    A uuid names one clip forever: with the team naming (`local_dir`, no `path`) a clip under it named
+    by this uuid for another member, date or format, or the same file with other bytes, is refused
+    (`conflict`), as is an object in the bucket holding other bytes (unless `overwrite`); the same
+    request again is a success that leaves the file as it is (the same bytes: with a uuid given and no
+    seed, the seed comes from the uuid, as in batch and the service). An explicit `path` is the
+    caller's file and is replaced.
+
     Raises (all `ForvError`, nothing written or uploaded unless said): `invalid_input` (bad uuid,
-    created_at, member id, bucket, timeout), `unknown_member` / `incomplete_member` /
+    created_at, member id, bucket, timeout), `conflict` (above), `unknown_member` / `incomplete_member` /
     `voice_dir_not_found`, `no_text`, `nothing_to_say`, `no_credentials` (before any synthesis),
     `voice_load_failed`, `synthesis_failed`; after the clip is written: `upload_failed`,
     `object_exists`, `bucket_not_found`, `upload_unreachable` (the local file is kept and named in
@@ -250,10 +304,28 @@ def run_item(
     destination = destination or Destination()
     info = member if isinstance(member, VoiceInfo) else synthesis.resolve_voice(member, voice_dir, step)
     name = ClipName.new(info.id, uuid, created_at)
+    spec = destination.upload
+    overwrite = spec is not None and spec.overwrite
+    scratch: Path | None = None
+    team = destination.path is None and destination.local_dir is not None
     if destination.path is not None:
+        target = Path(destination.path)
         check_writable(destination.path)  # a bad path is refused before the voice loads
-    if destination.upload is not None:
-        check_upload_ready(destination.upload)
+    elif destination.local_dir is not None:
+        target = name.path_under(destination.local_dir)
+        if destination.format != "wav":
+            target = target.with_suffix(encoding.EXTENSIONS[destination.format])
+        if not overwrite:
+            check_no_other_clip(name, Path(destination.local_dir), target)
+        if uuid is not None and config.seed is None:
+            # The same request makes the same clip (as batch and the service do): so it is not refused.
+            from forv_tts.jobs.input import derived_seed
+
+            config = dataclasses.replace(config, seed=derived_seed(name.uuid))
+    else:
+        target = Path()  # a temporary file, made after synthesis
+    if spec is not None:
+        check_upload_ready(spec)
     lap("check")
 
     sentences, stages = timing_stage.stages_for(text, config, voice_dir=info.voice_dir)
@@ -274,15 +346,18 @@ def run_item(
     lap("synthesize")
 
     data = encoding.encode(audio, destination.format)
+    digest = hashlib.sha256(data).hexdigest()
     lap("encode")
-    scratch: Path | None = None
-    if destination.path is not None:
-        target = Path(destination.path)
-    elif destination.local_dir is not None:
-        target = name.path_under(destination.local_dir)
-        if destination.format != "wav":
-            target = target.with_suffix(encoding.EXTENSIONS[destination.format])
-    else:
+    kept = False  # the team-named file already holds these bytes: left as it is
+    if team:
+        same = _same_file(target, digest)
+        if same is False and not overwrite:
+            raise _conflict(name, str(target), "with other audio (another request made it)")
+        kept = bool(same)
+    upload_started = time.monotonic()  # the upload's one deadline counts the look at the bucket too
+    if spec is not None and not overwrite:
+        check_bucket_object(name, spec, data)
+    if destination.path is None and destination.local_dir is None:
         scratch = Path(tempfile.mkdtemp(prefix="forv-tts-"))
         target = scratch / name.file_name
     result = ItemResult(
@@ -294,21 +369,27 @@ def run_item(
         sentences=sentences,
         duration=audio.duration,
         sample_rate=audio.sample_rate,
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=digest,
         size=len(data),
         path=str(target) if scratch is None else None,
         timings=timings,
         spoken=spoken,
     )
     try:
-        atomic_write_bytes(target, data)
+        if not kept:
+            try:
+                atomic_write_bytes(target, data, replace=not team or overwrite)
+            except FileExistsError:  # another writer made it between the look and the write
+                if not _same_file(target, digest):
+                    raise _conflict(name, str(target), "with other audio (written meanwhile)") from None
+        else:
+            log.info("%s already holds these bytes: left as it is", target)
         lap("write")
-        if destination.upload is not None:
-            spec = destination.upload
+        if spec is not None:
             if scratch is not None and spec.keep_local:
                 spec = dataclasses.replace(spec, keep_local=False)
             try:
-                uploaded = upload_clip(target, name, spec, on_upload_retry)
+                uploaded = upload_clip(target, name, spec, on_upload_retry, started=upload_started)
             except ForvError as err:
                 err.partial = result  # type: ignore[attr-defined]  # the clip that was written
                 raise

@@ -42,6 +42,9 @@ class Task:
     previous: dict[str, Any] | None = None  # verified clip on disk that only needs uploading
     audio_format: str = "wav"
     captions: str | None = None  # "srt" or "vtt": written beside the clip
+    #: The run's --out-dir, where `path` is the clip's team name: `run_item` writes it there and refuses
+    #: a different request for a clip its uuid already names (None: `path` is written as given).
+    out_dir: str | None = None
 
 
 work_lock = threading.Lock()
@@ -87,8 +90,10 @@ def process_task(task: Task) -> dict[str, Any]:
                 uuid=task.name.uuid,
                 created_at=task.name.created_at,
                 config=task.config,
-                destination=Destination(
-                    local_dir=None, path=path, upload=task.upload, format=task.audio_format
+                destination=(
+                    Destination(local_dir=Path(task.out_dir), upload=task.upload, format=task.audio_format)
+                    if task.out_dir is not None
+                    else Destination(local_dir=None, path=path, upload=task.upload, format=task.audio_format)
                 ),
             )
             if task.captions is not None:

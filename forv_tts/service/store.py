@@ -6,7 +6,8 @@ The record is one hash per job id (the request's uuid), changed by two atomic sc
 
 - `claim` (API, or a worker for a legacy `gan_wav` nobody claimed): a new uuid becomes a queued job; the
   same uuid with the same request joins the existing job (never synthesised twice); a different request
-  under the uuid is a conflict; a failed or cancelled job is queued again.
+  under the uuid is a conflict (unless that job failed `conflict`: refused because the uuid names another
+  clip, it never held the uuid); a failed or cancelled job is queued again.
 - `begin` (worker, on every delivery): a finished job is skipped; otherwise the delivery count goes up and
   past `max_deliveries` (a job that keeps killing its worker) the job ends failed instead of running.
 
@@ -46,11 +47,20 @@ if not req then
   return {'new', 'queued'}
 end
 if req ~= ARGV[1] then
-  return {'conflict', redis.call('HGET', k, 'state')}
+  local was = redis.call('HGET', k, 'state')
+  if was == 'failed' and redis.call('HGET', k, 'error_code') == 'conflict' then
+    -- refused because the uuid names another clip: that request never held the uuid, this one may
+    redis.call('DEL', k)
+    redis.call('HSET', k, 'request', ARGV[1], 'state', 'queued', 'submitted', ARGV[2], 'kind', ARGV[3],
+               'member', ARGV[4], 'attempts', '0')
+    redis.call('EXPIRE', k, tonumber(ARGV[5]))
+    return {'new', 'queued'}
+  end
+  return {'conflict', was}
 end
 local st = redis.call('HGET', k, 'state')
 if st == 'failed' or st == 'cancelled' then
-  redis.call('HDEL', k, 'error', 'error_code', 'finished', 'started', 'worker', 'pid')
+  redis.call('HDEL', k, 'error', 'error_code', 'error_field', 'finished', 'started', 'worker', 'pid')
   redis.call('HSET', k, 'state', 'queued', 'attempts', '0', 'submitted', ARGV[2])
   redis.call('EXPIRE', k, tonumber(ARGV[5]))
   return {'requeued', 'queued'}

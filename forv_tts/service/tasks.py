@@ -131,6 +131,8 @@ def _fail(job_id: str, err: BaseException, **extra: Any) -> None:
         if code == "internal":
             log.exception("job %s failed unexpectedly", job_id)
             message = f"unexpected {type(err).__name__}: {message}"
+    fields = getattr(err, "fields", None)
+    field = fields.get("field") if isinstance(fields, dict) else None
     store().update(
         job_id,
         {
@@ -138,6 +140,8 @@ def _fail(job_id: str, err: BaseException, **extra: Any) -> None:
             "state": names.STATE_FAILED,
             "error_code": code,
             "error": message,
+            # The request's field at fault (a used uuid's conflict: "uuid"), as the API's own errors say.
+            **({"error_field": field} if isinstance(field, str) else {}),
             "finished": repr(time.time()),
         },
     )

@@ -501,6 +501,30 @@ PERMANENT_UPLOAD_ERRORS: tuple[type[UploadError], ...] = (
 )
 
 
+#: The least time a try of `upload_file` is given: less cannot even connect.
+MIN_TRY_S = 0.05
+#: The one look before a write (`existing_md5`): a quick question, not a wait; an upload that follows
+#: has its own deadline and precondition.
+PROBE_TIMEOUT_S = 5.0
+
+
+def existing_md5(bucket: str, object_name: str, *, timeout: float = PROBE_TIMEOUT_S) -> str | None:
+    """The hex md5 of `gs://bucket/object_name`, or None when there is no such object: one request,
+    no retries, within a quarter of the upload's `timeout` (at most `PROBE_TIMEOUT_S`). Raises whatever
+    the client raises (the caller decides whether not knowing matters)."""
+    bucket = validate_bucket(bucket)
+    check_object_name(object_name)
+    limit = min(PROBE_TIMEOUT_S, check_timeout(timeout) / 4)
+    blob = get_client().bucket(bucket).get_blob(object_name, timeout=(limit, limit), retry=None)
+    return None if blob is None else _b64_to_hex(blob.md5_hash) or ""
+
+
+def _before_kept(message: str, said: str) -> str:
+    """`message` with `(said)` added before its "; local file kept: …" tail (which stays last)."""
+    head, sep, kept = message.partition("; local file kept: ")
+    return f"{head} ({said}){sep}{kept}"
+
+
 def upload_file(
     path: str | os.PathLike[str],
     *,
@@ -513,6 +537,7 @@ def upload_file(
     attempts: int = 1,
     backoff: float = 1.0,
     on_retry: Callable[[int, UploadError], None] | None = None,
+    started: float | None = None,
 ) -> UploadResult:
     """Upload one wav as `gs://bucket/object_name` (audio/wav) and confirm it by size and md5.
 
@@ -524,25 +549,45 @@ def upload_file(
     `attempts` tries `backoff` seconds apart, doubling, for the errors not in `PERMANENT_UPLOAD_ERRORS`
     (`on_retry(attempt, err)` after each failed one). The last error is raised as its own class with
     its fields, and `attempts` added when there was more than one.
+
+    `timeout` is one deadline for all of it, counted from `started` (a `time.monotonic()` instant,
+    default now: `run_item` starts it at its look at the bucket): each try gets an equal share of what
+    is left (its requests' read timeout, and the client's retries within it), no try or backoff starts
+    past it, and the error says how long it really took. A stalled service (it accepts, never answers)
+    fails after about `timeout` seconds, not `attempts` times that.
     """
+    timeout = check_timeout(timeout)
+    started = time.monotonic() if started is None else started
+    deadline = started + timeout
     delay = backoff
-    for attempt in range(1, max(1, attempts) + 1):
+    attempts = max(1, attempts)
+    for attempt in range(1, attempts + 1):
+        share = max(MIN_TRY_S, (deadline - time.monotonic()) / (attempts - attempt + 1))
         try:
             return _upload_once(
                 Path(path),
                 bucket=bucket,
                 object_name=object_name,
-                timeout=timeout,
+                timeout=share,
                 overwrite=overwrite,
                 signed_url=signed_url,
                 keep_local=keep_local,
+                started=started,
+                deadline_s=timeout,
             )
         except UploadError as err:
-            if isinstance(err, PERMANENT_UPLOAD_ERRORS) or attempt >= attempts:
-                if attempt > 1:
-                    raise type(err)(
-                        f"{err.message} (after {attempt} attempts)", **{**err.fields, "attempts": attempt}
-                    ) from None
+            # No backoff, and no try, that would start past the deadline.
+            out_of_time = deadline - time.monotonic() - delay < MIN_TRY_S
+            if isinstance(err, PERMANENT_UPLOAD_ERRORS) or attempt >= attempts or out_of_time:
+                timed = "gave up after" in err.message  # it says the time since `started` already
+                if attempt > 1 or (out_of_time and not timed):
+                    elapsed = time.monotonic() - started
+                    plural = "s" if attempt > 1 else ""
+                    said = f"after {attempt} attempt{plural}"
+                    if not timed:
+                        said += f" in {elapsed:.1f} s (deadline {timeout:g} s)"
+                    fields = {**err.fields, "attempts": attempt, "elapsed": round(elapsed, 3)}
+                    raise type(err)(_before_kept(err.message, said), **fields) from None
                 raise
             log.warning("upload attempt %d of %d failed: %s", attempt, attempts, err)
             if on_retry is not None:
@@ -561,15 +606,17 @@ def _upload_once(
     overwrite: bool,
     signed_url: _dt.timedelta | None,
     keep_local: bool,
+    started: float,
+    deadline_s: float,
 ) -> UploadResult:
-    """One try of `upload_file`."""
+    """One try of `upload_file`, within `timeout` seconds (its share of the deadline: `deadline_s`
+    seconds from `started`, which the error messages report)."""
     from google.api_core import exceptions as gexc
     from google.cloud.storage.retry import DEFAULT_RETRY
 
     check_local_wav(local)
     bucket = validate_bucket(bucket)
     check_object_name(object_name)
-    timeout = check_timeout(timeout)
     kept = f"local file kept: {local}"
     client = get_client()
     signer = _signing_credentials(client) if signed_url is not None else None
@@ -639,8 +686,8 @@ def _upload_once(
             client=client,
             bucket=bucket,
             object_name=object_name,
-            timeout=timeout,
-            elapsed=time.perf_counter() - t0,
+            timeout=deadline_s,
+            elapsed=time.monotonic() - started,
             local=local,
         ) from None
 

@@ -119,8 +119,33 @@ def fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
+class _Exists(Exception):
+    """Carries a no-clobber commit's `FileExistsError` past the handler that describes write failures."""
+
+    def __init__(self, err: FileExistsError) -> None:
+        super().__init__(str(err))
+        self.err = err
+
+
+def _commit_new(tmp: Path, target: Path) -> None:
+    """Rename `tmp` to `target` only if `target` does not exist (`FileExistsError` if it does): a hard
+    link is the atomic no-clobber rename. A file system without hard links gets a check, then a rename."""
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        raise
+    except OSError as err:
+        if err.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+            raise
+        if os.path.lexists(target):
+            raise FileExistsError(errno.EEXIST, "File exists", str(target)) from None
+        os.replace(tmp, target)
+        return
+    os.unlink(tmp)
+
+
 @contextlib.contextmanager
-def atomic_path(path: Path, *, describe_errors: bool = True) -> Iterator[Path]:
+def atomic_path(path: Path, *, describe_errors: bool = True, replace: bool = True) -> Iterator[Path]:
     """Yield a temporary sibling of `path` to write by name; on success it is fsynced and renamed.
 
     The file gets the permissions a plain `open(path, "w")` would give (0666 minus the umask), not the
@@ -128,7 +153,8 @@ def atomic_path(path: Path, *, describe_errors: bool = True) -> Iterator[Path]:
     a symlink's target is replaced (the link stays). The temporary is named `.<name>.<random>.part`,
     so a killed writer's leftovers can be recognised. With `describe_errors` an `OSError` becomes
     `OutputPathError` / `DiskFullError` naming `path`; without, it propagates (the weight cache, which
-    treats an unwritable cache as a miss).
+    treats an unwritable cache as a miss). With `replace=False` an existing `path` is never replaced:
+    the commit raises `FileExistsError` (also when another writer got there first).
     """
     path = Path(path)
     target = _final_target(path)
@@ -146,9 +172,17 @@ def atomic_path(path: Path, *, describe_errors: bool = True) -> Iterator[Path]:
         yield tmp
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
-        os.replace(tmp, target)
+        if replace:
+            os.replace(tmp, target)
+        else:
+            try:
+                _commit_new(tmp, target)
+            except FileExistsError as err:
+                raise _Exists(err) from None  # not a write failure: the caller decides what it means
         tmp = None
         fsync_dir(target.parent)
+    except _Exists as exists:
+        raise exists.err from None
     except OSError as err:
         if not describe_errors:
             raise
@@ -160,15 +194,16 @@ def atomic_path(path: Path, *, describe_errors: bool = True) -> Iterator[Path]:
                 os.unlink(tmp)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> Path:
+def atomic_write_bytes(path: Path, data: bytes, *, replace: bool = True) -> Path:
     """Write `data` to `path` atomically (`atomic_path`), or straight through for a device or FIFO.
 
-    Returns `path` as given (a symlink stays a symlink; its target holds the new bytes).
+    Returns `path` as given (a symlink stays a symlink; its target holds the new bytes). With
+    `replace=False` an existing file is left as it is and `FileExistsError` raised.
     """
     path = Path(path)
     if is_stream_target(path):
         return _write_through(path, data)
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+    with atomic_path(path, replace=replace) as tmp, open(tmp, "wb") as f:
         f.write(data)
     return path
 

@@ -20,6 +20,9 @@ SUFFIX = "_voice.wav"
 _TOKEN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _TOKEN_RULE = "use letters, digits, '.', '_' or '-' (at most 64, no '..')"
 _CLIP_FILE = re.compile(r"^(?P<uuid>[^_]+)_(?P<created_at>.+)_voice\.wav$")
+#: The audio files a clip can be written as under the team naming (`forv_tts.encoding.EXTENSIONS`'
+#: values; kept here so that finding clips imports no encoder): captions beside them are not clips.
+CLIP_SUFFIXES = frozenset({".mp3", ".opus", ".aac", ".flac", ".wav", ".pcm"})
 
 
 def _check_token(field: str, value: str) -> str:
@@ -157,3 +160,19 @@ class ClipName:
 def clip_name(member: str, uuid: str, created_at: str) -> str:
     """The object name and relative path of a clip, after validating every component."""
     return ClipName(member, uuid, created_at).object_name
+
+
+def clips_named_by(root: str | Path, uuid: str) -> list[Path]:
+    """The clips under `root` named by `uuid`, whatever their member, date or format
+    (`<root>/wav_files/*/<uuid>_*_voice.<audio extension>`), sorted; a temporary `.part` is not one.
+
+    A uuid names one clip forever (`jobs.item.run_item` refuses a different request for it)."""
+    base = Path(root) / PREFIX
+    if not base.is_dir():
+        return []
+    uuid = validate_uuid(uuid)
+    return sorted(
+        p
+        for p in base.glob(f"*/{uuid}_*_voice.*")
+        if p.suffix in CLIP_SUFFIXES and p.stem.endswith("_voice") and p.is_file()
+    )

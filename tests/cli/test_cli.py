@@ -85,6 +85,21 @@ def test_say_builtin_default_path(runner: CliRunner, in_tmp: Path) -> None:
     assert rate > 8000 and frames / rate > 0.3
 
 
+def test_say_refuses_a_used_uuid_with_another_text(runner: CliRunner, in_tmp: Path) -> None:
+    """A uuid names one clip: the same say again is fine, another text under it is exit 2, clip kept."""
+    args = ["say", "--uuid", UUID, "--created-at", "2022-08-22"]
+    assert runner.invoke(app, [*args, "안녕하세요."]).exit_code == 0
+    clip = in_tmp / f"wav_files/builtin/{UUID}_2022-08-22_voice.wav"
+    data = clip.read_bytes()
+    assert runner.invoke(app, [*args, "안녕하세요."]).exit_code == 0
+    r = runner.invoke(app, [*args, "다른 글입니다."])
+    assert r.exit_code == 2 and f"uuid {UUID} already names a clip" in r.stderr, r.output
+    assert "give a new --uuid" in r.stderr and clip.read_bytes() == data
+    # -o names the user's own file: replaced, as any CLI does.
+    assert runner.invoke(app, ["say", "--uuid", UUID, "-o", "mine.wav", "다른 글입니다."]).exit_code == 0
+    assert runner.invoke(app, ["say", "--uuid", UUID, "-o", "mine.wav", "안녕하세요."]).exit_code == 0
+
+
 def test_say_json_record(runner: CliRunner, in_tmp: Path) -> None:
     r = runner.invoke(app, ["say", "오늘 날씨가 좋네요.", "-o", "out.wav", "--json"])
     assert r.exit_code == 0, r.output

@@ -280,6 +280,30 @@ def test_resume_redoes_a_clip_whose_file_changed(runner: CliRunner, in_tmp: Path
     assert [after[n]["sha256"] for n in (1, 2, 3)] == [records[n]["sha256"] for n in (1, 2, 3)]
 
 
+def test_a_uuid_that_names_another_clip_fails_its_line_and_keeps_the_clip(
+    runner: CliRunner, in_tmp: Path
+) -> None:
+    """A new run (its own manifest) whose record names a uuid that already has a clip made from another
+    text: that line fails `conflict`, the clip stays; the same request as the clip's is fine."""
+    from forv_tts.jobs.item import Destination, run_item
+
+    other = "022db29c-d0e2-11e5-bb4c-60f81dca7677"
+    for uuid, text in ((UUID, "먼저 만든 글입니다."), (other, "같은 글입니다.")):
+        run_item(text, uuid=uuid, created_at="2022-08-22", destination=Destination(local_dir=in_tmp))
+    before = _wavs(in_tmp)
+    lines = [
+        {"uuid": UUID, "member_id": "builtin", "text": "다른 글입니다.", "created_at": "2022-08-22"},
+        {"uuid": other, "member_id": "builtin", "text": "같은 글입니다.", "created_at": "2022-08-22"},
+    ]
+    Path("r.jsonl").write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), "utf-8")
+    r = runner.invoke(app, ["batch", "r.jsonl", "-j", "1", "-q", "--manifest", "new.jsonl"])
+    assert r.exit_code == 1, r.output
+    records = _by_line(in_tmp / "new.jsonl")
+    assert records[1]["status"] == "failed" and records[1]["error_code"] == "conflict", records[1]
+    assert records[2]["status"] == "ok"
+    assert _wavs(in_tmp) == before
+
+
 def test_stdin_input_and_clean_stdout(in_tmp: Path) -> None:
     data = "\n".join(json.dumps({"text": t}, ensure_ascii=False) for t in ("안녕하세요", "반갑습니다")) + "\n"
     p = subprocess.run(

@@ -12,7 +12,13 @@ pytest.register_assert_rewrite("gcs_emulator")
 from gcs_emulator import GcsEmulator  # noqa: E402
 
 from forv_tts.config import SynthesisConfig  # noqa: E402
-from forv_tts.errors import InvalidInputError, NothingToSayError, ObjectExistsError, UnknownMemberError  # noqa: E402
+from forv_tts.errors import (  # noqa: E402
+    ClipConflictError,
+    InvalidInputError,
+    NothingToSayError,
+    ObjectExistsError,
+    UnknownMemberError,
+)
 from forv_tts.jobs.item import Destination, UploadSpec, run_item  # noqa: E402
 
 pytest_plugins = ["gcs_emulator"]
@@ -84,13 +90,86 @@ def test_upload_only_destination_leaves_no_local_file(
     assert result.path is None and result.uri == f"gs://{bucket}/{result.object_name}"
     assert gcs.objects(bucket)[result.object_name][:4] == b"RIFF"
     assert list(tmp_path.iterdir()) == []
-    # Different bytes under the same name: typed error, the local clip kept and described.
+    # Different bytes under the same name: a uuid names one clip, so it is refused before anything is
+    # written here (a worker on another machine keeps no conflicting local copy), the object unchanged.
+    before = gcs.objects(bucket)[result.object_name]
+    with pytest.raises(ClipConflictError) as err:
+        run_item(
+            "반갑습니다", uuid=UUID, created_at="2022-08-22", destination=Destination(tmp_path, upload=spec)
+        )
+    assert err.value.code == "conflict" and err.value.fields["field"] == "uuid"
+    assert err.value.fields["existing"] == f"gs://{bucket}/{result.object_name}"
+    assert list(tmp_path.iterdir()) == [] and gcs.objects(bucket)[result.object_name] == before
+    # The same request again: a success, the object unchanged ("unchanged": it kept its generation).
+    again = run_item(
+        "안녕하세요", uuid=UUID, created_at="2022-08-22", destination=Destination(tmp_path, upload=spec)
+    )
+    assert again.upload is not None and again.upload["status"] == "unchanged"
+
+
+def test_an_upload_refused_after_the_write_keeps_the_local_clip(
+    gcs: GcsEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The object appears between the look and the upload (another writer): the precondition refuses
+    it, the local clip is kept and described."""
+    from forv_tts.storage import gcs as gcs_mod
+
+    bucket = gcs.new_bucket()
+    spec = UploadSpec(bucket=bucket, timeout=10)
+    run_item("안녕하세요", uuid=UUID, created_at="2022-08-22", destination=Destination(None, upload=spec))
+    monkeypatch.setattr(gcs_mod, "existing_md5", lambda *a, **k: None)  # the look saw nothing yet
     with pytest.raises(ObjectExistsError) as err:
         run_item(
             "반갑습니다", uuid=UUID, created_at="2022-08-22", destination=Destination(tmp_path, upload=spec)
         )
     kept = Path(err.value.fields["local_path"])
     assert kept.exists() and err.value.partial.sha256 == hashlib.sha256(kept.read_bytes()).hexdigest()  # type: ignore[attr-defined]
+
+
+def test_a_uuid_names_one_clip_under_the_team_naming(tmp_path: Path, voice_dir: Path) -> None:
+    def clip(text: str, created_at: str = "2022-08-22", **kw: object) -> Path:
+        result = run_item(
+            text, uuid=UUID, created_at=created_at, destination=Destination(local_dir=tmp_path), **kw
+        )  # type: ignore[arg-type]
+        return Path(str(result.path))
+
+    first = clip("안녕하세요.")
+    stat, data = first.stat(), first.read_bytes()
+    # The same request again (a redelivered job, a rerun): a success, the file left as it is.
+    assert clip("안녕하세요.") == first
+    assert (first.stat().st_ino, first.stat().st_mtime_ns) == (stat.st_ino, stat.st_mtime_ns)
+    # Another text under the uuid: refused after synthesis compared the bytes, the clip unchanged.
+    with pytest.raises(ClipConflictError) as err:
+        clip("다른 글입니다.")
+    assert err.value.fields == {"field": "uuid", "uuid": UUID, "existing": str(first)}
+    # Another date, format or member: refused before any work (the name says it is another request).
+    for kwargs in ({"created_at": "2023-01-01"}, {"member": "1", "voice_dir": voice_dir}):
+        with pytest.raises(ClipConflictError):
+            clip("안녕하세요.", **kwargs)
+    with pytest.raises(ClipConflictError):
+        run_item(
+            "안녕하세요.",
+            uuid=UUID,
+            created_at="2022-08-22",
+            destination=Destination(local_dir=tmp_path, format="flac"),
+        )
+    assert first.read_bytes() == data
+    assert [p.name for p in (tmp_path / "wav_files").rglob("*") if p.is_file()] == [first.name]
+    # An explicit path is the caller's own file: replaced, as any CLI's -o does.
+    mine = tmp_path / "mine.wav"
+    run_item("안녕하세요.", destination=Destination(path=mine))
+    run_item("다른 글입니다.", uuid=UUID, created_at="2022-08-22", destination=Destination(path=mine))
+    assert mine.read_bytes() != data and first.read_bytes() == data
+
+
+def test_a_member_clip_with_a_uuid_and_no_seed_is_the_same_clip_again(
+    tmp_path: Path, voice_dir: Path
+) -> None:
+    """Seeds come from the uuid when none is given, so a rerun makes the same bytes (not a conflict)."""
+    kwargs = {"member": "1", "voice_dir": voice_dir, "uuid": UUID, "created_at": "2022-08-22"}
+    a = run_item("오늘은 3월 25일입니다.", destination=Destination(local_dir=tmp_path), **kwargs)  # type: ignore[arg-type]
+    b = run_item("오늘은 3월 25일입니다.", destination=Destination(local_dir=tmp_path), **kwargs)  # type: ignore[arg-type]
+    assert a.sha256 == b.sha256 and a.path == b.path
 
 
 def test_upload_spec_checks_its_values() -> None:

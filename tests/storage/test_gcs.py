@@ -15,6 +15,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -328,7 +329,8 @@ def test_retries_keep_the_error_class_and_its_fields(tmp_path: Path, monkeypatch
     assert retried == [(1, "upload_unreachable"), (2, "upload_unreachable")]
     assert err.value.fields["attempts"] == 3 and err.value.fields["local_path"] == str(path)
     assert err.value.fields["endpoint"].startswith("http://127.0.0.1:") and "reason" in err.value.fields
-    assert "(after 3 attempts)" in str(err.value) and path.exists()
+    assert "(after 3 attempts" in str(err.value) and path.exists()
+    assert str(err.value).endswith(f"local file kept: {path}")
 
 
 def test_permanent_upload_errors_are_not_retried(gcs: GcsEmulator, bucket: str, tmp_path: Path) -> None:
@@ -365,6 +367,29 @@ def test_hung_service_is_bounded_by_the_timeout_too(
     assert "could not reach" in str(err.value) and "timed out" in str(err.value), err.value
     assert elapsed < 2 * 2 + 3, elapsed  # at most one request timeout past the retry deadline
     assert path.exists()
+
+
+def test_a_stalled_service_gets_one_deadline_across_every_attempt(
+    silent_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service's workers try 3 times: against a service that accepts and never answers, the whole
+    upload still ends at its deadline (it took ~3x the deadline plus the backoffs, 93 s for 30 s), and
+    the message says the time and tries it really took."""
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", silent_server)
+    path = clip(tmp_path)
+    t0 = time.monotonic()
+    with pytest.raises(UploadUnreachableError) as err:
+        gcs_upload(path, "forv_bucket", timeout=3, attempts=3, backoff=0.2)
+    elapsed = time.monotonic() - t0
+    assert 2.5 < elapsed < 3 + 1.0, elapsed
+    message = str(err.value)
+    said = re.search(
+        r"gave up after ([\d.]+) s of retries \(deadline 3 s\).* \(after (\d+) attempts\)", message
+    )
+    assert said is not None, message
+    assert int(said.group(2)) == err.value.fields["attempts"] >= 2
+    assert abs(float(said.group(1)) - elapsed) < 0.3 and "timed out" in message, message
+    assert message.endswith(f"local file kept: {path}") and path.exists()
 
 
 # --- CLI: upload command -----------------------------------------------------------------------------

@@ -117,3 +117,17 @@ def test_full_file_system_leaves_nothing(small_fs: Any) -> None:
     assert ".part" not in str(info.value)
     assert (fs / "keep.wav").read_bytes() == b"old"
     assert sorted(p.name for p in fs.iterdir()) == ["keep.wav"]
+
+
+def test_no_replace_leaves_an_existing_file_and_its_temporary_goes(tmp_path: Path) -> None:
+    """`replace=False` (a uuid's team-named clip): the commit never replaces what is there, also when
+    another writer got there first; nothing half-written is left."""
+    target = tmp_path / "clip.wav"
+    atomic_write_bytes(target, DATA, replace=False)
+    assert target.read_bytes() == DATA
+    with pytest.raises(FileExistsError):
+        atomic_write_bytes(target, b"other", replace=False)
+    assert target.read_bytes() == DATA
+    _no_parts(tmp_path)
+    atomic_write_bytes(target, b"other")  # the default still replaces
+    assert target.read_bytes() == b"other"

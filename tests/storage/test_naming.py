@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 
@@ -89,3 +90,25 @@ def test_bad_member_ids(bad: str) -> None:
 @pytest.mark.parametrize("good", ["1", "12", "builtin", "kim_3"])
 def test_good_member_ids(good: str) -> None:
     assert naming.validate_member_id(good) == good
+
+
+def test_clips_named_by_a_uuid_in_any_member_date_or_format(tmp_path: Path) -> None:
+    from forv_tts.encoding import EXTENSIONS
+    from forv_tts.storage.naming import CLIP_SUFFIXES, clips_named_by
+
+    assert set(EXTENSIONS.values()) == CLIP_SUFFIXES  # every format a clip is written in
+    uuid = "022db29c-d0e2-11e5-bb4c-60f81dca7676"
+    assert clips_named_by(tmp_path, uuid) == []
+    made = [
+        tmp_path / f"wav_files/1/{uuid}_2022-08-22_voice.wav",
+        tmp_path / f"wav_files/builtin/{uuid}_2023-01-01_voice.mp3",
+    ]
+    others = [
+        tmp_path / f"wav_files/1/{uuid}_2022-08-22_voice.srt",  # captions beside a clip
+        tmp_path / f"wav_files/1/.{uuid}_2022-08-22_voice.wav.x1.part",  # a writer's temporary
+        tmp_path / "wav_files/1/022db29c-d0e2-11e5-bb4c-60f81dca7677_2022-08-22_voice.wav",
+    ]
+    for path in made + others:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x")
+    assert clips_named_by(tmp_path, uuid.upper()) == sorted(made)

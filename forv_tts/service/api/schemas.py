@@ -121,6 +121,8 @@ def error_response(err: BaseException, **extra: Any) -> JSONResponse:
     code = code_for(err)
     message = err.message if isinstance(err, ServiceError) else str(err)
     field_name = err.field if isinstance(err, ServiceError) else None
+    if isinstance(err, ForvError) and isinstance(err.fields.get("field"), str):
+        field_name = err.fields["field"]
     return JSONResponse(error_body(code, message, field_name, **extra), status_code=status_for(code))
 
 
@@ -168,6 +170,8 @@ def job_view(job_id: str, record: dict[str, str], status_url: str | None = None)
     view["seconds"] = round(finished - submitted, 3) if submitted and finished else None
     if state in (names.STATE_FAILED, names.STATE_CANCELLED):
         view["error"] = {"code": record.get("error_code", "failed"), "message": record.get("error", "")}
+        if record.get("error_field"):
+            view["error"]["field"] = record["error_field"]
     if status_url:
         view["status_url"] = status_url
     return view

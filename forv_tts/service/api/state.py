@@ -218,23 +218,21 @@ class Service:
             code="no_worker",
         )
 
-    def check_no_clip_on_disk(self, job_id: str) -> None:
-        """A uuid names one clip forever: one the store does not know (its record expired, the state
-        directory was wiped) but whose clip is under --out-dir is a 409, not a new clip over the old."""
-        root = self.settings.out_dir / "wav_files"
-        found = sorted(root.glob(f"*/{job_id}_*{naming.SUFFIX}")) if root.is_dir() else []
-        if found:
-            where = found[0].relative_to(self.settings.out_dir)
-            raise ConflictError(
-                f"uuid {job_id} already names a clip on this server ({where}), made by a request this "
-                "server no longer remembers: use a new uuid",
-                field="uuid",
-            )
+    def check_no_other_clip(self, job_id: str, request: dict[str, Any]) -> None:
+        """A uuid names one clip forever (`jobs.item.check_no_other_clip`, what every worker checks
+        too): a clip under this server's --out-dir named by the uuid for another member or date is a
+        409 before anything is queued. The same name is the worker's to judge: the same request makes
+        the same bytes (a success), other bytes are a 409 from the worker."""
+        from forv_tts.jobs.item import check_no_other_clip
+
+        name = naming.ClipName(request["member"], job_id, request["created_at"])
+        out_dir = self.settings.out_dir
+        check_no_other_clip(name, out_dir, name.path_under(out_dir))
 
     async def submit(self, task: str, job_id: str, request: dict[str, Any], *, kind: str, member: str) -> str:
         """Claim the uuid and queue the job unless it already exists; returns the claim's outcome."""
         if kind == names.KIND_CLIP and not await self.store.get(job_id):
-            self.check_no_clip_on_disk(job_id)
+            self.check_no_other_clip(job_id, request)
         outcome, state = await self.store.claim(job_id, request, kind=kind, member=member)
         if outcome == "conflict":
             raise ConflictError(

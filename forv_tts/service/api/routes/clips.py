@@ -47,7 +47,11 @@ def router(service: Service) -> APIRouter:
             code = record.get("error_code", "failed")
             return JSONResponse(
                 error_body(
-                    code, record.get("error", "the job failed"), None, **answer, status_url=status_url
+                    code,
+                    record.get("error", "the job failed"),
+                    record.get("error_field"),
+                    **answer,
+                    status_url=status_url,
                 ),
                 status_code=status_for(code),
             )
