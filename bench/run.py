@@ -801,7 +801,7 @@ def render(res: dict[str, Any], baseline: dict[str, Any] | None, command: str) -
         )
     )
     add("")
-    add("## Summary")
+    add("## Summary: the torch engine (bench/run.py)")
     add("")
     lines.extend(_summary(res, baseline))
     add("")
