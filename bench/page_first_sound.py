@@ -6,11 +6,16 @@ chromium, and interleaves, per round:
 - page: press Speak with the paragraph, read `window.forvTtsPage.firstSoundMs` (performance.now() from
   the click to the moment the first sample is scheduled to sound; the device's output latency is not
   in it and is printed apart), then press Stop;
-- http: the same request from Python (httpx, stream: true): time to the first PCM byte;
+- http: the same text from Python (httpx, stream: true, WAV): time to the first PCM byte;
+- sse: the page's own request (stream_format "sse", response_format "pcm", as the page sends it since
+  issue 26) from Python: time to the first `speech.audio.delta` event;
 - whole: the same request without streaming: time until the whole clip has arrived (what a page
   without streaming would wait before any sound).
 
-    python bench/page_first_sound.py [--rounds 7] [--voice builtin] [--voice-dir DIR]
+    python bench/page_first_sound.py [--rounds 7] [--voice builtin] [--voice-dir DIR] [--tree DIR]
+
+--tree serves another checkout (a worktree of an older commit) with this script, so two trees are
+measured the same way; both must have the page hook `window.forvTtsPage.firstSoundMs`.
 
 Prints one line per round and the medians (JSON with --json). The host is shared: compare the columns
 of one run, not runs of different days.
@@ -53,14 +58,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(voice_dir: Path | None, workdir: Path) -> Iterator[str]:
+def serve(voice_dir: Path | None, workdir: Path, tree: Path = ROOT) -> Iterator[str]:
     """`forv-tts serve` with one worker, stopped by PID (SIGTERM, then SIGKILL) on the way out."""
     port = free_port()
     args = [sys.executable, "-m", "forv_tts", "serve", "--host", "127.0.0.1", "--port", str(port)]
     args += ["--workers", "1", "--out-dir", str(workdir)]
     args += ["--voice-dir", str(voice_dir.resolve() if voice_dir else workdir / "no-voices")]
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORV_TTS_")}
-    env["PYTHONPATH"] = str(ROOT)
+    env["PYTHONPATH"] = str(tree.resolve())
     log = open(workdir / "serve.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(args, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -91,6 +96,19 @@ def http_first_byte(url: str, body: dict[str, Any]) -> float:
             if seen > 44:
                 return time.perf_counter() - start
     raise RuntimeError("the stream held no audio")
+
+
+def sse_first_audio(url: str, body: dict[str, Any]) -> float:
+    """Seconds from sending the page's SSE request to its first `speech.audio.delta` event."""
+    start = time.perf_counter()
+    sse = {**body, "stream_format": "sse", "response_format": "pcm"}
+    with httpx.stream("POST", url + "/v1/audio/speech", json=sse, timeout=300) as r:
+        if r.status_code != 200:
+            raise RuntimeError(f"speech answered {r.status_code}: {r.read().decode(errors='replace')}")
+        for line in r.iter_lines():
+            if line.startswith("data: ") and json.loads(line[6:]).get("type") == "speech.audio.delta":
+                return time.perf_counter() - start
+    raise RuntimeError("the event stream held no audio")
 
 
 def warm(url: str, body: dict[str, Any]) -> None:
@@ -140,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--voice", default="builtin")
     parser.add_argument("--voice-dir", type=Path, default=None)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--tree", type=Path, default=ROOT, help="the checkout to serve (default: this one)")
     args = parser.parse_args(argv)
 
     from pagekit import chromium, page_stats, wait_for
@@ -147,7 +166,10 @@ def main(argv: list[str] | None = None) -> int:
     text = paragraph()
     body = {"input": text, "voice": args.voice, "stream": True, "response_format": "wav"}
     rows: list[dict[str, float]] = []
-    with tempfile.TemporaryDirectory(prefix="page-bench-") as tmp, serve(args.voice_dir, Path(tmp)) as url:
+    with (
+        tempfile.TemporaryDirectory(prefix="page-bench-") as tmp,
+        serve(args.voice_dir, Path(tmp), args.tree) as url,
+    ):
         warm(url, body)
         with chromium() as driver:
             driver.get(url + "/")
@@ -155,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
             page_first_sound(driver, text, args.voice)  # warm the page's normaliser child too
             for i in range(args.rounds):
                 # Alternate which goes first, so neither always meets the other's leftovers.
-                order = ("page", "http") if i % 2 == 0 else ("http", "page")
+                order = ("page", "http", "sse") if i % 2 == 0 else ("sse", "http", "page")
                 row: dict[str, float] = {}
                 for what in order:
                     if what == "page":
@@ -163,8 +185,10 @@ def main(argv: list[str] | None = None) -> int:
                         row["page_first_sound_ms"] = stats["firstSoundMs"]
                         row["page_first_byte_ms"] = stats["firstByteMs"]
                         row["output_latency_ms"] = stats["outputLatencyMs"]
-                    else:
+                    elif what == "http":
                         row["http_first_pcm_ms"] = http_first_byte(url, body) * 1000
+                    else:
+                        row["sse_first_audio_ms"] = sse_first_audio(url, body) * 1000
                     time.sleep(0.5)  # let the cancelled job's worker settle
                 row["whole_clip_ms"] = http_whole(url, body) * 1000
                 rows.append(row)
@@ -172,17 +196,27 @@ def main(argv: list[str] | None = None) -> int:
                     print(
                         f"round {i + 1}: page first sound {row['page_first_sound_ms']:.0f} ms "
                         f"(first byte {row['page_first_byte_ms']:.0f} ms), http first PCM "
-                        f"{row['http_first_pcm_ms']:.0f} ms, whole clip {row['whole_clip_ms']:.0f} ms",
+                        f"{row['http_first_pcm_ms']:.0f} ms, sse first audio "
+                        f"{row['sse_first_audio_ms']:.0f} ms, "
+                        f"whole clip {row['whole_clip_ms']:.0f} ms",
                         flush=True,
                     )
     medians = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
-    summary = {"chars": len(text), "voice": args.voice, "rounds": len(rows), "median": medians, "rows": rows}
+    summary = {
+        "tree": str(args.tree),
+        "chars": len(text),
+        "voice": args.voice,
+        "rounds": len(rows),
+        "median": medians,
+        "rows": rows,
+    }
     if args.json:
         print(json.dumps(summary, indent=1))
     else:
         print(
             f"median over {len(rows)} rounds, {len(text)} characters, voice {args.voice}: page first sound "
             f"{medians['page_first_sound_ms']:.0f} ms, http first PCM {medians['http_first_pcm_ms']:.0f} ms, "
+            f"sse first audio {medians['sse_first_audio_ms']:.0f} ms, "
             f"whole clip {medians['whole_clip_ms']:.0f} ms; device output latency "
             f"{medians['output_latency_ms']:.0f} ms not included"
         )
