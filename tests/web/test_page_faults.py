@@ -83,13 +83,11 @@ def test_a_stream_whose_worker_is_killed_shows_the_error_not_done(
     assert not (link.get_attribute("href") or "").startswith("blob:"), "a download of the cut clip was made"
 
 
-def test_a_stop_while_normalising_and_an_empty_text_leave_nothing_stale(
+def test_an_error_after_a_clip_leaves_no_done_or_download_beside_it(
     driver: Any, page_service: Service
 ) -> None:
-    """Issue 24's page faults, made to happen for certain: the /v1/normalize request aborted (Speak and
-    Stop in one task, so its fetch is still on its way) must not leave the card on "Normalising…"
-    (the aborted fetch was ignored), and an error after a finished clip must not stand beside its
-    "Done" and download (the empty-text error returned before hiding them)."""
+    """An error after a finished clip must not stand beside its "Done" and download (the empty-text
+    error returned before hiding them)."""
     open_page(driver, page_service)
     Select(driver.find_element(By.ID, "voice")).select_by_value("builtin")
     type_text(driver, "안녕하세요.")
@@ -97,13 +95,18 @@ def test_a_stop_while_normalising_and_an_empty_text_leave_nothing_stale(
     wait_done(driver)
     assert driver.find_element(By.ID, "download").is_displayed()
     assert "Done" in driver.find_element(By.ID, "status").text
-
     type_text(driver, "")
     driver.find_element(By.ID, "speak").click()
     wait_for(driver, lambda: driver.find_element(By.ID, "error").is_displayed(), 10, "the empty-text error")
     assert not driver.find_element(By.ID, "download").is_displayed(), "the last clip's download stayed"
     assert "Done" not in driver.find_element(By.ID, "status").text
 
+
+def test_a_stop_while_normalising_leaves_no_normalising_card(driver: Any, page_service: Service) -> None:
+    """The /v1/normalize request aborted for certain (Speak and Stop in one task, so its fetch is still
+    on its way) must not leave the sentence card on "Normalising…" (the aborted fetch was ignored)."""
+    open_page(driver, page_service)
+    Select(driver.find_element(By.ID, "voice")).select_by_value("builtin")
     type_text(driver, "오늘은 2024년 3월 1일입니다. 포브 팀이 사과 3개를 샀어요.")
     driver.execute_script(
         "document.getElementById('speak').click(); document.getElementById('stop').click();"
