@@ -475,14 +475,17 @@
   }
 
   function locate(position) {
-    // The sentence heard at `position` (from its start until the next one's; the pause after it is
-    // still it) and the word whose own span holds it (none in a pause).
+    // The sentence heard at `position` (from its start until the next one's: the pause after it is
+    // still it; the last one known, until its end) and the word whose own span holds it (none in a
+    // pause). A member's long sentence streams in parts and its times come with the last: until
+    // then nothing is marked, rather than the sentence before it.
     const items = els.transcript.children;
     let sentence = -1;
     for (let i = 0; i < items.length; i++) {
       if (items[i].timing.start <= position) sentence = i;
       else break;
     }
+    if (sentence === items.length - 1 && sentence >= 0 && position >= items[sentence].timing.end) sentence = -1;
     let word = -1;
     if (sentence >= 0) {
       const words = items[sentence].querySelectorAll(".word");
