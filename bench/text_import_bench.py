@@ -9,6 +9,10 @@ Interleaved round by round, each tree on `PYTHONPATH` in fresh processes:
 - bench/normalize_bench.py (its 500-character paragraph): the first call in a fresh process (import,
   g2pk, every pattern that paragraph needs) and the warm medians of `normalize` and of `expand` alone.
 
+`--warm N` measures only the warm path, more closely: N rounds, each tree in turn, each process expanding
+every sentence of tests/text's tables (the Hangul string literals up to 200 characters) once to warm up,
+then three timed passes (median per pass).
+
 Two passes: first with no bytecode cache for either tree's own modules (how processes here run,
 `PYTHONDONTWRITEBYTECODE=1`: every import compiles the source), then after `compileall` of both
 trees' `forv_tts` (as `pip install` leaves an installed package). Prints medians with min-max and the
@@ -21,6 +25,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -65,6 +70,48 @@ def _normalize(env: dict[str, str], cwd: Path) -> dict[str, Any]:
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+_WARM = r"""
+import ast, json, pathlib, re, statistics, time
+from forv_tts.text import rules
+texts = []
+for path in sorted(pathlib.Path(ROOT, "tests", "text").glob("test_*.py")):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        v = getattr(node, "value", None)
+        if isinstance(node, ast.Constant) and isinstance(v, str) and len(v) <= 200:
+            if re.search("[가-힣]", v):
+                texts.append(v)
+for t in texts:
+    rules.expand(t)
+passes = []
+for _ in range(3):
+    started = time.perf_counter()
+    for t in texts:
+        rules.expand(t)
+    passes.append(time.perf_counter() - started)
+print(json.dumps({"texts": len(texts), "pass_ms": 1000 * statistics.median(passes)}))
+"""
+
+
+def _warm(trees: dict[str, Path], rounds: int) -> None:
+    got: dict[str, list[float]] = {label: [] for label in trees}
+    count = 0
+    for _ in range(rounds):
+        for label, tree in trees.items():
+            env = {**os.environ, "PYTHONPATH": str(tree)}
+            code = f"ROOT = {str(ROOT)!r}\n" + _WARM
+            done = subprocess.run([PY, "-c", code], env=env, capture_output=True, text=True, check=True)
+            row = json.loads(done.stdout.strip().splitlines()[-1])
+            count = row["texts"]
+            got[label].append(row["pass_ms"])
+    for label, values in got.items():
+        s = onnx_bench.summary(values)
+        print(
+            f"  expand, {count} table sentences, warm pass: {label} {s['median']:.1f} ms"
+            f" ({s['min']:.1f}-{s['max']:.1f})"
+        )
+    print(f"  base/new {statistics.median(got['base']) / statistics.median(got['new']):.3f}x")
+
+
 def _pycache(tree: Path) -> None:
     for folder in (tree / "forv_tts").rglob("__pycache__"):
         shutil.rmtree(folder)
@@ -101,8 +148,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base", type=Path, required=True, help="worktree of the base commit")
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--warm", type=int, default=0, help="only the warm comparison, this many rounds")
     args = parser.parse_args(argv)
     trees = {"base": args.base.resolve(), "new": ROOT}
+    if args.warm:
+        start = os.getloadavg()
+        _warm(trees, args.warm)
+        print(f"load average {start[0]:.2f} -> {os.getloadavg()[0]:.2f}")
+        return 0
     work = Path(tempfile.mkdtemp(prefix="text-import-"))
     forv, medium = onnx_bench._script(), probe.read_sentences()["medium"]
     out: dict[str, Any] = {"load_start": os.getloadavg(), "passes": {}}

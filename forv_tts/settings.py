@@ -360,7 +360,7 @@ UPLOAD_TIMEOUT = Setting(
     "FORV_TTS_UPLOAD_TIMEOUT",
     parse_positive_float,
     lambda: 30.0,
-    "Seconds one upload attempt may take. Default: 30.",
+    "Seconds an upload may take, all its attempts together (one deadline). Default: 30.",
     group="service",
 )
 UPLOAD_BACKOFF = Setting(
