@@ -85,15 +85,11 @@ def normalize(
     (else `$FORV_TTS_VOICE_DIR`'s, else ./voice_model's), then `$FORV_TTS_LEXICON`; a `Lexicon` is used
     as given, None applies none.
     """
+    from forv_tts.config import SynthesisConfig
+    from forv_tts.synthesis import lexicon_for
     from forv_tts.text import normalize as run
 
-    if lexicon == "auto":
-        from forv_tts import settings
-        from forv_tts.text import resolve_lexicon
-
-        lexicon = resolve_lexicon(voice_dir=settings.voice_dir(voice_dir))
-    assert not isinstance(lexicon, str)
-    return list(run(text, lexicon=lexicon))
+    return list(run(text, lexicon=lexicon_for(SynthesisConfig(lexicon=lexicon), voice_dir)))
 
 
 def __getattr__(name: str) -> Any:

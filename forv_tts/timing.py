@@ -241,17 +241,18 @@ class Timer:
     _part_samples: int = 0
 
     def add(self, chunk: AudioChunk, stage: dict[str, Any] | None = None) -> SentenceTiming:
-        """The timing of `chunk`, the next chunk of the clip (`stage`: its own, when the caller has it)."""
-        # Sample-exact: the pause is as many samples as `silence_before` writes.
-        self.position += len(chunk.silence_before()) / chunk.sample_rate
-        timing = self._timing(chunk, stage, self.position, chunk.duration)
-        self.position += chunk.duration
+        """The timing of `chunk`, the next chunk of the clip (`stage`: its own, when the caller has it):
+        a whole sentence, which is its own one and last part."""
+        timing = self.add_part(chunk, stage)
+        if timing is None:
+            raise ValueError("Timer.add takes whole sentences: use add_part for iter_synthesize(parts=True)")
         return timing
 
     def add_part(self, chunk: AudioChunk, stage: dict[str, Any] | None = None) -> SentenceTiming | None:
         """`add` for `iter_synthesize(..., parts=True)`: the sentence's timing with its last part,
         None before it (a whole sentence is one part)."""
         if chunk.part == 0:
+            # Sample-exact: the pause is as many samples as `silence_before` writes.
             self.position += len(chunk.silence_before()) / chunk.sample_rate
             self._part_start, self._part_samples = self.position, 0
         self._part_samples += len(chunk.samples)

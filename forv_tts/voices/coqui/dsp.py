@@ -89,12 +89,18 @@ class AudioSettings:
         s = (s * -self.min_level_db / max_norm) + self.min_level_db
         return s + self.ref_level_db
 
-    def find_endpoint(self, wav: npt.NDArray[np.float32], min_silence_sec: float = 0.8) -> int:
-        """End of speech before trailing silence, as `AudioProcessor.find_endpoint`."""
+    def endpoint_search(self, min_silence_sec: float = 0.8) -> tuple[int, int, float]:
+        """`find_endpoint`'s window and hop (samples) and its silence threshold: the one place they are
+        derived, for the whole-clip search and the causal one (`Finisher`)."""
         window_length = int(self.sample_rate * min_silence_sec)
         hop_length = int(window_length / 4)
         exponent = -self.trim_db / self.spec_gain
         threshold = np.power(10, exponent) if self.log_func == "np.log10" else np.exp(exponent)
+        return window_length, hop_length, threshold
+
+    def find_endpoint(self, wav: npt.NDArray[np.float32], min_silence_sec: float = 0.8) -> int:
+        """End of speech before trailing silence, as `AudioProcessor.find_endpoint`."""
+        window_length, hop_length, threshold = self.endpoint_search(min_silence_sec)
         for x in range(hop_length, len(wav) - window_length, hop_length):
             if np.max(wav[x : x + window_length]) < threshold:
                 return x + hop_length
@@ -164,10 +170,7 @@ class Finisher:
         self.member, self.text = member, text
         self.window = max(1, int(window))
         self.ramp = max(1, round(RAMP_S * settings.sample_rate) if ramp is None else int(ramp))
-        self._silence = int(settings.sample_rate * 0.8)  # find_endpoint's defaults
-        self._hop = int(self._silence / 4)
-        exponent = -settings.trim_db / settings.spec_gain
-        self._threshold = np.power(10, exponent) if settings.log_func == "np.log10" else np.exp(exponent)
+        self._silence, self._hop, self._threshold = settings.endpoint_search()  # find_endpoint's
         self._wav = np.zeros(0, np.float32)
         self._candidate = self._hop  # the first trim point not yet ruled out
         self._end: int | None = None  # where trimming cuts, once known
