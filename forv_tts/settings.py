@@ -270,6 +270,13 @@ RELEASE_GRAPH_PAGES = Setting(
     "`say` with the ONNX engine hands back each graph's weight pages once it has run (lower peak "
     "memory). 0 turns it off.",
 )
+QUICK_EXIT = Setting(
+    "FORV_TTS_QUICK_EXIT",
+    parse_switch,
+    _on,
+    "`say` ends its process without the interpreter's teardown once its output is written and flushed "
+    "(exit handlers still run). 0 turns it off.",
+)
 PROGRESS_INTERVAL = Setting(
     "FORV_TTS_PROGRESS_INTERVAL",
     parse_positive_float,
@@ -436,6 +443,7 @@ SETTINGS: tuple[Setting[Any], ...] = (
     PASSIVE_OPENMP,
     LAZY_COERCION,
     RELEASE_GRAPH_PAGES,
+    QUICK_EXIT,
     PROGRESS_INTERVAL,
     BROKER_URL,
     RESULT_BACKEND,

@@ -263,7 +263,9 @@ def test_say_does_not_import_pydantic() -> None:
         "    assert not e.code, e.code\n"
         "print('pydantic' in sys.modules)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    # The code goes on after main(): the quick exit `say` arms would end the process inside it.
+    env = {**os.environ, "FORV_TTS_QUICK_EXIT": "0"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip().splitlines()[-1] == "False"
 

@@ -6,23 +6,28 @@ workers), each behind one switch; the library never applies them behind an embed
 | passive OpenMP             | FORV_TTS_PASSIVE_OPENMP      | (public env var)   | torch engine, the export  |
 | lazy option coercion (CLI) | FORV_TTS_LAZY_COERCION       | typer 0.29.*       | every command             |
 | graph pages handed back    | FORV_TTS_RELEASE_GRAPH_PAGES | onnxruntime 1.32.* | `say` peak RSS (ONNX)     |
+| exit without teardown      | FORV_TTS_QUICK_EXIT          | (checks, fallback) | `say` wall time           |
 
-With the ONNX engine the default, three earlier tricks no longer paid for themselves on the default
+With the ONNX engine the default, two earlier tricks no longer paid for themselves on the default
 path and were removed (BENCHMARKS.md, "Start-up settings, each switched off"): torch's meta kernels
-deferred through `sys.meta_path`, glibc's malloc tuned with `mallopt`, and the exit without the
-interpreter's teardown. A `say --member` with the ONNX engine never imports torch, so the first and
-the last had nothing to act on; ONNX Runtime keeps its own memory arena, so the second saved 5% of the
-page faults and no measurable time.
+deferred through `sys.meta_path` and glibc's malloc tuned with `mallopt`. A `say --member` with the
+ONNX engine never imports torch, so the first had nothing to act on; ONNX Runtime keeps its own memory
+arena, so the second saved 5% of the page faults and no measurable time. The exit without the
+interpreter's teardown was removed with them (it acted only once torch was loaded) and came back in
+issue 28 for `say` whatever its engine (`quick_exit`): the teardown of a finished ONNX `say` process
+took 0.09-0.15 s (bench/notes.md).
 
 `report()` says which are armed and why not (logged at debug level by the CLI).
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import os
 import sys
+import threading
 
 from forv_tts import settings
 
@@ -37,6 +42,7 @@ _state: dict[str, str] = {}
 _threads_sized: int | None = None
 _threads_wanted: int | None = None
 _release_pages_asked = False
+_quick_exit_asked = False
 
 
 def version_ok(version: str | None, accepted: tuple[str, ...]) -> bool:
@@ -138,6 +144,70 @@ def release_graph_pages(onnxruntime_version: str | None) -> bool:
         return False
     _state["release_graph_pages"] = "armed"
     return True
+
+
+def arm_quick_exit() -> None:
+    """This process's command ends the process when it returns (`forv-tts say`): the console script may
+    then leave without the interpreter's teardown (`quick_exit`), if switched on."""
+    global _quick_exit_asked
+    _quick_exit_asked = True
+    on = settings.switch(settings.QUICK_EXIT)
+    _state["quick_exit"] = "armed" if on else f"off ({settings.QUICK_EXIT.env})"
+
+
+def _flush_std() -> bool:
+    """Flush stdout and stderr as the interpreter's exit would; False if one could not be flushed."""
+    for stream in (sys.stdout, sys.stderr):
+        if stream is None or getattr(stream, "closed", True):
+            continue
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            return False
+    return True
+
+
+def quick_exit(code: object) -> None:
+    """End a successful armed command's process at once: never returns then; else returns and the
+    caller goes on with the normal exit (re-raising its `SystemExit`).
+
+    Why: once `forv-tts say` has written and closed its clip, CPython's finalisation (garbage
+    collection over every object, module teardown, ONNX Runtime's session destructors) is work the OS
+    does anyway: 0.09-0.15 s of a 1.0-1.3 s cold `say --member` (bench/notes.md). What a normal exit
+    does that anyone can see is done here, in the same order: stdout and stderr flushed; non-daemon
+    threads joined and threading's exit hooks run (`concurrent.futures` shuts its pools down); the
+    `atexit` handlers (logging's flush and close, tempfile's finalizers, a coverage tool's save); the
+    streams flushed again. Only then `os._exit(0)`.
+
+    The normal exit runs instead when: not armed or `FORV_TTS_QUICK_EXIT=0`; the exit code is not 0
+    (usage errors and failures keep the plain path, whose teardown also closes what an error left
+    suspended); called off the main thread; a tracer or profiler is installed (it reports at the
+    end); this Python lacks `threading._shutdown` or `atexit._run_exitfuncs`; or a flush fails (a
+    reader gone: the normal path's own handling, retry and exit code apply).
+    """
+    if not _quick_exit_asked or not settings.switch(settings.QUICK_EXIT):
+        return
+    if not (code is None or (type(code) is int and code == 0)):
+        return
+    shutdown = getattr(threading, "_shutdown", None)
+    run_exitfuncs = getattr(atexit, "_run_exitfuncs", None)
+    if (
+        shutdown is None
+        or run_exitfuncs is None
+        or threading.current_thread() is not threading.main_thread()
+        or sys.gettrace() is not None
+        or sys.getprofile() is not None
+        or sys.is_finalizing()
+    ):
+        return
+    if not _flush_std():
+        return
+    log.debug("leaving without the interpreter's teardown (%s=0 keeps it)", settings.QUICK_EXIT.env)
+    shutdown()  # what Py_FinalizeEx does first: threading's exit hooks, then join non-daemon threads
+    run_exitfuncs()  # then the atexit handlers (logging.shutdown among them)
+    if not _flush_std():
+        return  # the interpreter's own flush fails the same way and sets the exit code
+    os._exit(0)
 
 
 def report() -> dict[str, str]:

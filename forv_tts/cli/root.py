@@ -184,7 +184,8 @@ def _print_json(obj: Any) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: ends the process (a command that armed `startup.quick_exit`, `say`,
+    ends it without the interpreter's teardown once it has succeeded and its output is flushed)."""
     if settings.switch(settings.DEBUG):
         _state.debug = True
     # Before any command imports torch (batch workers do the same through the same call).
@@ -193,6 +194,9 @@ def main() -> None:
         app()  # click's standalone mode: always ends in SystemExit
     except BrokenPipeError:
         sys.exit(EXIT_FAILURE)
+    except SystemExit as done:
+        startup.quick_exit(done.code)  # returns unless it ended the process
+        raise
 
 
 # Registers the commands on `app` (each module's `@app.command`); nothing heavy is imported by them.

@@ -145,6 +145,7 @@ def say(
 
     engine = resolve_engine(engine)  # a bad name is a usage error before any work
     startup.arm_release_graph_pages()  # one utterance, then exit: weight pages need not stay resident
+    startup.arm_quick_exit()  # and the process's teardown is not needed once the clip is written
 
     to_stdout = output == "-" or (output is not None and _is_our_stdout(output))
     if to_stdout and as_json:

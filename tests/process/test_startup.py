@@ -114,3 +114,54 @@ def test_graph_pages_are_handed_back_only_where_asked_switched_on_and_measured(
     monkeypatch.setenv("FORV_TTS_RELEASE_GRAPH_PAGES", "0")
     assert not startup.release_graph_pages("1.32.0")
     assert startup.report()["release_graph_pages"] == "off (FORV_TTS_RELEASE_GRAPH_PAGES)"
+
+
+def test_quick_exit_is_asked_for_by_say_only_and_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    from forv_tts._process import startup
+
+    monkeypatch.delenv("FORV_TTS_QUICK_EXIT", raising=False)
+    monkeypatch.setattr(startup, "_quick_exit_asked", False)
+    monkeypatch.setattr(startup, "_state", {})
+    startup.quick_exit(0)  # not armed (a library user's process, any other command): returns
+    assert "quick_exit" not in startup.report()
+    startup.arm_quick_exit()  # what `forv-tts say` does
+    assert startup.report()["quick_exit"] == "armed"
+    for code in (1, 2, 130, "message"):  # failures keep the normal exit: returns
+        startup.quick_exit(code)
+    monkeypatch.setenv("FORV_TTS_QUICK_EXIT", "0")
+    startup.arm_quick_exit()
+    assert startup.report()["quick_exit"] == "off (FORV_TTS_QUICK_EXIT)"
+    startup.quick_exit(0)  # switched off: returns
+
+
+@pytest.mark.parametrize(
+    ("before", "expected"),
+    [
+        ("", "atexit ran\n"),  # the quick exit: atexit handlers run, nothing after main() does
+        ("sys.settrace(lambda *a: None)", "returned 0\natexit ran\n"),  # a tracer: the normal exit
+        ("threading.Thread(target=main_off_thread).start()", "off thread returned 0\natexit ran\n"),
+    ],
+    ids=["main", "traced", "thread"],
+)
+def test_quick_exit_needs_the_main_thread_and_no_tracer(before: str, expected: str) -> None:
+    code = textwrap.dedent(
+        """
+        import atexit, sys, threading
+        from forv_tts._process import startup
+        atexit.register(lambda: print("atexit ran", flush=True))
+        startup.arm_quick_exit()
+
+        def main_off_thread():
+            startup.quick_exit(0)
+            print("off thread returned 0", flush=True)
+
+        {before}
+        if "main_off_thread" not in {before!r}:
+            startup.quick_exit(0)
+            print("returned 0", flush=True)
+        """
+    ).format(before=before)
+    env = {k: v for k, v in os.environ.items() if k != "FORV_TTS_QUICK_EXIT"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout == expected
