@@ -232,6 +232,13 @@ VOCODER_WINDOWS = Setting(
     "On more than one thread, the ONNX vocoder runs in overlapping windows side by side (the same "
     "samples). 0: one run on onnxruntime's intra-op threads. Default: on.",
 )
+DECODER_WINDOWS = Setting(
+    "FORV_TTS_DECODER_WINDOWS",
+    parse_switch,
+    _on,
+    "A long sentence's ONNX decoder runs in two overlapping pieces, the first covering what the first "
+    "vocoder window reads (the same samples, sooner first audio). 0: one run. Default: on.",
+)
 LEXICON = Setting(
     "FORV_TTS_LEXICON",
     parse_str,
@@ -429,6 +436,7 @@ SETTINGS: tuple[Setting[Any], ...] = (
     ENGINE,
     ONNX_THREADS,
     VOCODER_WINDOWS,
+    DECODER_WINDOWS,
     LEXICON,
     EMULATOR_HOST,
     CREDENTIALS,
