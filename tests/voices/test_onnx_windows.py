@@ -279,3 +279,19 @@ def test_a_long_streamed_sentence_decodes_its_first_window_first(
     runs.clear()
     plain = list(voice.stream(text, config))
     assert len(runs) == 1 and np.array_equal(np.concatenate([p.samples for p in plain]), clip)
+
+
+@pytest.mark.parametrize(("threads", "switch", "spins"), [(1, None, False), (2, None, True), (2, "0", False)])
+def test_threads_spin_within_a_run_only_when_there_are_several(
+    monkeypatch: pytest.MonkeyPatch, threads: int, switch: str | None, spins: bool
+) -> None:
+    from forv_tts.voices.onnx.voice import session_options
+
+    if switch is None:
+        monkeypatch.delenv("FORV_TTS_ONNX_SPIN_IN_RUN", raising=False)
+    else:
+        monkeypatch.setenv("FORV_TTS_ONNX_SPIN_IN_RUN", switch)
+    opts = session_options(threads)
+    assert opts.get_session_config_entry("session.intra_op.allow_spinning") == ("1" if spins else "0")
+    if spins:  # and the spinning ends with each run, so idle threads never spin between runs
+        assert opts.get_session_config_entry("session.force_spinning_stop") == "1"

@@ -50,10 +50,13 @@ def _threads() -> int:
 
 
 def session_options(threads: int | None = None) -> Any:
-    """One utterance at a time: sequential graphs, `threads` intra-op threads that sleep when idle.
+    """One utterance at a time: sequential graphs, `threads` intra-op threads that sleep between runs.
 
-    Idle threads spin by default in onnxruntime; on a shared 2-core machine spinning threads fight every
-    other process for the cores (bench/notes.md measured the same for torch's OpenMP threads).
+    Idle threads spin by default in onnxruntime, after a run too; on a shared 2-core machine spinning
+    threads fight every other process for the cores (bench/notes.md measured the same for torch's
+    OpenMP threads). Within a run they may spin (`settings.ONNX_SPIN_IN_RUN`): Glow-TTS's decoder is
+    hundreds of small operators, and a thread that sleeps between them wakes late for each; onnxruntime's
+    `force_spinning_stop` ends the spinning with the run.
     """
     import onnxruntime as ort
 
@@ -61,7 +64,10 @@ def session_options(threads: int | None = None) -> Any:
     opts.intra_op_num_threads = _threads() if threads is None else threads
     opts.inter_op_num_threads = 1
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    spin = opts.intra_op_num_threads != 1 and settings.switch(settings.ONNX_SPIN_IN_RUN)
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
+    if spin:
+        opts.add_session_config_entry("session.force_spinning_stop", "1")
     opts.log_severity_level = 3
     return opts
 
