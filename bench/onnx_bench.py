@@ -17,6 +17,7 @@ the host is shared and its load drifts; medians are reported with min-max and ra
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import shutil
@@ -236,8 +237,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"  {first['wall_s']:.1f} s", flush=True)
 
+    # forv-tts as pip installs it: its modules compiled to bytecode (pip writes the .pyc files at install,
+    # as it did for coqui's, typer's and every other package in site-packages). A checkout run with
+    # PYTHONDONTWRITEBYTECODE=1 (CI, this host) would compile every forv_tts module from source in every
+    # cold process, which no installed user pays; "onnx_source" keeps that condition (a copy of the
+    # package without bytecode), the one the figures before 2026-12-07's second run were taken in.
+    res["bytecode"] = bool(compileall.compile_dir(str(ROOT / "forv_tts"), quiet=1))
+    source_tree = work / "source-tree"
+    shutil.copytree(ROOT / "forv_tts", source_tree / "forv_tts", ignore=shutil.ignore_patterns("__pycache__"))
+    source_env = {**env, "PYTHONPATH": str(source_tree), "PYTHONDONTWRITEBYTECODE": "1"}
+
     print("cold say --member 1, medium text (interleaved)", flush=True)
-    say: dict[str, list[dict[str, Any]]] = {"onnx": [], "torch": [], "coqui": []}
+    say: dict[str, list[dict[str, Any]]] = {"onnx": [], "onnx_source": [], "torch": [], "coqui": []}
     light: dict[str, list[dict[str, Any]]] = {"help": [], "builtin": [], "coqui_help": []}
     coqui_args = [PY, str(BENCH / "probe.py"), "coqui-cli", "--", "--text", probe.coqui_jamo_text(medium)]
     for key, path in voices.paths(voices.MODERN_MEMBER).items():
@@ -262,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
                 "w.wav",
             ]
             say[engine].append(run(cmd, env, work))
+            if engine == "onnx":
+                say["onnx_source"].append(run(cmd, source_env, work))
         light["help"].append(run([forv, "--help"], env, work))
         light["builtin"].append(run([forv, "say", medium, "-o", "w.wav"], env, work))
         if i < args.coqui:
@@ -392,7 +405,13 @@ def render(res: dict[str, Any]) -> str:
         f" 1-minute load average {res['host_load_start'][0]:.1f} at the start and"
         f" {res['host_load_end'][0]:.1f} at the end on 2 shared cores, so read the ratios. Peak RSS is each"
         " child's own (bench/spawn.py). Member 1 of bench/voices.py (real size, Coqui 0.x format);"
-        " coqui's CLI runs the modern copy of the same weights (member 2; it cannot read 0.x).",
+        " coqui's CLI runs the modern copy of the same weights (member 2; it cannot read 0.x)."
+        + (
+            " forv-tts's modules run from compiled bytecode, as a pip install leaves them (and as"
+            " coqui's do); the row without bytecode is the condition of the runs before 2026-12-07's second."
+            if res.get("bytecode")
+            else ""
+        ),
         "",
         "| figure | target | ONNX engine (default) | torch engine | coqui-tts | ONNX vs torch"
         " | ONNX vs coqui |",
@@ -438,6 +457,17 @@ def render(res: dict[str, Any]) -> str:
         ratio(t["wall"]["median"], o["wall"]["median"], "faster"),
         ratio(c["wall"]["median"], o["wall"]["median"], "faster"),
     )
+    src = say.get("onnx_source")
+    if src:
+        row(
+            "the same, forv-tts's modules without bytecode (the condition of runs before this one)",
+            "",
+            med(src["wall"]),
+            "—",
+            "—",
+            ratio(t["wall"]["median"], src["wall"]["median"], "faster"),
+            ratio(c["wall"]["median"], src["wall"]["median"], "faster"),
+        )
     row(
         "the same, CPU seconds (user + system)",
         "",

@@ -232,6 +232,20 @@ VOCODER_WINDOWS = Setting(
     "On more than one thread, the ONNX vocoder runs in overlapping windows side by side (the same "
     "samples). 0: one run on onnxruntime's intra-op threads. Default: on.",
 )
+ONNX_SPIN_IN_RUN = Setting(
+    "FORV_TTS_ONNX_SPIN_IN_RUN",
+    parse_switch,
+    _on,
+    "With more than one thread, onnxruntime's threads spin between one run's operators and stop at "
+    "its end. 0: they sleep between operators too. Default: on.",
+)
+DECODER_WINDOWS = Setting(
+    "FORV_TTS_DECODER_WINDOWS",
+    parse_switch,
+    _on,
+    "A long sentence's ONNX decoder runs in two overlapping pieces, the first covering what the first "
+    "vocoder window reads (the same samples, sooner first audio). 0: one run. Default: on.",
+)
 LEXICON = Setting(
     "FORV_TTS_LEXICON",
     parse_str,
@@ -436,6 +450,8 @@ SETTINGS: tuple[Setting[Any], ...] = (
     ENGINE,
     ONNX_THREADS,
     VOCODER_WINDOWS,
+    ONNX_SPIN_IN_RUN,
+    DECODER_WINDOWS,
     LEXICON,
     EMULATOR_HOST,
     CREDENTIALS,

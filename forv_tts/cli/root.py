@@ -8,10 +8,12 @@ imported until a command needs it, so `forv-tts --help` stays instant.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
 import traceback
+from collections.abc import Iterator
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -183,6 +185,39 @@ def _print_json(obj: Any) -> None:
     typer.echo(json.dumps(obj, ensure_ascii=False))
 
 
+def named_command(args: list[str]) -> str | None:
+    """The subcommand a command line names: its first word that is not an option (the root takes
+    flags only). None for none, after `--`, or with the completion options."""
+    for tok in args:
+        if tok == "--" or tok in ("--install-completion", "--show-completion"):
+            return None
+        if not tok.startswith("-"):
+            return tok
+    return None
+
+
+@contextlib.contextmanager
+def only_command(name: str | None) -> Iterator[None]:
+    """While it lasts, `app` registers the command `name` alone, if it is one of its commands.
+
+    Why: typer builds a click command, with every option and type, for each registered command on
+    every run (~40 ms for these nine; bench/notes.md), and a run invokes one. The root's own help, an
+    unknown name (click's "No such command", with its suggestions) and completion still see them all.
+    """
+    from typer.main import get_command_name
+
+    every = app.registered_commands
+    chosen = [c for c in every if c.callback and (c.name or get_command_name(c.callback.__name__)) == name]
+    if len(chosen) != 1:
+        yield
+        return
+    app.registered_commands = chosen
+    try:
+        yield
+    finally:
+        app.registered_commands = every
+
+
 def main() -> None:
     """Console-script entry point: ends the process (a command that armed `startup.quick_exit`, `say`,
     ends it without the interpreter's teardown once it has succeeded and its output is flushed)."""
@@ -191,7 +226,8 @@ def main() -> None:
     # Before any command imports torch (batch workers do the same through the same call).
     startup.before_torch_import()
     try:
-        app()  # click's standalone mode: always ends in SystemExit
+        with only_command(named_command(sys.argv[1:])):
+            app()  # click's standalone mode: always ends in SystemExit
     except BrokenPipeError:
         sys.exit(EXIT_FAILURE)
     except SystemExit as done:

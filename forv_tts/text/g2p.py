@@ -22,7 +22,6 @@ each token in place, left to right, with a regular expression. g2pk is pinned (=
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata
 import io
 import logging
 import os
@@ -178,10 +177,27 @@ def _make_deterministic(module: Any) -> None:
     module._forv_tts_patched = True
 
 
+def g2pk_version() -> str:
+    """The installed g2pk's version: a look for the dist-info of the release we patch beside the
+    package, else `importlib.metadata` (which imports `email` and scans every distribution: ~30 ms
+    of a cold `say`)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("g2pk")
+    if spec is not None and spec.origin:
+        beside = Path(spec.origin).parent.parent / f"g2pk-{G2PK_VERSION}.dist-info" / "METADATA"
+        if beside.is_file():
+            return G2PK_VERSION
+    import importlib.metadata
+
+    return importlib.metadata.version("g2pk")
+
+
 def _build() -> Any:
     """Import g2pk and construct its G2p once; ~0.1 s (mecab, g2pk's rule table)."""
     started = time.perf_counter()
-    version = importlib.metadata.version("g2pk")
+    version = g2pk_version()
     if version != G2PK_VERSION:
         _log.warning(
             "g2pk %s is installed; forv-tts patches g2pk %s and may misbehave", version, G2PK_VERSION

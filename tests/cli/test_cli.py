@@ -307,3 +307,48 @@ def test_console_script_member_stdin_stdout(tmp_path: Path, voice_dir: Path) -> 
         assert w.getnframes() > 0
         assert len(r.stdout) == 44 + 2 * w.getnframes()
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "name"),
+    [
+        (["say", "안녕"], "say"),
+        (["-v", "--debug", "members"], "members"),
+        (["--help"], None),
+        ([], None),
+        (["--", "say"], None),
+        (["--install-completion"], None),
+        (["-v", "sya"], "sya"),
+    ],
+)
+def test_the_command_a_line_names(args: list[str], name: str | None) -> None:
+    from forv_tts.cli.root import named_command
+
+    assert named_command(args) == name
+
+
+def test_a_run_builds_only_the_command_it_invokes() -> None:
+    """typer builds every registered command on each run; `main` registers the named one alone, and
+    everything else (the root's help, unknown names) still sees them all."""
+    from forv_tts.cli.root import only_command
+
+    every = list(app.registered_commands)
+    with only_command("say"):
+        assert [c.callback.__name__ for c in app.registered_commands] == ["say"]  # type: ignore[union-attr]
+        r = CliRunner().invoke(app, ["say", "--help"])
+        assert r.exit_code == 0 and "--member" in r.output
+    assert app.registered_commands == every
+    for name in (None, "sya", "--help"):
+        with only_command(name):
+            assert app.registered_commands == every
+    with only_command("export"):  # registered under another function name (export_cmd)
+        assert len(app.registered_commands) == 1
+
+
+def test_console_script_commands_and_their_errors_with_one_command_built() -> None:
+    r = _run("sya")
+    assert r.returncode == 2 and b"No such command 'sya'" in r.stderr and b"'say'" in r.stderr
+    n = _run("-v", "normalize", "3개")
+    assert n.returncode == 0 and n.stdout.decode().strip() == "세 개"
+    h = _run("normalize", "--help")
+    assert h.returncode == 0 and b"Usage: forv-tts normalize" in h.stdout

@@ -139,3 +139,25 @@ def test_load_failure_is_a_forv_error(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ForvError, match="cannot load g2pk"):
         g2p.pronounce("같이")
     assert g2p._g2p is None  # a later call may retry
+
+
+def test_the_version_guard_reads_g2pks_own_metadata(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The quick look agrees with importlib.metadata, and a g2pk of another release is reported as
+    that release (the slow path), not as the one we patch."""
+    import importlib.metadata
+    import importlib.util
+
+    from forv_tts.text import g2p
+
+    assert g2p.g2pk_version() == importlib.metadata.version("g2pk") == g2p.G2PK_VERSION
+    other = tmp_path / "site"
+    (other / "g2pk").mkdir(parents=True)
+    (other / "g2pk" / "__init__.py").write_text("")
+    dist = other / "g2pk-0.9.9.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: g2pk\nVersion: 0.9.9\n")
+    monkeypatch.syspath_prepend(str(other))
+    monkeypatch.delitem(sys.modules, "g2pk", raising=False)  # find_spec answers from sys.modules first
+    importlib.invalidate_caches()
+    assert importlib.util.find_spec("g2pk").origin == str(other / "g2pk" / "__init__.py")  # type: ignore[union-attr]
+    assert g2p.g2pk_version() == "0.9.9"

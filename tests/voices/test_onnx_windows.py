@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -176,3 +177,121 @@ def test_a_forked_child_vocodes_in_windows_of_its_own(voices: dict[str, tuple[On
     got = os.read(read, 1)
     os.waitpid(pid, 0)
     assert got == b"1"
+
+
+# The decoder in windows. The test voices' couplings start as coqui initialises them (the last layer
+# zero: each coupling passes its input through), so a mel's frames would not depend on their
+# neighbours and any window would pass; `coupled` gives them weights first, so too little context shows.
+
+
+@pytest.fixture(scope="module")
+def coupled(voice_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[OnnxVoice, int]:
+    """Member 1 exported with its decoder's couplings given random weights (two threads), and the
+    reach of its flows in mel frames counted from the modules."""
+    import torch
+
+    from forv_tts.voices.coqui.voice import CoquiVoice
+    from forv_tts.voices.onnx.export import export_voice
+
+    info = member_info(voice_dir, "1")
+    torch_voice = CoquiVoice(info)
+    decoder = torch_voice.glow.decoder
+    gen = torch.Generator().manual_seed(5)
+    reach = 0
+    with torch.no_grad():
+        for flow in decoder.flows:
+            if hasattr(flow, "end"):
+                flow.end.weight.copy_(torch.randn(flow.end.weight.shape, generator=gen) * 0.05)
+                flow.end.bias.copy_(torch.randn(flow.end.bias.shape, generator=gen) * 0.05)
+                for conv in flow.wn.in_layers:
+                    reach += conv.dilation[0] * (conv.kernel_size[0] - 1) // 2
+    directory = export_voice(torch_voice, tmp_path_factory.mktemp("coupled"))
+    return OnnxVoice(info, directory, threads=2), reach * decoder.num_squeeze
+
+
+def test_the_export_records_the_decoders_reach(coupled: tuple[OnnxVoice, int]) -> None:
+    voice, reach = coupled
+    data = voice.manifest["decoder_windows"]
+    assert reach > 0 and data["reach"] * data["unit"] == reach and data["unit"] == voice.num_squeeze
+    assert data["context"] == windows.context_frames(data["reach"]) * data["unit"]
+    assert voice.decoder_windows is not None and voice.decoder_windows.context == data["context"]
+
+
+def _prior(voice: OnnxVoice, length_scale: float = 4.0) -> Any:
+    ids = voice.tokenize("오늘 날씨가 정말 좋네요, 산책 갈까요?")
+    return voice.prior(ids, seed=3, length_scale=length_scale)
+
+
+def test_decoder_windows_give_the_whole_runs_frames(coupled: tuple[OnnxVoice, int]) -> None:
+    voice, _ = coupled
+    prior = _prior(voice)
+    whole = voice.decode(prior)
+    length = prior.mel_frames
+    assert whole.shape[1] == length > 200
+    for start, end in [(0, 2), (0, 40), (40, 120), (100, length), (2, length - 1 - (length - 1) % 2)]:
+        part = voice.decode(prior, start, end)
+        assert part.shape == (whole.shape[0], end - start)
+        assert float(np.max(np.abs(part - whole[:, start:end]))) <= 1e-5, (start, end)
+    with pytest.raises(ValueError, match="whole 2-frame steps"):
+        voice.decode(prior, 1, 40)
+
+
+def test_too_little_decoder_context_changes_the_frames(coupled: tuple[OnnxVoice, int]) -> None:
+    from forv_tts.voices.onnx.voice import DecoderSpec
+
+    voice, _ = coupled
+    prior = _prior(voice)
+    whole = voice.decode(prior)
+    spec = voice.decoder_windows
+    try:
+        voice.decoder_windows = DecoderSpec(context=2)
+        part = voice.decode(prior, 40, 120)
+    finally:
+        voice.decoder_windows = spec
+    assert float(np.max(np.abs(part - whole[:, 40:120]))) > 1e-3
+
+
+def test_a_long_streamed_sentence_decodes_its_first_window_first(
+    coupled: tuple[OnnxVoice, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stream cuts the decoder after what the first vocoder window reads; the parts joined are the
+    clip (made with the decoder whole) and the same samples with the cut switched off."""
+    voice, _ = coupled
+    text, config = "오늘 날씨가 정말 좋네요, 산책 갈까요?", SynthesisConfig(seed=3, length_scale=9.0)
+    runs: list[tuple[int, int | None]] = []
+    decode = voice.decode
+
+    def counted(prior: Any, start: int = 0, end: int | None = None, **kw: Any) -> np.ndarray:
+        runs.append((start, end))
+        return decode(prior, start, end, **kw)
+
+    monkeypatch.setattr(voice, "decode", counted)
+    clip = voice.synthesize(text, config).samples
+    assert len(runs) == 1 and runs[0][0] == 0 and len(clip) > 6.5 * voice.sample_rate
+    frames = runs[0][1]
+    assert frames is not None
+    runs.clear()
+    parts = list(voice.stream(text, config))
+    assert len(runs) == 2 and runs[0][0] == 0 and runs[1] == (runs[0][1], frames)
+    assert runs[0][1] is not None and runs[0][1] < frames // 4
+    assert len(parts) > 2 and np.array_equal(np.concatenate([p.samples for p in parts]), clip)
+    monkeypatch.setenv("FORV_TTS_DECODER_WINDOWS", "0")
+    runs.clear()
+    plain = list(voice.stream(text, config))
+    assert len(runs) == 1 and np.array_equal(np.concatenate([p.samples for p in plain]), clip)
+
+
+@pytest.mark.parametrize(("threads", "switch", "spins"), [(1, None, False), (2, None, True), (2, "0", False)])
+def test_threads_spin_within_a_run_only_when_there_are_several(
+    monkeypatch: pytest.MonkeyPatch, threads: int, switch: str | None, spins: bool
+) -> None:
+    from forv_tts.voices.onnx.voice import session_options
+
+    if switch is None:
+        monkeypatch.delenv("FORV_TTS_ONNX_SPIN_IN_RUN", raising=False)
+    else:
+        monkeypatch.setenv("FORV_TTS_ONNX_SPIN_IN_RUN", switch)
+    opts = session_options(threads)
+    assert opts.get_session_config_entry("session.intra_op.allow_spinning") == ("1" if spins else "0")
+    if spins:  # and the spinning ends with each run, so idle threads never spin between runs
+        assert opts.get_session_config_entry("session.force_spinning_stop") == "1"

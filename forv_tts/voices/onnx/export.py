@@ -176,6 +176,25 @@ def _vocoder_windows(path: Path, vocoder: Any, scale: float) -> dict[str, Any] |
     }
 
 
+def _decoder_windows(path: Path, num_squeeze: int) -> dict[str, Any] | None:
+    """What the decoder needs to run in windows (windows.py): its flows' reach, in mel frames.
+
+    The inverse flows are ActNorm, 1x1 invertible convolutions and WaveNet couplings over the squeezed
+    frames (`num_squeeze` mel frames each): only the couplings' convolutions see past a frame, so the
+    graph's reach (the same walk as the vocoder's) is in squeezed frames. None when it cannot be
+    followed (a strided or transposed convolution, a resampling layer), and then the decoder runs whole.
+    """
+    found = windows.graph_reach(path)
+    if found is None or found[0] != 1:
+        log.info("decoder of %s cannot run in windows (rate %s)", path, found)
+        return None
+    return {
+        "reach": round(found[1], 4),
+        "unit": num_squeeze,
+        "context": windows.context_frames(found[1]) * num_squeeze,
+    }
+
+
 def export_voice(voice: CoquiVoice, directory: Path, *, source: dict[str, Any] | None = None) -> Path:
     """Write `voice` as an exported voice into `directory` (created; existing graphs are replaced).
 
@@ -231,6 +250,8 @@ def export_voice(voice: CoquiVoice, directory: Path, *, source: dict[str, Any] |
         )
     conv2d.rewrite(files["vocoder"])  # opened at onnxruntime's full level: its NCHWc kernels
     vocoder_windows = _vocoder_windows(files["vocoder"], vocoder, scale)
+    num_squeeze = int(getattr(glow.decoder, "num_squeeze", 2))
+    decoder_windows = _decoder_windows(files["decoder"], num_squeeze)
     graphs = {}
     for name, raw in files.items():
         graphs[name] = _finish(raw, directory / f"{name}.onnx", optimize=name in PREOPTIMIZED)
@@ -239,7 +260,7 @@ def export_voice(voice: CoquiVoice, directory: Path, *, source: dict[str, Any] |
         {
             "member": voice.info.id,
             "format": voice.format,
-            "num_squeeze": int(getattr(voice.glow.decoder, "num_squeeze", 2)),
+            "num_squeeze": num_squeeze,
             "duration_rule": duration_rule(voice),
             "duration_rule_evidence": str(getattr(voice, "duration_rule_evidence", "")),
             "noise_scale": voice.noise_scale,
@@ -250,6 +271,7 @@ def export_voice(voice: CoquiVoice, directory: Path, *, source: dict[str, Any] |
             "vocoder_audio": manifest.audio_to_dict(voice.vocoder_audio),
             "graphs": graphs,
             "vocoder_windows": vocoder_windows,
+            "decoder_windows": decoder_windows,
             "exporter": {"torch": torch.__version__, "method": EXPORTER, "opset": OPSET},
             "source": source or {},
         },

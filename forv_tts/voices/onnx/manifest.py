@@ -21,13 +21,14 @@ from forv_tts.voices.coqui.dsp import AudioSettings
 from forv_tts.voices.coqui.tokenizer import Tokenizer
 
 FORMAT_KEY = "forv_tts_onnx_voice"
-FORMAT_VERSION = "5"  # bump when the graphs or this file's meaning change
+FORMAT_VERSION = "6"  # bump when the graphs or this file's meaning change
 #: Versions this runtime still speaks: the graphs take and give the same tensors. 4 stores the vocoder's
 #: convolutions as 2-D ones (conv2d.py), faster; 5 records the vocoder's receptive field
-#: (`vocoder_windows`, windows.py), so it can run in windows; the cache rebuilds older exports, but a
-#: directory someone exported with an older forv-tts keeps working (older ones vocode whole) where
-#: there is no checkpoint to rebuild from.
-READABLE_VERSIONS = ("3", "4", FORMAT_VERSION)
+#: (`vocoder_windows`, windows.py), so it can run in windows; 6 records the decoder's
+#: (`decoder_windows`), so a long sentence's first audio waits for part of its mel only. The cache
+#: rebuilds older exports, but a directory someone exported with an older forv-tts keeps working
+#: (older ones vocode or decode whole) where there is no checkpoint to rebuild from.
+READABLE_VERSIONS = ("3", "4", "5", FORMAT_VERSION)
 MANIFEST = "voice.json"
 GRAPHS = ("encoder", "decoder", "vocoder")
 

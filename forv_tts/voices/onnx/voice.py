@@ -50,10 +50,13 @@ def _threads() -> int:
 
 
 def session_options(threads: int | None = None) -> Any:
-    """One utterance at a time: sequential graphs, `threads` intra-op threads that sleep when idle.
+    """One utterance at a time: sequential graphs, `threads` intra-op threads that sleep between runs.
 
-    Idle threads spin by default in onnxruntime; on a shared 2-core machine spinning threads fight every
-    other process for the cores (bench/notes.md measured the same for torch's OpenMP threads).
+    Idle threads spin by default in onnxruntime, after a run too; on a shared 2-core machine spinning
+    threads fight every other process for the cores (bench/notes.md measured the same for torch's
+    OpenMP threads). Within a run they may spin (`settings.ONNX_SPIN_IN_RUN`): Glow-TTS's decoder is
+    hundreds of small operators, and a thread that sleeps between them wakes late for each; onnxruntime's
+    `force_spinning_stop` ends the spinning with the run.
     """
     import onnxruntime as ort
 
@@ -61,7 +64,10 @@ def session_options(threads: int | None = None) -> Any:
     opts.intra_op_num_threads = _threads() if threads is None else threads
     opts.inter_op_num_threads = 1
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    spin = opts.intra_op_num_threads != 1 and settings.switch(settings.ONNX_SPIN_IN_RUN)
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
+    if spin:
+        opts.add_session_config_entry("session.force_spinning_stop", "1")
     opts.log_severity_level = 3
     return opts
 
@@ -120,6 +126,7 @@ class OnnxVoice:
         self._pools: dict[int, ThreadPoolExecutor] = {}
         self._pools_pid = os.getpid()
         self.windows = _window_spec(data.get("vocoder_windows"))
+        self.decoder_windows = _decoder_spec(data.get("decoder_windows"), self.num_squeeze)
         self._session_lock = threading.Lock()
         self._sessions = self._sessions_now()  # load now: a damaged graph fails here, not mid-batch
         log.debug("member %s (onnx, %s) ready in %.2f s", info.id, self.directory, time.perf_counter() - t0)
@@ -186,17 +193,23 @@ class OnnxVoice:
 
         The joined parts of `stream`: a clip and a stream of the same sentence are the same samples.
         """
-        parts = list(self.stream(text, config))
+        parts = list(self._parts(text, config, early=False))
         samples = np.concatenate([p.samples for p in parts]) if len(parts) > 1 else parts[0].samples
         return Audio(samples, self.sample_rate, parts[-1].words)
 
     def stream(self, text: str, config: SynthesisConfig | None = None) -> Iterator[SentencePart]:
-        """Speak one normalised sentence in parts, each yielded as soon as it is final.
+        """Speak one normalised sentence in parts, each yielded as soon as it is final (`_parts`)."""
+        return self._parts(text, config, early=True)
+
+    def _parts(self, text: str, config: SynthesisConfig | None, *, early: bool) -> Iterator[SentencePart]:
+        """One normalised sentence in parts, each yielded as soon as it is final.
 
         A sentence of up to `dsp.WHOLE_S` of audio comes whole (it is levelled by its own peak). A
         longer one, on more than one thread with a windowed vocoder, is vocoded in growing windows
-        and finished causally (`dsp.Finisher`): its first part comes after the acoustic model and the
-        first window, not the whole sentence. The last part carries the word times.
+        and finished causally (`dsp.Finisher`): its first part comes after the encoder, the decoder's
+        first piece (`_MelSource`, with `early`: a stream's listener waits for it; a clip, made
+        whole, saves the decoder's overlap) and the first window, not the whole sentence. The last
+        part carries the word times; the parts are the same samples with or without `early`.
         """
         seed, length_scale = (config or DEFAULT_CONFIG).seed, (config or DEFAULT_CONFIG).length_scale
         ids, owners = self.tokenizer.owned_ids_for(text, self.info.id)
@@ -207,9 +220,9 @@ class OnnxVoice:
         sessions = self._sessions_now()
         durations: list[npt.NDArray[np.float32]] = []
         with self._engine_errors(text):
-            mel = self.acoustic(ids, seed=seed, length_scale=scale, sessions=sessions, durations=durations)
-        with self._engine_errors(text):
-            blocks, total = self._vocoder_blocks(mel, sessions)
+            prior = self.prior(ids, seed=seed, length_scale=scale, sessions=sessions, durations=durations)
+            source = _MelSource(self, prior, sessions)
+            blocks, total = self._vocoder_blocks(source, sessions, early=early)
         finisher: Finisher | None = None
         raw = finished = 0
         while True:
@@ -236,7 +249,7 @@ class OnnxVoice:
             durations[0],
             len(text.split()),
             raw,
-            int(mel.shape[-1]),
+            source.frames,
             hop,
         )
         yield SentencePart(rest, last=True, words=placed.words)
@@ -252,27 +265,32 @@ class OnnxVoice:
             raise SynthesisError(f"voice {self.info.id} failed on {text!r}: {exc}") from None
 
     def _vocoder_blocks(
-        self, mel: npt.NDArray[np.float32], sessions: dict[str, Any]
+        self, source: _MelSource, sessions: dict[str, Any], *, early: bool = True
     ) -> tuple[Iterator[npt.NDArray[np.float32]], int | None]:
-        """The vocoder's output for `mel` as it comes, and its length when known beforehand.
+        """The vocoder's output for `source`'s mel as it comes, and its length when known beforehand.
 
         Up to `dsp.WHOLE_S` (or on one thread, or a vocoder without windows): `vocode`'s plan, one
         block (today's samples, bit for bit). Longer: growing windows (`vocode_blocks`), the first
         covering the level's window (`dsp.gain_window`) and the finisher's ramp, so the first part
-        is out after it.
+        is out after it. With `early`, the decoder is cut after the frames that first window reads
+        (`_MelSource.cut_after`), so the rest of the mel is decoded after the first part is out.
         """
         spec = self.windows
-        frames = int(mel.shape[-1])
+        frames = source.frames
         threads = self.thread_count()
         if spec is None or not self._parallel_windows(threads):
-            return iter([self.vocode(mel, sessions=sessions)]), None
+            return _lazy(lambda: self._vocode_input(source.upto(frames), sessions)), None
         total = (frames + 2 * spec.padding) * spec.hop
         window = gain_window(total, self.sample_rate)
         if window >= total:
-            return iter([self.vocode(mel, sessions=sessions)]), total
+            return _lazy(lambda: self._vocode_input(source.upto(frames), sessions)), total
         ramp = round(dsp.RAMP_S * self.sample_rate)
         first = -(-(window + ramp) // spec.hop) + 1
-        return self.vocode_blocks(mel, first=first, sessions=sessions), total
+        edges = windows.growing_edges(frames + 2 * spec.padding, first, STREAM_LARGEST_FRAMES)
+        plan = windows.plan(frames, spec.padding, spec.context, edges)
+        if early:
+            source.cut_after(plan[0][3])
+        return self._run_windows(sessions["vocoder"], source, edges, threads), total
 
     def acoustic(
         self,
@@ -287,6 +305,20 @@ class OnnxVoice:
 
         `durations`, when given, receives the frames given to each token (`w_ceil`: the word times).
         """
+        sessions = sessions or self._sessions
+        prior = self.prior(ids, seed=seed, length_scale=length_scale, sessions=sessions, durations=durations)
+        return self.decode(prior, sessions=sessions)
+
+    def prior(
+        self,
+        ids: list[int],
+        *,
+        seed: int,
+        length_scale: float,
+        sessions: dict[str, Any] | None = None,
+        durations: list[npt.NDArray[np.float32]] | None = None,
+    ) -> Prior:
+        """The encoder, the duration rule, the expansion and the seeded noise: the decoder's inputs."""
         sessions = sessions or self._sessions
         x = np.asarray([ids], dtype=np.int64)
         o_mean, o_log_scale, w = sessions["encoder"].run(
@@ -310,18 +342,49 @@ class OnnxVoice:
             )
         y_mean, y_log_scale = expand(w_ceil, frames, o_mean[0], o_log_scale[0])  # compute_outputs
         noise = glow_noise(seed, y_mean.shape[1], frames)
-        (mel,) = sessions["decoder"].run(
-            None,
-            {
-                "y_mean": np.ascontiguousarray(y_mean, dtype=np.float32),
-                "y_log_scale": np.ascontiguousarray(y_log_scale, dtype=np.float32),
-                "noise": noise,
-                "noise_scale": np.asarray([self.noise_scale], np.float32),
-            },
-        )
+        return Prior(y_mean, y_log_scale, noise, self.num_squeeze)
+
+    def decode(
+        self,
+        prior: Prior,
+        start: int = 0,
+        end: int | None = None,
+        *,
+        sessions: dict[str, Any] | None = None,
+    ) -> npt.NDArray[np.float32]:
+        """Frames [start, end) of the model mel [C, T] (all of it by default): the decoder graph.
+
+        A part of the mel is decoded from a window of the decoder's inputs with `decoder_windows`'
+        context beyond each edge (windows.py's argument: the flows are convolutional), in whole
+        squeezed frames, so its frames are the whole run's. `start` and `end` are multiples of
+        `num_squeeze` (or `end` the mel's length).
+        """
+        sessions = sessions or self._sessions
+        frames, unit = prior.frames, prior.num_squeeze
+        length = prior.mel_frames
+        end = length if end is None else min(int(end), length)
+        lo, hi = 0, frames
+        if start > 0 or end < length:
+            spec = self.decoder_windows
+            if spec is None:
+                raise ValueError(f"member {self.info.id}'s export cannot decode part of a mel")
+            if start % unit or (end % unit and end != length) or not 0 <= start < end:
+                raise ValueError(f"decoder window [{start}, {end}) is not in whole {unit}-frame steps")
+            lo = max(0, start - spec.context)
+            if end + spec.context < length:
+                hi = end + spec.context
+        feed = {
+            "y_mean": np.ascontiguousarray(prior.y_mean[:, :, lo:hi]),
+            "y_log_scale": np.ascontiguousarray(prior.y_log_scale[:, :, lo:hi]),
+            "noise": np.ascontiguousarray(prior.noise[:, :, lo:hi]),
+            "noise_scale": np.asarray([self.noise_scale], np.float32),
+        }
+        (mel,) = sessions["decoder"].run(None, feed)
         self._release("decoder")
         out: npt.NDArray[np.float32] = mel[0]
-        return out
+        if lo == 0 and hi == frames and start == 0 and end == length:
+            return out
+        return np.ascontiguousarray(out[:, start - lo : end - lo])
 
     def _release(self, graph: str) -> None:
         """Hand back `graph`'s weight pages if this process asked (`startup.arm_release_graph_pages`)."""
@@ -349,8 +412,11 @@ class OnnxVoice:
         On more than one thread, in as many windows run side by side (windows.py; the same samples
         within float rounding); otherwise in one run.
         """
-        sessions = sessions or self._sessions
-        voc_in = self.vocoder_input(mel)
+        return self._vocode_input(self.vocoder_input(mel), sessions or self._sessions)
+
+    def _vocode_input(
+        self, voc_in: npt.NDArray[np.float32], sessions: dict[str, Any]
+    ) -> npt.NDArray[np.float32]:
         threads = self.thread_count()
         spec = self.windows
         if spec is None or not self._parallel_windows(threads):
@@ -359,7 +425,8 @@ class OnnxVoice:
         if not windows.worth_splitting(frames, spec.context, threads):
             return self._vocode_raw(sessions["vocoder"], voc_in)
         edges = windows.even_edges(frames + 2 * spec.padding, threads)
-        return np.concatenate(list(self._run_windows(sessions["vocoder"], voc_in, edges, threads)))
+        source = _MelSource.complete(voc_in)
+        return np.concatenate(list(self._run_windows(sessions["vocoder"], source, edges, threads)))
 
     def vocode_blocks(
         self,
@@ -381,30 +448,40 @@ class OnnxVoice:
             return
         edges = windows.growing_edges(voc_in.shape[1] + 2 * spec.padding, first, largest)
         threads = self.thread_count() if self._parallel_windows(self.thread_count()) else 1
-        yield from self._run_windows(sessions["vocoder"], voc_in, edges, threads)
+        yield from self._run_windows(sessions["vocoder"], _MelSource.complete(voc_in), edges, threads)
 
     def _run_windows(
-        self, session: Any, voc_in: npt.NDArray[np.float32], edges: list[int], threads: int
+        self, session: Any, source: _MelSource, edges: list[int], threads: int
     ) -> Iterator[npt.NDArray[np.float32]]:
-        """Each window's kept samples in order; with `threads` > 1 up to that many run at once."""
+        """Each window's kept samples in order; with `threads` > 1 up to that many run at once.
+
+        A window that reads frames `source` has not decoded yet waits until every earlier window's
+        samples are out (yielded), then the decoder makes them: the first part does not wait for it.
+        """
         spec = self.windows
         assert spec is not None
-        plan = windows.plan(voc_in.shape[1], spec.padding, spec.context, edges)
+        plan = windows.plan(source.frames, spec.padding, spec.context, edges)
 
-        def one(window: tuple[int, int, int, int]) -> npt.NDArray[np.float32]:
+        def one(
+            window: tuple[int, int, int, int], voc_in: npt.NDArray[np.float32]
+        ) -> npt.NDArray[np.float32]:
             out = self._vocode_raw(session, np.ascontiguousarray(voc_in[:, window[2] : window[3]]))
             kept: npt.NDArray[np.float32] = windows.window_samples(window, out, spec.hop, spec.padding)
             return kept
 
         if threads <= 1:
             for window in plan:
-                yield one(window)
+                yield one(window, source.upto(window[3]))
             return
         pool = self._window_pool(threads)
         pending: deque[Future[npt.NDArray[np.float32]]] = deque()
         try:
             for window in plan:
-                pending.append(pool.submit(one, window))
+                if window[3] > source.ready:
+                    while pending:
+                        yield pending.popleft().result()
+                voc_in = source.upto(window[3])  # frames below `ready` are never written again
+                pending.append(pool.submit(one, window, voc_in))
                 if len(pending) >= threads:
                     yield pending.popleft().result()
             while pending:
@@ -412,6 +489,91 @@ class OnnxVoice:
         finally:
             for future in pending:
                 future.cancel()
+
+
+@dataclass(frozen=True)
+class Prior:
+    """The decoder's inputs for one utterance, [1, C, frames] each (`OnnxVoice.prior`)."""
+
+    y_mean: npt.NDArray[np.float32]
+    y_log_scale: npt.NDArray[np.float32]
+    noise: npt.NDArray[np.float32]
+    num_squeeze: int
+
+    @property
+    def frames(self) -> int:
+        return int(self.y_mean.shape[-1])
+
+    @property
+    def mel_frames(self) -> int:
+        """The decoder's output length: its squeeze drops the frames past a whole group."""
+        return self.frames - self.frames % self.num_squeeze
+
+
+class _MelSource:
+    """One utterance's vocoder input (the model mel, normalised for the vocoder), made as far as the
+    vocoder's windows have reached: in one decoder run, or in two (`cut_after`) when the first
+    window reads a small part of a long mel, so the first audio waits for that part only."""
+
+    def __init__(
+        self,
+        voice: OnnxVoice | None,
+        prior: Prior | None,
+        sessions: dict[str, Any] | None,
+        voc_in: npt.NDArray[np.float32] | None = None,
+    ) -> None:
+        self._voice, self._prior, self._sessions = voice, prior, sessions
+        if voc_in is not None:
+            self.frames = int(voc_in.shape[1])
+            self._voc: npt.NDArray[np.float32] | None = voc_in
+            self.ready = self.frames
+        else:
+            assert prior is not None
+            self.frames = prior.mel_frames
+            self._voc = None
+            self.ready = 0
+        self._cuts = [self.frames]
+
+    @classmethod
+    def complete(cls, voc_in: npt.NDArray[np.float32]) -> _MelSource:
+        return cls(None, None, None, voc_in)
+
+    def cut_after(self, frames: int) -> None:
+        """Decode the first `frames` (rounded up to a whole squeeze group) on their own, when that
+        piece (with the decoder's context) is under half the mel; the rest follows in one run."""
+        voice, prior = self._voice, self._prior
+        if voice is None or prior is None or voice.decoder_windows is None or self.ready:
+            return
+        if not settings.switch(settings.DECODER_WINDOWS):
+            return
+        unit = prior.num_squeeze
+        cut = -(-frames // unit) * unit
+        if 2 * (cut + voice.decoder_windows.context) <= self.frames:
+            self._cuts = [cut, self.frames]
+
+    def upto(self, end: int) -> npt.NDArray[np.float32]:
+        """The vocoder input with at least frames [0, end) made (the whole buffer: later columns may
+        not be written yet)."""
+        while self.ready < min(end, self.frames):
+            voice, prior = self._voice, self._prior
+            assert voice is not None and prior is not None
+            stop = self._cuts.pop(0)
+            mel = voice.decode(prior, self.ready, stop, sessions=self._sessions)
+            part = voice.vocoder_input(mel)
+            if self._voc is None and stop == self.frames:
+                self._voc = part
+            else:
+                if self._voc is None:
+                    self._voc = np.empty((part.shape[0], self.frames), np.float32)
+                self._voc[:, self.ready : stop] = part
+            self.ready = stop
+        assert self._voc is not None
+        return self._voc
+
+
+def _lazy(make: Any) -> Iterator[npt.NDArray[np.float32]]:
+    """One block, made when first asked for."""
+    yield make()
 
 
 @dataclass(frozen=True)
@@ -431,6 +593,24 @@ def _window_spec(data: Any) -> WindowSpec | None:
     except (KeyError, TypeError, ValueError):
         return None
     return spec if spec.context > 0 and spec.padding >= 0 and spec.hop > 0 else None
+
+
+@dataclass(frozen=True)
+class DecoderSpec:
+    """voice.json's `decoder_windows` (export.py): mel frames of context each side, a whole number of
+    squeeze groups."""
+
+    context: int
+
+
+def _decoder_spec(data: Any, num_squeeze: int) -> DecoderSpec | None:
+    if not isinstance(data, dict):
+        return None
+    try:
+        context, unit = int(data["context"]), int(data["unit"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return DecoderSpec(context) if context > 0 and unit == num_squeeze and context % unit == 0 else None
 
 
 def expand(

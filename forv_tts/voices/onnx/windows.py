@@ -14,6 +14,11 @@ computes padded frames [s, e + 2 * pad) of which [s + pad + reach, e + pad - rea
 them at a true end of the mel, where the window pads exactly as the whole run does); `reach` is how
 far, in frames, any output sample sees into its input along the graph's deepest path (`graph_reach`,
 computed from the graph when it is exported and stored in voice.json).
+
+Glow-TTS's decoder is cut the same way (`OnnxVoice.decode`, export.py's `_decoder_windows`): its
+inverse flows see past a frame only through the couplings' WaveNet convolutions, so `graph_reach` of
+the decoder graph, counted in squeezed frames (`num_squeeze` mel frames each), bounds what a window of
+its input needs beyond its edges.
 """
 
 from __future__ import annotations
