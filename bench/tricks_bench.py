@@ -41,6 +41,7 @@ TRICKS = (
     ("passive OpenMP", "FORV_TTS_PASSIVE_OPENMP"),
     ("vocoder windows side by side", "FORV_TTS_VOCODER_WINDOWS"),
     ("graph weight pages handed back", "FORV_TTS_RELEASE_GRAPH_PAGES"),
+    ("exit without teardown (say)", "FORV_TTS_QUICK_EXIT"),
 )
 
 
