@@ -22,6 +22,11 @@ from pathlib import Path
 
 import pytest
 
+pytest.register_assert_rewrite("gcs_emulator")
+from gcs_emulator import GcsEmulator  # noqa: E402
+
+pytest_plugins = ["gcs_emulator"]
+
 UUID = "022db29c-d0e2-11e5-bb4c-60f81dca7676"
 TEXT = "오늘 날씨가 좋네요. 같이 산책하러 가실래요?"
 
@@ -229,3 +234,30 @@ def test_a_reader_that_went_away_keeps_its_exit_code(tmp_path: Path, voice_dir: 
         codes.append((proc.returncode, proc.stderr))
     assert codes[0] == codes[1]
     assert codes[0][0] != 0
+
+
+def test_an_upload_is_confirmed_and_its_scratch_gone_with_the_switch_on(
+    tmp_path: Path, voice_dir: Path, hooks: Path, gcs: GcsEmulator
+) -> None:
+    """`say --upload --no-keep-local`: the storage client's work (and any thread it left) is done and
+    the local clip removed before the quick exit; the printed line is the same as with it off."""
+    bucket = gcs.new_bucket()
+    lines, marks = [], []
+    for quick, uuid in ((True, UUID), (False, UUID.replace("022d", "033d"))):
+        proc, found = _say(
+            *("--member", "1", "--seed", "3", "--uuid", uuid, "--created-at", "2024-05-01"),
+            *("--upload", "--bucket", bucket, "--no-keep-local", TEXT),
+            quick=quick,
+            cwd=tmp_path,
+            voice_dir=voice_dir,
+            hooks=hooks,
+        )
+        assert proc.returncode == 0 and proc.stderr == b"", proc.stderr
+        lines.append(proc.stdout.decode().replace(uuid, "UUID"))
+        marks.append(found)
+    assert lines[0] == lines[1] and lines[0].startswith(f"gs://{bucket}/") and lines[0].count("\n") == 1
+    assert marks == [["late thread", "atexit"], ["late thread", "atexit", "finalized"]]
+    objects = gcs.objects(bucket)
+    assert len(objects) == 2 and len(set(objects.values())) == 1  # both whole, the same bytes
+    kept = [p for p in tmp_path.rglob("*") if p.is_file() and not p.name.startswith("marks-")]
+    assert kept == []  # --no-keep-local: the clip removed once the object was confirmed
