@@ -278,12 +278,13 @@ class OnnxVoice:
         spec = self.windows
         frames = source.frames
         threads = self.thread_count()
+        whole = _lazy(lambda: self._vocode_input(source.upto(frames), sessions))
         if spec is None or not self._parallel_windows(threads):
-            return _lazy(lambda: self._vocode_input(source.upto(frames), sessions)), None
+            return whole, None
         total = (frames + 2 * spec.padding) * spec.hop
         window = gain_window(total, self.sample_rate)
         if window >= total:
-            return _lazy(lambda: self._vocode_input(source.upto(frames), sessions)), total
+            return whole, total
         ramp = round(dsp.RAMP_S * self.sample_rate)
         first = -(-(window + ramp) // spec.hop) + 1
         edges = windows.growing_edges(frames + 2 * spec.padding, first, STREAM_LARGEST_FRAMES)
@@ -291,23 +292,6 @@ class OnnxVoice:
         if early:
             source.cut_after(plan[0][3])
         return self._run_windows(sessions["vocoder"], source, edges, threads), total
-
-    def acoustic(
-        self,
-        ids: list[int],
-        *,
-        seed: int,
-        length_scale: float,
-        sessions: dict[str, Any] | None = None,
-        durations: list[npt.NDArray[np.float32]] | None = None,
-    ) -> npt.NDArray[np.float32]:
-        """Glow-TTS: token ids → model mel [C, T] (`glow_infer` of the torch engine).
-
-        `durations`, when given, receives the frames given to each token (`w_ceil`: the word times).
-        """
-        sessions = sessions or self._sessions
-        prior = self.prior(ids, seed=seed, length_scale=length_scale, sessions=sessions, durations=durations)
-        return self.decode(prior, sessions=sessions)
 
     def prior(
         self,
@@ -382,7 +366,7 @@ class OnnxVoice:
         (mel,) = sessions["decoder"].run(None, feed)
         self._release("decoder")
         out: npt.NDArray[np.float32] = mel[0]
-        if lo == 0 and hi == frames and start == 0 and end == length:
+        if start == 0 and end == length:  # the whole run
             return out
         return np.ascontiguousarray(out[:, start - lo : end - lo])
 
